@@ -1,0 +1,271 @@
+"""Settings of Mon Compte, read from environment variables.
+
+Without any variable the service runs on embedded defaults (SQLite, local-memory cache,
+development keys) so that a laptop needs no server. With ``MONCOMPTE_ENV=production`` every
+secret must be given and the service refuses to start otherwise. See docs/configuration.md.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("MONCOMPTE_VAR_DIR", BASE_DIR / "var"))
+
+ENVIRONMENT = os.environ.get("MONCOMPTE_ENV", "development")
+if ENVIRONMENT not in {"development", "production"}:
+    raise ImproperlyConfigured("MONCOMPTE_ENV must be 'development' or 'production'.")
+PRODUCTION = ENVIRONMENT == "production"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _secret(name: str, development_default: str) -> str:
+    """A secret: required in production, a fixed and public value on a laptop."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"The environment variable {name} is required in production.")
+    return development_default
+
+
+# Development defaults are public on purpose: they protect nothing and are refused in production.
+SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production")
+DEBUG = _env_bool("DJANGO_DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = _env_list(
+    "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("The environment variable DJANGO_ALLOWED_HOSTS is required in production.")
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# Keys protecting identifiers (NIR, NIA, NNP): "keyid:secret" lists, the first one is current.
+# Rotation: docs/configuration.md#rotation-des-cles.
+MONCOMPTE_IDENTIFIER_HMAC_KEYS = _env_list(
+    "MONCOMPTE_IDENTIFIER_HMAC_KEYS",
+    ["dev1:dev-only-identifier-hmac-key-not-secret-0123456789"] if not PRODUCTION else [],
+)
+MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS = _env_list(
+    "MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS",
+    ["dev1:ZGV2LW9ubHktaWRlbnRpZmllci1hZXMta2V5LTAwMDA="] if not PRODUCTION else [],
+)
+# Key of the audit journal's hash chain (tamper evidence).
+MONCOMPTE_AUDIT_KEY = _secret("MONCOMPTE_AUDIT_KEY", "dev-only-audit-chain-key-not-secret")
+if PRODUCTION and not (MONCOMPTE_IDENTIFIER_HMAC_KEYS and MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured(
+        "MONCOMPTE_IDENTIFIER_HMAC_KEYS and MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS are required in production."
+    )
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "dsfr",
+    "widget_tweaks",
+    "moncompte.identity",
+    "moncompte.households",
+    "moncompte.accounts",
+    "moncompte.audit",
+    "moncompte.access",
+    "moncompte.web",
+]
+
+MIDDLEWARE = [
+    # WhiteNoise answers static files before anything personal happens.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "moncompte.web.middleware.PersonalResponseHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "moncompte.accounts.middleware.SessionTimeoutMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+            ],
+            # An unknown variable in a template is a bug; tests turn this into an error.
+            "string_if_invalid": os.environ.get("DJANGO_TEMPLATE_STRING_IF_INVALID", ""),
+        },
+    }
+]
+
+# Database: SQLite on a laptop, PostgreSQL through DATABASE_URL in production and CI.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASE_URL = os.environ.get("DATABASE_URL")
+if PRODUCTION and not DATABASE_URL:
+    raise ImproperlyConfigured("The environment variable DATABASE_URL is required in production.")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "moncompte.sqlite3",
+            # IMMEDIATE: a write transaction takes the lock when it starts, so two requests never
+            # both read then write on stale data (the audit chain relies on it).
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: shared by every web process through Redis in production; local memory on a laptop.
+REDIS_URL = os.environ.get("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("The environment variable REDIS_URL is required in production.")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("MONCOMPTE_CACHE_PREFIX", "moncompte"),
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions: cached_db, so a Redis outage loses no session.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_COOKIE_NAME = "moncompte_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Idle and absolute limits, enforced by moncompte.accounts.middleware.SessionTimeoutMiddleware.
+MONCOMPTE_SESSION_IDLE_SECONDS = int(os.environ.get("MONCOMPTE_SESSION_IDLE_SECONDS", 30 * 60))
+MONCOMPTE_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("MONCOMPTE_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
+SESSION_COOKIE_AGE = MONCOMPTE_SESSION_ABSOLUTE_SECONDS
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "moncompte.web.views.csrf_failure"
+
+AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = ["moncompte.accounts.backends.AccountBackend"]
+LOGIN_URL = "web:signin"
+LOGIN_REDIRECT_URL = "web:home"
+
+# Argon2id with m=19 MiB, t=2, p=1 (OWASP); hashes made with other parameters are re-derived at
+# sign-in. The parameters can be raised through the environment without a code change.
+PASSWORD_HASHERS = ["moncompte.accounts.hashers.MonCompteArgon2Hasher"]
+MONCOMPTE_ARGON2_MEMORY_KIB = int(os.environ.get("MONCOMPTE_ARGON2_MEMORY_KIB", 19 * 1024))
+MONCOMPTE_ARGON2_TIME_COST = int(os.environ.get("MONCOMPTE_ARGON2_TIME_COST", 2))
+MONCOMPTE_ARGON2_PARALLELISM = int(os.environ.get("MONCOMPTE_ARGON2_PARALLELISM", 1))
+
+# Sign-in throttling (moncompte.accounts.throttling): free failures, then growing waits, capped.
+MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 5
+MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 30
+MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER = 15 * 60
+MONCOMPTE_THROTTLE_MAX_WAIT_PER_ADDRESS = 60 * 60
+MONCOMPTE_THROTTLE_WINDOW_SECONDS = 24 * 3600
+# Number of reverse proxies in front of the service whose X-Forwarded-For is trusted.
+MONCOMPTE_TRUSTED_PROXY_COUNT = int(os.environ.get("MONCOMPTE_TRUSTED_PROXY_COUNT", 0))
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# On a laptop WhiteNoise serves files straight from the apps, no collectstatic needed.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Security headers. HSTS and secure cookies in production (TLS ends at the reverse proxy).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 63072000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_SSL_REDIRECT = _env_bool("DJANGO_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content Security Policy: no inline script without the per-response nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# django-dsfr: no integrity checksums needed for files served from our own origin.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "moncompte.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("MONCOMPTE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request bodies never reach the logs; Django's own request logger is enough for 4xx/5xx.
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# Demo mode: pages tell that the data are fictional (make run sets it).
+MONCOMPTE_DEMO = _env_bool("MONCOMPTE_DEMO", False)

@@ -1,0 +1,34 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+
+from moncompte.accounts.signin import SESSION_AUTH_AT, SESSION_SEEN_AT
+
+# Write the last-seen time at most this often, so that reading a page rarely writes a session.
+_SEEN_RESOLUTION_SECONDS = 60
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session idle for too long, or older than the absolute limit, whatever its use."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            auth_at = request.session.get(SESSION_AUTH_AT, 0)
+            seen_at = request.session.get(SESSION_SEEN_AT, 0)
+            if (
+                now - auth_at > settings.MONCOMPTE_SESSION_ABSOLUTE_SECONDS
+                or now - seen_at > settings.MONCOMPTE_SESSION_IDLE_SECONDS
+            ):
+                logout(request)
+                messages.info(request, "Votre session a expiré. Merci de vous connecter à nouveau.")
+                return redirect(settings.LOGIN_URL)
+            if now - seen_at > _SEEN_RESOLUTION_SECONDS:
+                request.session[SESSION_SEEN_AT] = now
+        return self.get_response(request)

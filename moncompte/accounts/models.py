@@ -1,0 +1,52 @@
+"""Accounts of usagers: one per person, signed in with the person's identifier."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+
+
+class AccountManager(BaseUserManager):
+    def get_by_natural_key(self, username):
+        return self.get(person_id=username)
+
+
+class Account(AbstractBaseUser):
+    person = models.OneToOneField("identity.Person", on_delete=models.PROTECT, related_name="account")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    USERNAME_FIELD = "person"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = AccountManager()
+
+    class Meta:
+        verbose_name = "compte"
+
+    def __str__(self) -> str:
+        return f"Compte {self.pk}"
+
+
+class ContactKind(models.TextChoices):
+    EMAIL = "email", "Adresse électronique"
+    PHONE = "phone", "Téléphone mobile"
+
+
+class Contact(models.Model):
+    """A contact channel of an account; usable for codes and notices once verified."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(max_length=8, choices=ContactKind.choices)
+    value = models.CharField(max_length=254)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "moyen de contact"
+        ordering = ["kind", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "value"], name="contact_once_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Contact {self.pk} ({self.kind})"

@@ -1,0 +1,110 @@
+"""Sign-in throttling with growing waits, shared by every web process through the cache.
+
+Two counters are kept for each failed sign-in:
+- per identifier, so that one account cannot be guessed at from many addresses; a browser that
+  already signed in to that account successfully carries a device token and gets its own
+  counter, so a stranger hammering someone's identifier never locks that person out of their
+  usual device (OWASP "device cookies"), and the wait for others is capped
+  (MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER);
+- per client address, so that one address cannot spray many identifiers.
+
+After a number of free failures each new failure doubles the wait (1 s, 2 s, 4 s, ...) up to a
+cap. Counters expire after MONCOMPTE_THROTTLE_WINDOW_SECONDS without failure; a success clears
+the identifier's counter. Keys hold digests only, never an identifier.
+"""
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+DEVICE_COOKIE_NAME = "moncompte_appareil"
+
+
+@dataclass(frozen=True)
+class ThrottleScope:
+    key: str
+    free_failures: int
+    max_wait: int
+
+
+def _wait_for(failures: int, last_failure_at: float, scope: ThrottleScope, now: float) -> int:
+    if failures <= scope.free_failures:
+        return 0
+    wait = min(2 ** (failures - scope.free_failures - 1), scope.max_wait)
+    return max(0, int(last_failure_at + wait - now + 0.999))
+
+
+def _scopes(*, identifier_digest: str, address: str, device_token: str | None) -> list[ThrottleScope]:
+    if device_token and device_token_matches(device_token, identifier_digest):
+        identifier_key = f"throttle:device:{_short(device_token + identifier_digest)}"
+    else:
+        identifier_key = f"throttle:identifier:{_short(identifier_digest)}"
+    return [
+        ThrottleScope(
+            identifier_key,
+            settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
+            settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
+        ),
+        ThrottleScope(
+            f"throttle:address:{_short(address)}",
+            settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS,
+            settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_ADDRESS,
+        ),
+    ]
+
+
+def _short(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def signin_wait(*, identifier_digest: str, address: str, device_token: str | None = None) -> int:
+    """Seconds the client must still wait before a new attempt on this identifier; 0 if none."""
+    now = time.time()
+    scopes = _scopes(identifier_digest=identifier_digest, address=address, device_token=device_token)
+    keys = [k for s in scopes for k in (s.key + ":n", s.key + ":t")]
+    values = cache.get_many(keys)
+    waits = [
+        _wait_for(int(values.get(s.key + ":n", 0)), float(values.get(s.key + ":t", 0)), s, now) for s in scopes
+    ]
+    return max(waits)
+
+
+def signin_failed(*, identifier_digest: str, address: str, device_token: str | None = None) -> None:
+    window = settings.MONCOMPTE_THROTTLE_WINDOW_SECONDS
+    now = time.time()
+    for scope in _scopes(identifier_digest=identifier_digest, address=address, device_token=device_token):
+        cache.add(scope.key + ":n", 0, window)
+        try:
+            cache.incr(scope.key + ":n")
+        except ValueError:  # expired between add and incr
+            cache.set(scope.key + ":n", 1, window)
+        cache.set(scope.key + ":t", now, window)
+
+
+def signin_succeeded(*, identifier_digest: str, device_token: str | None = None) -> None:
+    # Only the counter the attempt was counted on is cleared: the address counter stays (a
+    # success does not excuse spraying other identifiers).
+    identifier_scope = _scopes(identifier_digest=identifier_digest, address="", device_token=device_token)[0]
+    cache.delete_many([identifier_scope.key + ":n", identifier_scope.key + ":t"])
+
+
+def _device_mac(nonce: str, identifier_digest: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"device:{nonce}:{identifier_digest}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
+
+
+def new_device_token(identifier_digest: str) -> str:
+    """A token for the browser that just signed in; it reveals nothing about the account."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_device_mac(nonce, identifier_digest)}"
+
+
+def device_token_matches(token: str, identifier_digest: str) -> bool:
+    nonce, _, mac = token.partition(".")
+    return bool(nonce and mac) and hmac.compare_digest(mac, _device_mac(nonce, identifier_digest))

@@ -1,0 +1,98 @@
+"""Writing to and verifying the access journal."""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from moncompte.audit.models import JournalEntry
+
+GENESIS = "0" * 64
+# Any constant: the advisory lock that orders appends to the chain on PostgreSQL.
+_CHAIN_LOCK_ID = 74511001
+
+
+def session_ref(session_key: str | None) -> str:
+    if not session_key:
+        return ""
+    return hmac.new(settings.MONCOMPTE_AUDIT_KEY.encode(), session_key.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _content(entry: JournalEntry) -> bytes:
+    return json.dumps(
+        [
+            entry.at.isoformat(),
+            entry.action,
+            entry.actor_person_id,
+            entry.subject_person_id,
+            entry.dossier_id,
+            entry.session_ref,
+            entry.client_address,
+            entry.detail,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    ).encode()
+
+
+def _chain(previous: str, entry: JournalEntry) -> str:
+    return hmac.new(
+        settings.MONCOMPTE_AUDIT_KEY.encode(), previous.encode() + b"|" + _content(entry), hashlib.sha256
+    ).hexdigest()
+
+
+def journal_record(
+    *,
+    action: str,
+    actor_person=None,
+    subject_person=None,
+    dossier=None,
+    session_key: str | None = None,
+    client_address: str | None = None,
+    detail: dict | None = None,
+) -> JournalEntry:
+    """Append one entry, inside the caller's transaction if there is one.
+
+    Appends are serialized (an advisory lock on PostgreSQL, SQLite's IMMEDIATE transactions) so
+    that each entry chains on the true previous one; the lock is held only until commit.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+        previous = JournalEntry.objects.order_by("-id").values_list("chain_digest", flat=True).first() or GENESIS
+        entry = JournalEntry(
+            at=timezone.now(),
+            action=action,
+            actor_person=actor_person,
+            subject_person=subject_person,
+            dossier=dossier,
+            session_ref=session_ref(session_key),
+            client_address=client_address or None,
+            detail=detail or {},
+        )
+        # Serialize the detail the way the database will give it back.
+        entry.detail = json.loads(json.dumps(entry.detail, default=str))
+        entry.chain_digest = _chain(previous, entry)
+        entry.save()
+        return entry
+
+
+def journal_verify(batch_size: int = 5000) -> Iterator[tuple[int, bool]]:
+    """Yield (entry id, intact) along the chain; the first False marks where it was broken."""
+    previous = GENESIS
+    last_id = 0
+    while True:
+        batch = list(JournalEntry.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            return
+        for entry in batch:
+            intact = hmac.compare_digest(entry.chain_digest, _chain(previous, entry))
+            yield entry.id, intact
+            previous = entry.chain_digest
+            last_id = entry.id
