@@ -64,7 +64,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 ENCRYPTION_KEY_BYTES = 32
 MIN_HMAC_SECRET_CHARS = 32
-TOKEN_SEPARATOR = "$"
+KEY_ID_SEPARATOR = "$"
 _KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
@@ -170,14 +170,14 @@ def encrypt_identifier(value: str) -> str:
     key = _encryption_keys()[0]
     nonce = os.urandom(NONCE_BYTES)
     ciphertext = AESGCM(key.secret).encrypt(nonce, message, ASSOCIATED_DATA)
-    return f"{key.key_id}{TOKEN_SEPARATOR}{_b64encode(nonce + ciphertext)}"
+    return f"{key.key_id}{KEY_ID_SEPARATOR}{_b64encode(nonce + ciphertext)}"
 
 
 def token_key_id(token: str) -> str:
     """The id of the key a token was encrypted with. Raises ValueError on a malformed token."""
     if not isinstance(token, str):
         raise ValueError("malformed identifier token")
-    key_id, sep, _payload = token.partition(TOKEN_SEPARATOR)
+    key_id, sep, _payload = token.partition(KEY_ID_SEPARATOR)
     if not sep or not _KEY_ID.fullmatch(key_id):
         raise ValueError("malformed identifier token")
     return key_id
@@ -190,7 +190,7 @@ def decrypt_identifier(token: str) -> str:
     keys = {key.key_id: key for key in _encryption_keys()}
     if key_id not in keys:
         raise ValueError(f"unknown identifier encryption key id {key_id!r}")
-    raw = _b64decode(token.partition(TOKEN_SEPARATOR)[2])
+    raw = _b64decode(token.partition(KEY_ID_SEPARATOR)[2])
     if len(raw) <= NONCE_BYTES + TAG_BYTES:
         raise ValueError("malformed identifier token")
     try:

@@ -1,0 +1,93 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from moncompte.audit.models import AppendOnlyError, JournalEntry
+from moncompte.audit.services import journal_record, journal_verify, session_ref
+from tests.conftest import CLAIRE, MARC, person_of, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_successful_signin_is_journaled_with_session_and_address(client, demo):
+    sign_in(client, *CLAIRE, REMOTE_ADDR="198.51.100.7")
+    entry = JournalEntry.objects.filter(action="signin.success").latest("id")
+    claire = person_of(CLAIRE[0])
+    assert entry.actor_person == claire and entry.subject_person == claire
+    assert entry.client_address == "198.51.100.7"
+    assert entry.session_ref == session_ref(client.session.session_key)
+    assert client.session.session_key not in str(entry.__dict__)
+
+
+def test_failed_signin_is_journaled(client, demo):
+    sign_in(client, MARC[0], "Mauvais2021mot", REMOTE_ADDR="203.0.113.9")
+    entry = JournalEntry.objects.filter(action="signin.failure").latest("id")
+    assert entry.subject_person == person_of(MARC[0])
+    assert entry.actor_person is None
+    assert entry.client_address == "203.0.113.9"
+
+
+def test_failed_signin_with_unknown_identifier_is_journaled(client, demo):
+    sign_in(client, "1 80 01 75 056 123 75", "Mauvais2021mot")
+    entry = JournalEntry.objects.filter(action="signin.failure").latest("id")
+    assert entry.subject_person is None
+
+
+def test_display_of_the_file_is_journaled(client, demo):
+    sign_in(client, *CLAIRE)
+    client.get("/mon-compte/")
+    entry = JournalEntry.objects.filter(action="home.view").latest("id")
+    assert entry.dossier.numero == "1234567"
+    assert entry.actor_person == person_of(CLAIRE[0])
+    assert entry.session_ref == session_ref(client.session.session_key)
+
+
+def test_own_page_without_file_is_journaled_without_file(client, demo):
+    from tests.conftest import LEA
+
+    sign_in(client, *LEA)
+    client.get("/mon-compte/")
+    entry = JournalEntry.objects.filter(action="home.view").latest("id")
+    assert entry.dossier is None and entry.subject_person == person_of(LEA[0])
+
+
+def test_journal_cannot_be_changed_or_deleted_through_the_application(demo):
+    entry = journal_record(action="test.entry")
+    entry.action = "forged"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        JournalEntry.objects.filter(pk=entry.pk).update(action="forged")
+    with pytest.raises(AppendOnlyError):
+        JournalEntry.objects.all().delete()
+    assert JournalEntry.objects.get(pk=entry.pk).action == "test.entry"
+
+
+def test_chain_detects_a_change_made_behind_the_application(demo):
+    for i in range(5):
+        journal_record(action=f"test.{i}")
+    assert all(intact for _, intact in journal_verify())
+    call_command("audit_verify")
+    target = JournalEntry.objects.order_by("id")[2]
+    table = JournalEntry._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER audit_journal_append_only")  # noqa: S608
+        cursor.execute(f"UPDATE {table} SET action = %s WHERE id = %s", ["forged", target.id])  # noqa: S608
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER audit_journal_append_only")  # noqa: S608
+    broken = [entry_id for entry_id, intact in journal_verify() if not intact]
+    assert broken[0] == target.id
+    with pytest.raises(CommandError):
+        call_command("audit_verify")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the database trigger exists on PostgreSQL")
+def test_database_refuses_updates_on_postgresql(demo):
+    from django.db import DatabaseError, transaction
+
+    entry = journal_record(action="test.entry")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_journalentry SET action = 'x' WHERE id = %s", [entry.id])
