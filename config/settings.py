@@ -65,6 +65,8 @@ MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS = _env_list(
     "MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS",
     ["dev1:ZGV2LW9ubHktaWRlbnRpZmllci1hZXMta2V5LTAwMDA="] if not PRODUCTION else [],
 )
+# Key of the keyed hash of the legacy 8-digit codes (moncompte.accounts.legacy).
+MONCOMPTE_LEGACY_CODE_KEY = _secret("MONCOMPTE_LEGACY_CODE_KEY", "dev-only-legacy-code-key-not-secret")
 # Key of the audit journal's hash chain (tamper evidence).
 MONCOMPTE_AUDIT_KEY = _secret("MONCOMPTE_AUDIT_KEY", "dev-only-audit-chain-key-not-secret")
 if PRODUCTION and not (MONCOMPTE_IDENTIFIER_HMAC_KEYS and MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS):

@@ -50,3 +50,21 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"Contact {self.pk} ({self.kind})"
+
+
+class LegacyCredential(models.Model):
+    """The old 8-digit code of a file, from the legacy system, used once for the first connection.
+
+    Stored as a keyed hash (moncompte.accounts.legacy): a slow hash cannot protect 10^8 values,
+    the secret key and throttling do. Retired once the file's account is created.
+    """
+
+    dossier = models.OneToOneField("households.Dossier", on_delete=models.CASCADE, related_name="legacy_credential")
+    code_digest = models.CharField(max_length=64)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "ancien code confidentiel"
+
+    def __str__(self) -> str:
+        return f"Ancien code {self.pk}"

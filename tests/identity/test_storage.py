@@ -35,3 +35,13 @@ def test_person_identifier_is_recovered_for_its_holder(demo):
     from tests.conftest import person_of
 
     assert person_of(SOFIA[0]).identifier.display() == "2 90 02 2A 004 021 09"
+
+
+def test_legacy_code_is_stored_as_a_keyed_hash(demo):
+    from moncompte.accounts.legacy import legacy_code_matches
+    from moncompte.accounts.models import LegacyCredential
+
+    credential = LegacyCredential.objects.get(dossier__numero="2345678")
+    assert legacy_code_matches("12345678", credential.code_digest)
+    assert not legacy_code_matches("12345679", credential.code_digest)
+    assert "12345678" not in _whole_database_text()

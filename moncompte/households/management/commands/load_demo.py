@@ -5,7 +5,8 @@ import datetime
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from moncompte.accounts.models import ContactKind
+from moncompte.accounts.legacy import legacy_code_digest
+from moncompte.accounts.models import ContactKind, LegacyCredential
 from moncompte.accounts.services import account_create, contact_add_verified
 from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
 from moncompte.identity.identifiers import parse_identifier
@@ -46,6 +47,9 @@ DOSSIERS = [
      [("julien", Role.RESPONSABLE)],
      [("APL", "Aide personnalisée au logement", 31210)]),
 ]
+
+# Files still holding their legacy 8-digit code (first connection not done yet).
+LEGACY_CODES = [("751", "2345678", "12345678")]
 
 
 def _payment_dates(months: int) -> list[datetime.date]:
@@ -102,3 +106,7 @@ class Command(BaseCommand):
                     Payment(dossier=dossier, benefit=benefit, paid_on=paid_on, amount_cents=cents)
                     for paid_on in _payment_dates(6)
                 )
+        for caf_code, numero, code in LEGACY_CODES:
+            LegacyCredential.objects.create(
+                dossier=Dossier.objects.get(caf__code=caf_code, numero=numero), code_digest=legacy_code_digest(code)
+            )
