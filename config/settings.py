@@ -191,6 +191,9 @@ MONCOMPTE_ARGON2_MEMORY_KIB = int(os.environ.get("MONCOMPTE_ARGON2_MEMORY_KIB", 
 MONCOMPTE_ARGON2_TIME_COST = int(os.environ.get("MONCOMPTE_ARGON2_TIME_COST", 2))
 MONCOMPTE_ARGON2_PARALLELISM = int(os.environ.get("MONCOMPTE_ARGON2_PARALLELISM", 1))
 
+# Members of a household hold an account from this age on ("plus de 15 ans").
+MONCOMPTE_ACCOUNT_MIN_AGE = int(os.environ.get("MONCOMPTE_ACCOUNT_MIN_AGE", 16))
+
 # Sign-in throttling (moncompte.accounts.throttling): free failures, then growing waits, capped.
 MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 5
 MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 30

@@ -1,5 +1,8 @@
 """Writes on accounts."""
 
+import datetime
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -8,8 +11,27 @@ from moncompte.audit.services import journal_record
 from moncompte.identity.models import Person
 
 
+class AccountNotAllowed(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def account_allowed(person: Person, today: datetime.date | None = None) -> bool:
+    """Only people over 15 hold an account (MONCOMPTE_ACCOUNT_MIN_AGE, 16 by default)."""
+    return age_on(person.birth_date, today or datetime.date.today()) >= settings.MONCOMPTE_ACCOUNT_MIN_AGE
+
+
 def account_create(*, person: Person, password: str) -> Account:
     """Open the account of a person (one at most: Account.person is unique)."""
+    if not account_allowed(person):
+        raise AccountNotAllowed(
+            f"Un compte personnel peut être créé à partir de {settings.MONCOMPTE_ACCOUNT_MIN_AGE} ans."
+        )
     with transaction.atomic():
         account = Account(person=person, password_changed_at=timezone.now())
         account.set_password(password)

@@ -68,9 +68,7 @@ def signin_wait(*, identifier_digest: str, address: str, device_token: str | Non
     scopes = _scopes(identifier_digest=identifier_digest, address=address, device_token=device_token)
     keys = [k for s in scopes for k in (s.key + ":n", s.key + ":t")]
     values = cache.get_many(keys)
-    waits = [
-        _wait_for(int(values.get(s.key + ":n", 0)), float(values.get(s.key + ":t", 0)), s, now) for s in scopes
-    ]
+    waits = [_wait_for(int(values.get(s.key + ":n", 0)), float(values.get(s.key + ":t", 0)), s, now) for s in scopes]
     return max(waits)
 
 

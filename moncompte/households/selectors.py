@@ -18,8 +18,8 @@ def dossier_overview(dossier: Dossier, *, payments_limit: int = 12) -> DossierOv
     members = list(Member.objects.current().filter(dossier=dossier).select_related("person").order_by("id"))
     benefits = list(Benefit.objects.filter(dossier=dossier, ended_on__isnull=True).order_by("code"))
     payments = list(
-        Payment.objects.filter(dossier=dossier).select_related("benefit").order_by("-paid_on", "benefit__code")[
-            :payments_limit
-        ]
+        Payment.objects.filter(dossier=dossier)
+        .select_related("benefit")
+        .order_by("-paid_on", "benefit__code")[:payments_limit]
     )
     return DossierOverview(dossier=dossier, members=members, benefits=benefits, payments=payments)

@@ -9,7 +9,7 @@ from moncompte.access.policy import Action, Standing, decide, decide_for_standin
 from moncompte.households.models import Dossier, Member, Role
 from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of
 
-R, SP, S, M, X, O = (
+R, SP, S, M, X, O = (  # noqa: E741  (the letters of PRODUCT.md section 3)
     Standing.RESPONSABLE,
     Standing.SPOUSE_DELEGATED,
     Standing.SPOUSE,

@@ -16,17 +16,62 @@ from moncompte.identity.services import person_create
 # Demo passwords exist only here, for fictional people.
 PEOPLE = [
     # key, identifier, first names, birth name, birth date, sex, birth place, password, contacts
-    ("claire", "2 85 05 75 115 042 95", "Claire Anne", "MARTIN", "1985-05-14", "F", "75115", "Soleil2021bleu",
-     [("email", "claire.martin@example.fr"), ("phone", "+33612345678")]),
-    ("marc", "1 83 11 69 383 117 49", "Marc", "MARTIN", "1983-11-02", "M", "69383", "Lyon1983rouge",
-     [("email", "marc.martin@example.fr")]),
-    ("lea", "2 09 03 75 112 031 08", "Léa", "MARTIN", "2009-03-21", "F", "75112", "Etoile2009verte",
-     [("email", "lea.martin@example.fr")]),
+    (
+        "claire",
+        "2 85 05 75 115 042 95",
+        "Claire Anne",
+        "MARTIN",
+        "1985-05-14",
+        "F",
+        "75115",
+        "Soleil2021bleu",
+        [("email", "claire.martin@example.fr"), ("phone", "+33612345678")],
+    ),
+    (
+        "marc",
+        "1 83 11 69 383 117 49",
+        "Marc",
+        "MARTIN",
+        "1983-11-02",
+        "M",
+        "69383",
+        "Lyon1983rouge",
+        [("email", "marc.martin@example.fr")],
+    ),
+    (
+        "lea",
+        "2 09 03 75 112 031 08",
+        "Léa",
+        "MARTIN",
+        "2009-03-21",
+        "F",
+        "75112",
+        "Etoile2009verte",
+        [("email", "lea.martin@example.fr")],
+    ),
     ("tom", "1 13 07 75 112 045 09", "Tom", "MARTIN", "2013-07-08", "M", "75112", None, []),
-    ("sofia", "2 90 02 2A 004 021 09", "Sofia", "BENALI", "1990-02-11", "F", "2A004", "Corse1990mer",
-     [("email", "sofia.benali@example.fr")]),
-    ("amadou", "8 17 51 23 456 789 13", "Amadou", "DIALLO", "1992-08-21", "M", "", "Provisoire2021nuit",
-     [("email", "amadou.diallo@example.fr")]),
+    (
+        "sofia",
+        "2 90 02 2A 004 021 09",
+        "Sofia",
+        "BENALI",
+        "1990-02-11",
+        "F",
+        "2A004",
+        "Corse1990mer",
+        [("email", "sofia.benali@example.fr")],
+    ),
+    (
+        "amadou",
+        "8 17 51 23 456 789 13",
+        "Amadou",
+        "DIALLO",
+        "1992-08-21",
+        "M",
+        "",
+        "Provisoire2021nuit",
+        [("email", "amadou.diallo@example.fr")],
+    ),
     ("julien", "1 78 02 75 056 123 92", "Julien", "PETIT", "1978-02-03", "M", "75056", None, []),
 ]
 
@@ -34,18 +79,34 @@ CAFS = [("751", "Caf de Paris", "75"), ("131", "Caf des Bouches-du-Rhône", "13"
 
 DOSSIERS = [
     # caf, numero, address, members (person key, role), benefits (code, label, monthly cents)
-    ("751", "1234567", ("12 rue des Lilas", "75020", "Paris"),
-     [("claire", Role.RESPONSABLE), ("marc", Role.CONJOINT), ("lea", Role.ENFANT), ("tom", Role.ENFANT)],
-     [("AF", "Allocations familiales", 14852), ("APL", "Aide personnalisée au logement", 24500)]),
-    ("131", "7654321", ("4 boulevard de la Corderie", "13007", "Marseille"),
-     [("sofia", Role.RESPONSABLE)],
-     [("PPA", "Prime d'activité", 18723)]),
-    ("751", "3456789", ("8 avenue Jean Jaurès", "75019", "Paris"),
-     [("amadou", Role.RESPONSABLE)],
-     [("RSA", "Revenu de solidarité active", 63534)]),
-    ("751", "2345678", ("30 rue de Charonne", "75011", "Paris"),
-     [("julien", Role.RESPONSABLE)],
-     [("APL", "Aide personnalisée au logement", 31210)]),
+    (
+        "751",
+        "1234567",
+        ("12 rue des Lilas", "75020", "Paris"),
+        [("claire", Role.RESPONSABLE), ("marc", Role.CONJOINT), ("lea", Role.ENFANT), ("tom", Role.ENFANT)],
+        [("AF", "Allocations familiales", 14852), ("APL", "Aide personnalisée au logement", 24500)],
+    ),
+    (
+        "131",
+        "7654321",
+        ("4 boulevard de la Corderie", "13007", "Marseille"),
+        [("sofia", Role.RESPONSABLE)],
+        [("PPA", "Prime d'activité", 18723)],
+    ),
+    (
+        "751",
+        "3456789",
+        ("8 avenue Jean Jaurès", "75019", "Paris"),
+        [("amadou", Role.RESPONSABLE)],
+        [("RSA", "Revenu de solidarité active", 63534)],
+    ),
+    (
+        "751",
+        "2345678",
+        ("30 rue de Charonne", "75011", "Paris"),
+        [("julien", Role.RESPONSABLE)],
+        [("APL", "Aide personnalisée au logement", 31210)],
+    ),
 ]
 
 # Files still holding their legacy 8-digit code (first connection not done yet).
@@ -74,8 +135,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data loaded (docs/demo.md)."))
 
     def _load(self):
-        cafs = {code: Caf.objects.get_or_create(code=code, defaults={"name": name, "departement": dept})[0]
-                for code, name, dept in CAFS}
+        cafs = {
+            code: Caf.objects.get_or_create(code=code, defaults={"name": name, "departement": dept})[0]
+            for code, name, dept in CAFS
+        }
         persons: dict[str, Person] = {}
         for key, raw, first, last, born, sex, place, password, contacts in PEOPLE:
             identifier = parse_identifier(raw)
@@ -97,11 +160,17 @@ class Command(BaseCommand):
                 caf=cafs[caf_code], numero=numero, address_line1=street, postal_code=postal, city=city
             )
             for person_key, role in members:
-                Member.objects.create(dossier=dossier, person=persons[person_key], role=role,
-                                      joined_on=datetime.date(2015, 1, 1))
+                Member.objects.create(
+                    dossier=dossier, person=persons[person_key], role=role, joined_on=datetime.date(2015, 1, 1)
+                )
             for code, label, cents in benefits:
-                benefit = Benefit.objects.create(dossier=dossier, code=code, label=label,
-                                                 monthly_amount_cents=cents, started_on=datetime.date(2020, 1, 1))
+                benefit = Benefit.objects.create(
+                    dossier=dossier,
+                    code=code,
+                    label=label,
+                    monthly_amount_cents=cents,
+                    started_on=datetime.date(2020, 1, 1),
+                )
                 Payment.objects.bulk_create(
                     Payment(dossier=dossier, benefit=benefit, paid_on=paid_on, amount_cents=cents)
                     for paid_on in _payment_dates(6)

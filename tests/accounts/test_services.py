@@ -1,0 +1,30 @@
+import datetime
+
+import pytest
+
+from moncompte.accounts.models import Account
+from moncompte.accounts.services import AccountNotAllowed, account_allowed, account_create, age_on
+from tests.conftest import person_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_child_of_13_cannot_hold_an_account(demo):
+    tom = person_of("1 13 07 75 112 045 09")
+    with pytest.raises(AccountNotAllowed) as error:
+        account_create(person=tom, password="Garcon2013bleu")
+    assert "16 ans" in error.value.message
+    assert not Account.objects.filter(person=tom).exists()
+
+
+def test_the_age_rule_follows_the_birthday(demo, settings):
+    tom = person_of("1 13 07 75 112 045 09")  # born 2013-07-08
+    assert not account_allowed(tom, datetime.date(2029, 7, 7))
+    assert account_allowed(tom, datetime.date(2029, 7, 8))
+    settings.MONCOMPTE_ACCOUNT_MIN_AGE = 13
+    assert account_allowed(tom, datetime.date(2026, 7, 8))
+
+
+def test_age_on_leap_day():
+    assert age_on(datetime.date(2008, 2, 29), datetime.date(2024, 2, 28)) == 15
+    assert age_on(datetime.date(2008, 2, 29), datetime.date(2024, 2, 29)) == 16
