@@ -25,7 +25,7 @@ PEOPLE = [
         "F",
         "75115",
         "Soleil2021bleu",
-        [("email", "claire.martin@example.fr"), ("phone", "+33612345678")],
+        [("email", "claire.martin@example.fr"), ("phone", "+33611223344")],
     ),
     (
         "marc",
