@@ -142,7 +142,6 @@ else:
             # IMMEDIATE: a write transaction takes the lock when it starts, so two requests never
             # both read then write on stale data (the audit chain relies on it).
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
-            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 
+from moncompte.accounts.sessions import session_closed, session_touched
 from moncompte.accounts.signin import SESSION_AUTH_AT, SESSION_SEEN_AT
 
 # Write the last-seen time at most this often, so that reading a page rarely writes a session.
@@ -26,9 +27,11 @@ class SessionTimeoutMiddleware:
                 now - auth_at > settings.MONCOMPTE_SESSION_ABSOLUTE_SECONDS
                 or now - seen_at > settings.MONCOMPTE_SESSION_IDLE_SECONDS
             ):
+                session_closed(session_key=request.session.session_key, reason="expired")
                 logout(request)
                 messages.info(request, "Votre session a expiré. Merci de vous connecter à nouveau.")
                 return redirect(settings.LOGIN_URL)
             if now - seen_at > _SEEN_RESOLUTION_SECONDS:
                 request.session[SESSION_SEEN_AT] = now
+                session_touched(session_key=request.session.session_key)
         return self.get_response(request)

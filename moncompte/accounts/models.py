@@ -68,3 +68,28 @@ class LegacyCredential(models.Model):
 
     def __str__(self) -> str:
         return f"Ancien code {self.pk}"
+
+
+class AccountSession(models.Model):
+    """A signed-in session of an account, for "my connected devices" and ending sessions.
+
+    ``session_key`` is the key of Django's session store, kept to delete that session when the
+    person (or a password change, or the security team) ends it; ``ended_at`` marks it ended.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    device = models.CharField("appareil", max_length=200, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    place = models.CharField("lieu approximatif", max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "session"
+        indexes = [models.Index(fields=["account", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk}"

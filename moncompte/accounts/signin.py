@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from moncompte.accounts import throttling
 from moncompte.accounts.models import Account
+from moncompte.accounts.sessions import session_closed, session_opened
 from moncompte.audit.services import journal_record
 from moncompte.identity.identifiers import Identifier
 from moncompte.identity.models import Person
@@ -97,6 +98,7 @@ def signin(*, request: HttpRequest, identifier: Identifier, password: str) -> Si
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_SEEN_AT] = now
         request.session.save()
+        session_opened(request=request, account=account, client_address=address)
         journal_record(
             action="signin.success",
             actor_person=account.person,
@@ -130,4 +132,5 @@ def signout(*, request: HttpRequest) -> None:
             session_key=request.session.session_key,
             client_address=client_address(request),
         )
+        session_closed(session_key=request.session.session_key, reason="signed_out")
     logout(request)

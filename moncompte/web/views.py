@@ -3,13 +3,17 @@
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from moncompte.access.policy import Action, Standing, decide_for_standing, memberships_with_standing
+from moncompte.accounts.sessions import session_end, sessions_active, sessions_end_all
 from moncompte.accounts.signin import client_address, remember_device, signin, signout
 from moncompte.audit.services import journal_record
 from moncompte.households.selectors import dossier_overview
@@ -103,3 +107,40 @@ def root_view(request):
 @login_not_required
 def csrf_failure(request, reason=""):
     return render(request, "web/csrf_failure.html", status=403)
+
+
+@require_GET
+def sessions_view(request):
+    current_key = request.session.session_key
+    sessions = sessions_active(request.user)
+    return render(request, "web/sessions.html", {"sessions": sessions, "current_key": current_key})
+
+
+@require_POST
+def session_end_view(request, session_id: int):
+    ended = session_end(account=request.user, session_id=session_id, actor_session_key=request.session.session_key)
+    if ended is None:
+        raise Http404
+    if ended.session_key == request.session.session_key:
+        logout(request)
+        return redirect(reverse("web:signin") + "?deconnecte=1")
+    messages.success(request, "La session a été fermée.")
+    return redirect("web:sessions")
+
+
+@require_POST
+def sessions_end_all_view(request):
+    include_current = request.POST.get("inclure_cet_appareil") == "1"
+    current_key = request.session.session_key
+    count = sessions_end_all(
+        account=request.user, except_session_key=None if include_current else current_key, reason="ended_by_person"
+    )
+    if include_current:
+        logout(request)
+        return redirect(reverse("web:signin") + "?deconnecte=1")
+    plural = "s" if count > 1 else ""
+    messages.success(
+        request,
+        f"{count} autre{plural} session{plural} fermée{plural}." if count else "Aucune autre session n'était ouverte.",
+    )
+    return redirect("web:sessions")

@@ -1,0 +1,103 @@
+import pytest
+from django.test import Client
+
+from moncompte.accounts.devices import describe_device, describe_place
+from moncompte.accounts.models import AccountSession
+from moncompte.audit.models import JournalEntry
+from tests.conftest import CLAIRE, MARC, person_of, sign_in
+
+pytestmark = pytest.mark.django_db
+
+FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.0 Mobile/15E148 Safari/604.1"
+)
+
+
+def _two_devices():
+    laptop = Client(HTTP_USER_AGENT=FIREFOX_WINDOWS, REMOTE_ADDR="90.84.0.1")
+    phone = Client(HTTP_USER_AGENT=SAFARI_IPHONE, REMOTE_ADDR="10.0.0.5")
+    sign_in(laptop, *CLAIRE)
+    sign_in(phone, *CLAIRE)
+    return laptop, phone
+
+
+def test_sessions_page_lists_devices_places_and_this_device(demo):
+    laptop, _ = _two_devices()
+    body = laptop.get("/mon-compte/appareils/").content.decode()
+    assert "Firefox sur Windows" in body
+    assert "Safari sur iPhone" in body
+    assert "France" in body
+    assert "Réseau local" in body
+    assert body.count("cet appareil") == 1
+
+
+def test_ending_another_session_signs_that_device_out(demo):
+    laptop, phone = _two_devices()
+    phone_session = AccountSession.objects.get(session_key=phone.session.session_key)
+    response = laptop.post(f"/mon-compte/appareils/{phone_session.id}/fermer/")
+    assert response.status_code == 302
+    assert phone.get("/mon-compte/").status_code == 302  # back to sign-in
+    assert laptop.get("/mon-compte/").status_code == 200
+    assert JournalEntry.objects.filter(action="session.end").exists()
+
+
+def test_someone_elses_session_id_answers_404(demo):
+    laptop, _ = _two_devices()
+    marc = Client()
+    sign_in(marc, *MARC)
+    marc_session = AccountSession.objects.filter(account__person=person_of(MARC[0])).get()
+    assert laptop.post(f"/mon-compte/appareils/{marc_session.id}/fermer/").status_code == 404
+    assert marc.get("/mon-compte/").status_code == 200
+
+
+def test_end_all_other_sessions_keeps_this_one(demo):
+    laptop, phone = _two_devices()
+    laptop.post("/mon-compte/appareils/fermer-tout/")
+    assert phone.get("/mon-compte/").status_code == 302
+    assert laptop.get("/mon-compte/").status_code == 200
+
+
+def test_sign_out_everywhere(demo):
+    laptop, phone = _two_devices()
+    response = laptop.post("/mon-compte/appareils/fermer-tout/", {"inclure_cet_appareil": "1"})
+    assert response.status_code == 302
+    assert phone.get("/mon-compte/").status_code == 302
+    assert laptop.get("/mon-compte/").status_code == 302
+    assert not AccountSession.objects.filter(ended_at__isnull=True).exists()
+
+
+def test_sign_out_marks_the_session_ended(client, demo):
+    sign_in(client, *CLAIRE)
+    key = client.session.session_key
+    client.post("/deconnexion/")
+    assert AccountSession.objects.get(session_key=key).end_reason == "signed_out"
+
+
+@pytest.mark.parametrize(
+    "agent, expected",
+    [
+        (FIREFOX_WINDOWS, "Firefox sur Windows"),
+        (SAFARI_IPHONE, "Safari sur iPhone"),
+        ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36", "Chrome sur Android"),
+        ("", "Appareil inconnu"),
+    ],
+)
+def test_describe_device(agent, expected):
+    assert describe_device(agent) == expected
+
+
+def test_describe_place():
+    assert describe_place("127.0.0.1") == "Réseau local"
+    assert describe_place("90.84.0.1") == "France"
+    assert describe_place("not an address") == ""
+    assert describe_place(None) == ""
+
+
+def test_ending_this_very_session_signs_out(client, demo):
+    sign_in(client, *CLAIRE)
+    own = AccountSession.objects.get(session_key=client.session.session_key)
+    response = client.post(f"/mon-compte/appareils/{own.id}/fermer/")
+    assert response.status_code == 302
+    assert client.get("/mon-compte/").status_code == 302
