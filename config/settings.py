@@ -86,6 +86,10 @@ INSTALLED_APPS = [
     "moncompte.households",
     "moncompte.accounts",
     "moncompte.audit",
+    "django_tasks",
+    "django_tasks_db",
+    "moncompte.notifications",
+    "moncompte.verification",
     "moncompte.access",
     "moncompte.web",
 ]
@@ -102,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "moncompte.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "moncompte.accounts.middleware.VerifiedContactRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -190,8 +195,16 @@ MONCOMPTE_ARGON2_MEMORY_KIB = int(os.environ.get("MONCOMPTE_ARGON2_MEMORY_KIB", 
 MONCOMPTE_ARGON2_TIME_COST = int(os.environ.get("MONCOMPTE_ARGON2_TIME_COST", 2))
 MONCOMPTE_ARGON2_PARALLELISM = int(os.environ.get("MONCOMPTE_ARGON2_PARALLELISM", 1))
 
+# Password policy (moncompte.accounts.passwords): letters and digits, this minimum, at most 128.
+MONCOMPTE_PASSWORD_MIN_LENGTH = int(os.environ.get("MONCOMPTE_PASSWORD_MIN_LENGTH", 12))
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "moncompte.accounts.passwords.MonComptePasswordValidator"}]
+
 # Members of a household hold an account from this age on ("plus de 15 ans").
 MONCOMPTE_ACCOUNT_MIN_AGE = int(os.environ.get("MONCOMPTE_ACCOUNT_MIN_AGE", 16))
+
+# After a provisional identifier is replaced by a NIR, signing in with the old one says what the
+# new one is during this many days.
+MONCOMPTE_FORMER_IDENTIFIER_DAYS = int(os.environ.get("MONCOMPTE_FORMER_IDENTIFIER_DAYS", 180))
 
 # Sign-in throttling (moncompte.accounts.throttling): free failures, then growing waits, capped.
 MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 5
@@ -273,3 +286,83 @@ LOGGING = {
 
 # Demo mode: pages tell that the data are fictional (make run sets it).
 MONCOMPTE_DEMO = _env_bool("MONCOMPTE_DEMO", False)
+
+
+# --- Notifications, background tasks and one-time codes -------------------------------------
+# moncompte.notifications and moncompte.verification; see docs/notifications.md.
+
+# Key sealing message bodies (AES-256-GCM, derived with HKDF): bodies hold one-time codes.
+MONCOMPTE_MESSAGE_KEY = _secret("MONCOMPTE_MESSAGE_KEY", "dev-only-message-body-key-not-secret")
+# Key of the keyed hash (HMAC-SHA256) of one-time codes: the database never holds a code.
+MONCOMPTE_CODE_KEY = _secret("MONCOMPTE_CODE_KEY", "dev-only-one-time-code-key-not-secret")
+
+# Background tasks (django-tasks API). "database": django-tasks-db, the task row is written in
+# the caller's transaction and `manage.py db_worker` runs it. "immediate": the task runs in the
+# committing process right after commit, never for a rolled-back transaction (laptop, tests).
+MONCOMPTE_TASKS_BACKEND = os.environ.get("MONCOMPTE_TASKS_BACKEND", "database" if PRODUCTION else "immediate")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "moncompte.notifications.backends.ImmediateOnCommitBackend",
+}
+if MONCOMPTE_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("MONCOMPTE_TASKS_BACKEND must be 'database' or 'immediate'.")
+if PRODUCTION and MONCOMPTE_TASKS_BACKEND != "database":
+    raise ImproperlyConfigured("MONCOMPTE_TASKS_BACKEND must be 'database' in production.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[MONCOMPTE_TASKS_BACKEND]}}
+
+# Sending attempts of one message, and the waits before each retry (database backend only).
+MONCOMPTE_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("MONCOMPTE_MESSAGE_MAX_ATTEMPTS", 5))
+MONCOMPTE_MESSAGE_RETRY_DELAYS = [30, 120, 600, 1800]
+
+# Email: SMTP in production, the development outbox (/dev/messages/) on a laptop.
+_OUTBOX_EMAIL_BACKEND = "moncompte.notifications.email.OutboxEmailBackend"
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else _OUTBOX_EMAIL_BACKEND
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mon Compte - Caf <ne-pas-repondre@moncompte.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Domain of the Message-ID header (<idempotency key@domain>); default: DEFAULT_FROM_EMAIL's domain.
+MONCOMPTE_EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("MONCOMPTE_EMAIL_MESSAGE_ID_DOMAIN", "")
+
+# SMS: the operator's HTTP gateway in production, the development outbox on a laptop.
+_OUTBOX_SMS_BACKEND = "moncompte.notifications.sms.OutboxSmsGateway"
+MONCOMPTE_SMS_BACKEND = os.environ.get(
+    "MONCOMPTE_SMS_BACKEND", "moncompte.notifications.sms.HttpSmsGateway" if PRODUCTION else _OUTBOX_SMS_BACKEND
+)
+MONCOMPTE_SMS_URL = os.environ.get("MONCOMPTE_SMS_URL", "")
+MONCOMPTE_SMS_TOKEN = (
+    _secret("MONCOMPTE_SMS_TOKEN", "dev-only-sms-token-not-secret")
+    if MONCOMPTE_SMS_BACKEND.endswith(".HttpSmsGateway")
+    else os.environ.get("MONCOMPTE_SMS_TOKEN", "")
+)
+MONCOMPTE_SMS_TIMEOUT = float(os.environ.get("MONCOMPTE_SMS_TIMEOUT", 10))
+# Mobile numbers accepted for SMS: France and its overseas territories (ISO 3166 regions).
+MONCOMPTE_SMS_REGIONS = _env_list(
+    "MONCOMPTE_SMS_REGIONS", ["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF"]
+)
+
+if PRODUCTION:
+    if EMAIL_BACKEND == _OUTBOX_EMAIL_BACKEND or MONCOMPTE_SMS_BACKEND == _OUTBOX_SMS_BACKEND:
+        raise ImproperlyConfigured("The development outbox cannot be used in production.")
+    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend" and not os.environ.get("EMAIL_HOST"):
+        raise ImproperlyConfigured("The environment variable EMAIL_HOST is required in production.")
+    if not os.environ.get("DEFAULT_FROM_EMAIL"):
+        raise ImproperlyConfigured("The environment variable DEFAULT_FROM_EMAIL is required in production.")
+    if MONCOMPTE_SMS_BACKEND.endswith(".HttpSmsGateway") and not MONCOMPTE_SMS_URL.startswith("https://"):
+        raise ImproperlyConfigured("MONCOMPTE_SMS_URL (https://...) is required in production.")
+
+# One-time codes (moncompte.verification): lifetime, tries per code, waits before each resend
+# (the last one repeats), and codes sent to one destination per hour, all flows together.
+MONCOMPTE_CODE_TTL_SECONDS = int(os.environ.get("MONCOMPTE_CODE_TTL_SECONDS", 10 * 60))
+MONCOMPTE_CODE_MAX_ATTEMPTS = 5
+MONCOMPTE_CODE_RESEND_DELAYS = [30, 60, 120, 300, 600, 900]
+MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR = int(
+    os.environ.get("MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR", 10)
+)

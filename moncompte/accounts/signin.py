@@ -19,11 +19,13 @@ from moncompte.accounts.models import Account
 from moncompte.accounts.sessions import session_closed, session_opened
 from moncompte.audit.services import journal_record
 from moncompte.identity.identifiers import Identifier
-from moncompte.identity.models import Person
+from moncompte.identity.models import FormerIdentifier, Person
 from moncompte.identity.protection import identifier_digest
 
 SESSION_AUTH_AT = "moncompte_auth_at"
 SESSION_SEEN_AT = "moncompte_seen_at"
+# False until the account has a validated contact: the account is usable only then.
+SESSION_CONTACT_OK = "moncompte_contact_ok"
 
 # Verified against when there is no account, so that a failure always costs one Argon2 run.
 _dummy_hash_cache: dict[str, str] = {}
@@ -55,6 +57,8 @@ def client_address(request: HttpRequest) -> str:
 class SigninOutcome:
     account: Account | None
     wait_seconds: int = 0
+    # Set when the right password came with an identifier that was replaced: the new one.
+    new_identifier: Identifier | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -72,7 +76,16 @@ def signin(*, request: HttpRequest, identifier: Identifier, password: str) -> Si
         return SigninOutcome(account=None, wait_seconds=wait)
 
     person = Person.objects.with_identifier(identifier.value).select_related("account").first()
-    account = getattr(person, "account", None) if person else None
+    former = None
+    if person is None:
+        former = (
+            FormerIdentifier.objects.with_identifier(identifier.value)
+            .filter(valid_until__gt=timezone.now())
+            .select_related("person__account")
+            .first()
+        )
+    holder = person or (former.person if former else None)
+    account = getattr(holder, "account", None) if holder else None
     if account is not None and account.is_active and account.has_usable_password():
         # check_password re-derives the hash when the Argon2 parameters have changed.
         password_ok = account.check_password(password)
@@ -80,33 +93,45 @@ def signin(*, request: HttpRequest, identifier: Identifier, password: str) -> Si
         check_password(password, _dummy_hash())
         password_ok = False
 
+    if password_ok and former is not None:
+        # The old identifier never signs in; its holder, proven by the password, learns the new one.
+        journal_record(action="signin.former_identifier", subject_person=holder, client_address=address)
+        return SigninOutcome(account=None, new_identifier=holder.identifier)
+
     if not password_ok:
         throttling.signin_failed(identifier_digest=digest, address=address, device_token=device_token)
         journal_record(
             action="signin.failure",
             actor_person=None,
-            subject_person=person,
+            subject_person=holder,
             client_address=address,
         )
         return SigninOutcome(account=None)
 
     throttling.signin_succeeded(identifier_digest=digest, device_token=device_token)
+    open_session(request=request, account=account, action="signin.success")
+    return SigninOutcome(account=account)
+
+
+def open_session(*, request: HttpRequest, account: Account, action: str) -> None:
+    """Sign the account in on this request: a new session key, its limits, its record."""
+    address = client_address(request)
     with transaction.atomic():
         # login() renews the session key: a key planted before sign-in is worthless after it.
         login(request, account, backend="moncompte.accounts.backends.AccountBackend")
         now = timezone.now().timestamp()
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_SEEN_AT] = now
+        request.session[SESSION_CONTACT_OK] = account.contacts.filter(verified_at__isnull=False).exists()
         request.session.save()
         session_opened(request=request, account=account, client_address=address)
         journal_record(
-            action="signin.success",
+            action=action,
             actor_person=account.person,
             subject_person=account.person,
             session_key=request.session.session_key,
             client_address=address,
         )
-    return SigninOutcome(account=account)
 
 
 def remember_device(response, identifier: Identifier) -> None:

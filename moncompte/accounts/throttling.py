@@ -50,11 +50,7 @@ def _scopes(*, identifier_digest: str, address: str, device_token: str | None) -
             settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
             settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
         ),
-        ThrottleScope(
-            f"throttle:address:{_short(address)}",
-            settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS,
-            settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_ADDRESS,
-        ),
+        address_scope("signin", address),
     ]
 
 
@@ -62,26 +58,42 @@ def _short(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def signin_wait(*, identifier_digest: str, address: str, device_token: str | None = None) -> int:
-    """Seconds the client must still wait before a new attempt on this identifier; 0 if none."""
+def scopes_wait(scopes: list[ThrottleScope]) -> int:
+    """Seconds to wait before the next attempt counted on these scopes; 0 if none."""
     now = time.time()
-    scopes = _scopes(identifier_digest=identifier_digest, address=address, device_token=device_token)
-    keys = [k for s in scopes for k in (s.key + ":n", s.key + ":t")]
-    values = cache.get_many(keys)
+    values = cache.get_many([k for s in scopes for k in (s.key + ":n", s.key + ":t")])
     waits = [_wait_for(int(values.get(s.key + ":n", 0)), float(values.get(s.key + ":t", 0)), s, now) for s in scopes]
-    return max(waits)
+    return max(waits, default=0)
 
 
-def signin_failed(*, identifier_digest: str, address: str, device_token: str | None = None) -> None:
+def scopes_failed(scopes: list[ThrottleScope]) -> None:
     window = settings.MONCOMPTE_THROTTLE_WINDOW_SECONDS
     now = time.time()
-    for scope in _scopes(identifier_digest=identifier_digest, address=address, device_token=device_token):
+    for scope in scopes:
         cache.add(scope.key + ":n", 0, window)
         try:
             cache.incr(scope.key + ":n")
         except ValueError:  # expired between add and incr
             cache.set(scope.key + ":n", 1, window)
         cache.set(scope.key + ":t", now, window)
+
+
+def address_scope(purpose: str, address: str) -> ThrottleScope:
+    """The per-address counter of one kind of attempt (sign-in, first connection, reset, ...)."""
+    return ThrottleScope(
+        f"throttle:{purpose}:address:{_short(address)}",
+        settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS,
+        settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_ADDRESS,
+    )
+
+
+def signin_wait(*, identifier_digest: str, address: str, device_token: str | None = None) -> int:
+    """Seconds the client must still wait before a new attempt on this identifier; 0 if none."""
+    return scopes_wait(_scopes(identifier_digest=identifier_digest, address=address, device_token=device_token))
+
+
+def signin_failed(*, identifier_digest: str, address: str, device_token: str | None = None) -> None:
+    scopes_failed(_scopes(identifier_digest=identifier_digest, address=address, device_token=device_token))
 
 
 def signin_succeeded(*, identifier_digest: str, device_token: str | None = None) -> None:

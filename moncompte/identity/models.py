@@ -61,3 +61,26 @@ class Person(models.Model):
         from moncompte.identity.protection import decrypt_identifier
 
         return parse_identifier(decrypt_identifier(self.identifier_encrypted))
+
+
+class FormerIdentifier(models.Model):
+    """An identifier a person held before being re-keyed (a provisional one replaced by a NIR).
+
+    Kept for a transition period only, to tell whoever signs in with it what the new identifier
+    is; it never signs anyone in.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="former_identifiers")
+    identifier_type = models.CharField(max_length=16, choices=IdentifierType.choices)
+    identifier_digest = models.CharField(max_length=64, unique=True, editable=False)
+    identifier_encrypted = models.TextField(editable=False)
+    replaced_at = models.DateTimeField()
+    valid_until = models.DateTimeField()
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ancien identifiant"
+
+    def __str__(self) -> str:
+        return f"Ancien identifiant {self.pk}"

@@ -41,3 +41,45 @@ def person_create(
             birth_place_code=birth_place_code,
             birth_country_code=birth_country_code,
         )
+
+
+class RekeyError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def person_rekey(*, person: Person, new_identifier: Identifier, identifier_type: str = IdentifierType.NIR) -> Person:
+    """Give a person their definitive identifier, keeping everything else (account, contacts,
+    files, journal: all point at the person, not at the identifier). The old identifier is kept
+    for MONCOMPTE_FORMER_IDENTIFIER_DAYS only to tell its holder the new one."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from moncompte.audit.services import journal_record
+    from moncompte.identity.models import FormerIdentifier
+
+    digest = identifier_digest(new_identifier.value)
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        if person.identifier_digest == digest:
+            return person
+        if Person.objects.filter(identifier_digest=digest).exists() or FormerIdentifier.objects.filter(
+            identifier_digest=digest
+        ).exists():
+            raise RekeyError("Ce numéro est déjà attribué à une autre personne : vérifiez-le avant de le rattacher.")
+        now = timezone.now()
+        FormerIdentifier.objects.create(
+            person=person,
+            identifier_type=person.identifier_type,
+            identifier_digest=person.identifier_digest,
+            identifier_encrypted=person.identifier_encrypted,
+            replaced_at=now,
+            valid_until=now + timezone.timedelta(days=settings.MONCOMPTE_FORMER_IDENTIFIER_DAYS),
+        )
+        person.identifier_type = identifier_type
+        person.identifier_digest = digest
+        person.identifier_encrypted = encrypt_identifier(new_identifier.value)
+        person.save(update_fields=["identifier_type", "identifier_digest", "identifier_encrypted"])
+        journal_record(action="identity.rekey", subject_person=person, detail={"to": identifier_type})
+    return person

@@ -113,7 +113,10 @@ tonton tata tatie parrain marraine filleul filleule jumeaux jumelles mamouth
 poussinette mabiche monlapin monange monbebe monbijou montresor moncanard mapuce mabelle
 monchou monchat maminette boubou lamour lavie labelle lebeau lavieestbelle carpediem
 hakunamatata inchallah bismillah alhamdulillah allah mecque maroc algerie tunisie senegal
-portugal espagne italie belgique suisse quebec canada afrique europe amerique
+portugal espagne italie belgique suisse quebec canada afrique europe amerique football foot
+footballeur rugby tennis basket handball velo danse judo karate boxe equitation natation
+peche chasse moto voiture tracteur quad scooter playstation nintendo minecraft fortnite
+pokemon pikachu mario zelda naruto goku dragonball onepiece harrypotter starwars
 """.split()
 
 # Words of this service and of the services people use alongside it.
