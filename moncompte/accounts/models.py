@@ -93,3 +93,18 @@ class AccountSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.pk}"
+
+
+class LegacyCodeAttempt(models.Model):
+    """One try of a file's legacy code at the first connection: counted for the hard cap."""
+
+    credential = models.ForeignKey(LegacyCredential, on_delete=models.CASCADE, related_name="attempts")
+    at = models.DateTimeField(auto_now_add=True)
+    succeeded = models.BooleanField()
+
+    class Meta:
+        verbose_name = "essai d'ancien code"
+        indexes = [models.Index(fields=["credential", "at"])]
+
+    def __str__(self) -> str:
+        return f"Essai {self.pk}"

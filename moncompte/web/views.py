@@ -50,7 +50,14 @@ def signin_view(request):
                 response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
                 remember_device(response, identifier)
                 return response
-            if outcome.wait_seconds:
+            if outcome.new_identifier is not None:
+                form.add_error(
+                    None,
+                    "Votre identifiant a changé : un numéro de sécurité sociale vous a été attribué. "
+                    f"Connectez-vous désormais avec le numéro {outcome.new_identifier.display()}.",
+                )
+                status = 400
+            elif outcome.wait_seconds:
                 form.add_error(None, _wait_message(outcome.wait_seconds))
                 status = 429
             else:
