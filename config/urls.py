@@ -10,6 +10,8 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz),
+    # Development outbox: 404 unless DEBUG and not production (checked by the view).
+    path("dev/messages/", include("moncompte.notifications.urls")),
     path("", include("moncompte.web.urls")),
 ]
 

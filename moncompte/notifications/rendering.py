@@ -1,0 +1,40 @@
+"""French message templates: ``templates/notifications/<name>.{subject.txt,txt,sms.txt}``."""
+
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from moncompte.notifications.models import Channel
+
+# Each template and the context it needs: a missing value is a bug, never an empty message.
+MESSAGE_TEMPLATES: dict[str, frozenset[str]] = {
+    "contact_code": frozenset({"code", "minutes"}),
+    "reset_code": frozenset({"code", "minutes"}),
+    "password_changed": frozenset({"changed_at"}),
+    "provisional_identifier": frozenset({"identifier"}),
+}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+
+
+def message_render(*, channel: str, template: str, context: dict) -> RenderedMessage:
+    if template not in MESSAGE_TEMPLATES:
+        raise ValueError(f"Unknown message template {template!r}.")
+    missing = MESSAGE_TEMPLATES[template] - context.keys()
+    if missing:
+        raise ValueError(f"Message template {template!r} needs {sorted(missing)}.")
+    base = f"notifications/{template}"
+    # The texts are French and their times are Paris times, whatever the caller activated.
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        if channel == Channel.EMAIL:
+            subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
+            body = render_to_string(f"{base}.txt", context).strip() + "\n"
+            return RenderedMessage(subject=subject, body=body)
+        if channel == Channel.SMS:
+            return RenderedMessage(subject="", body=" ".join(render_to_string(f"{base}.sms.txt", context).split()))
+    raise ValueError(f"Unknown channel {channel!r}.")
