@@ -3,6 +3,7 @@ import io
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 
 from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.models import Person
@@ -32,3 +33,16 @@ def person_of(raw: str) -> Person:
 
 def sign_in(client, raw: str, password: str, **extra):
     return client.post("/connexion/", {"identifier": raw, "password": password}, **extra)
+
+
+@pytest.fixture
+def deliver_messages(monkeypatch, django_capture_on_commit_callbacks):
+    """Each test-client request's after-commit work (sending emails and SMS) runs when the
+    request ends, as it would after a real commit; the test's transaction wraps the rest."""
+    original = Client.request
+
+    def request(self, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return original(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request)

@@ -37,9 +37,7 @@ NOT_ELIGIBLE = (
     "Ce numéro de sécurité sociale n'est pas celui du responsable du dossier ni de son conjoint. "
     "Les autres membres du foyer de plus de 15 ans créent leur compte sur invitation depuis Mon Compte."
 )
-HAS_ACCOUNT = (
-    "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
-)
+HAS_ACCOUNT = "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
 
 
 class FirstConnectionError(Exception):
@@ -85,9 +83,7 @@ def legacy_code_verify(*, caf: Caf, numero: str, code: str, client_address: str)
             _wrong_codes(credential, now - datetime.timedelta(days=1)) >= MAX_WRONG_CODES_PER_DAY
             or _wrong_codes(credential, now - datetime.timedelta(days=7)) >= MAX_WRONG_CODES_PER_WEEK
         ):
-            journal_record(
-                action="first_connection.capped", dossier=credential.dossier, client_address=client_address
-            )
+            journal_record(action="first_connection.capped", dossier=credential.dossier, client_address=client_address)
             raise FirstConnectionError(CAPPED, code="capped")
         matches = legacy_code_matches(code, credential.code_digest)
         LegacyCodeAttempt.objects.create(credential=credential, succeeded=matches)

@@ -55,8 +55,9 @@ class VerifiedContactRequiredMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not request.user.is_authenticated or request.session.get(SESSION_CONTACT_OK):
             return None
-        if getattr(view_func, "moncompte_contact_not_required", False) or getattr(
-            view_func, "login_required", True
-        ) is False:
+        if (
+            getattr(view_func, "moncompte_contact_not_required", False)
+            or getattr(view_func, "login_required", True) is False
+        ):
             return None
         return redirect("web:contact_validate")

@@ -43,3 +43,29 @@ def account_create(*, person: Person, password: str) -> Account:
 def contact_add_verified(*, account: Account, kind: str, value: str) -> Contact:
     """Record a contact already verified elsewhere (legacy import, demo data)."""
     return Contact.objects.create(account=account, kind=kind, value=value, verified_at=timezone.now())
+
+
+def contact_validated(*, account: Account, kind: str, value: str) -> Contact:
+    """Record a contact the person just proved they hold; it replaces their earlier one of that kind.
+
+    The old contact is replaced only now, once the new one is validated (never before).
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        contact, _ = Contact.objects.update_or_create(
+            account=account, kind=kind, value=value, defaults={"verified_at": now}
+        )
+        replaced = Contact.objects.filter(account=account, kind=kind).exclude(pk=contact.pk)
+        replaced_count = replaced.count()
+        replaced.delete()
+        journal_record(
+            action="contact.validated",
+            actor_person=account.person,
+            subject_person=account.person,
+            detail={"kind": kind, "replaced": replaced_count},
+        )
+    return contact
+
+
+def verified_contacts(account: Account) -> list[Contact]:
+    return list(account.contacts.filter(verified_at__isnull=False))

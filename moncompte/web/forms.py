@@ -24,3 +24,178 @@ class SigninForm(forms.Form):
             return parse_identifier(self.cleaned_data["identifier"])
         except IdentifierError as error:
             raise forms.ValidationError(error.message, code="invalid_identifier") from None
+
+
+class IdentifierField(forms.CharField):
+    """A NIR or provisional identifier, parsed; the error says in French what is wrong."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return parse_identifier(value)
+        except IdentifierError as error:
+            raise forms.ValidationError(error.message, code="invalid_identifier") from None
+
+
+class LegacyCodeForm(forms.Form):
+    place = forms.CharField(
+        label="Département ou code postal de votre domicile",
+        help_text="Pour trouver votre Caf. Exemples : 75, 2A, 974 ou 75011",
+        max_length=10,
+        error_messages={"required": "Indiquez votre département ou votre code postal."},
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "spellcheck": "false"}),
+    )
+    numero = forms.RegexField(
+        label="Numéro allocataire",
+        help_text="7 chiffres, sur vos courriers de la Caf",
+        regex=r"^\d{7}$",
+        max_length=20,
+        error_messages={
+            "required": "Saisissez votre numéro allocataire.",
+            "invalid": "Le numéro allocataire compte 7 chiffres.",
+        },
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    code = forms.RegexField(
+        label="Code confidentiel actuel",
+        help_text="Le code à 8 chiffres que vous utilisiez jusqu'ici",
+        regex=r"^\d{8}$",
+        max_length=20,
+        strip=True,
+        error_messages={
+            "required": "Saisissez votre code confidentiel à 8 chiffres.",
+            "invalid": "Le code confidentiel compte 8 chiffres.",
+        },
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_numero(self):
+        return self.cleaned_data["numero"].strip()
+
+    def _clean_digits(self, name):
+        return "".join(self.data.get(name, "").split())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # People type spaces in numbers: "123 45 67".
+            data = self.data.copy()
+            for name in ("numero", "code"):
+                data[name] = self._clean_digits(name)
+            self.data = data
+
+
+class NirForm(forms.Form):
+    identifier = IdentifierField(
+        label="Numéro de sécurité sociale",
+        help_text="13 chiffres, suivis ou non de la clé de 2 chiffres, tel qu'il figure sur votre carte Vitale",
+        max_length=40,
+        error_messages={"required": "Saisissez votre numéro de sécurité sociale."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
+
+
+class NewPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Nouveau mot de passe",
+        max_length=1024,
+        strip=False,
+        error_messages={"required": "Choisissez un mot de passe."},
+        widget=forms.PasswordInput(),
+    )
+    password_confirm = forms.CharField(
+        label="Confirmez le mot de passe",
+        max_length=1024,
+        strip=False,
+        error_messages={"required": "Saisissez à nouveau le mot de passe."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person = person
+
+    def clean_password(self):
+        from moncompte.accounts.passwords import password_problems
+
+        password = self.cleaned_data["password"]
+        problems = password_problems(password, person=self.person)
+        if problems:
+            raise forms.ValidationError([p.message for p in problems])
+        return password
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and self.data.get("password_confirm") != self.data.get("password"):
+            self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
+        return data
+
+
+class ContactChoiceForm(forms.Form):
+    """Which contact to validate: an email address or a mobile number."""
+
+    channel = forms.ChoiceField(
+        label="Comment souhaitez-vous recevoir votre code ?",
+        choices=[("email", "Par courriel"), ("phone", "Par SMS sur mon téléphone mobile")],
+        initial="email",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez comment recevoir votre code."},
+    )
+    email = forms.CharField(
+        label="Adresse électronique",
+        help_text="Format attendu : nom@domaine.fr",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    phone = forms.CharField(
+        label="Numéro de téléphone mobile",
+        help_text="Exemples : 06 12 34 56 78, 0690 12 34 56 ou +262 692 12 34 56",
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+
+    def clean(self):
+        from moncompte.verification.contacts import normalize_email, parse_mobile
+
+        data = super().clean()
+        channel = data.get("channel")
+        if channel == "email":
+            if not data.get("email"):
+                self.add_error("email", "Saisissez votre adresse électronique.")
+            else:
+                try:
+                    data["destination"] = normalize_email(data["email"])
+                except ValueError as error:
+                    self.add_error("email", str(error))
+        elif channel == "phone":
+            if not data.get("phone"):
+                self.add_error("phone", "Saisissez votre numéro de téléphone mobile.")
+            else:
+                try:
+                    data["destination"] = parse_mobile(data["phone"])
+                except ValueError as error:
+                    self.add_error("phone", str(error))
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code reçu",
+        help_text="6 chiffres",
+        max_length=20,
+        error_messages={"required": "Saisissez le code reçu."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class CurrentPasswordForm(forms.Form):
+    current_password = forms.CharField(
+        label="Votre mot de passe actuel",
+        help_text="Pour votre sécurité, confirmez votre identité avant de changer vos coordonnées.",
+        max_length=1024,
+        strip=False,
+        error_messages={"required": "Saisissez votre mot de passe actuel."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

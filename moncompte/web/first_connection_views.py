@@ -1,0 +1,138 @@
+"""Pages of the first connection of an existing allocataire (/premiere-connexion/).
+
+The steps' state lives in the server-side session only: which file was proved by its legacy
+code, then which person by their NIR. Each step refuses to run without the previous one, and
+the state dies after FLOW_SECONDS. The account itself is created by
+moncompte.accounts.first_connection, which re-checks everything.
+"""
+
+import time
+
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from moncompte.accounts.first_connection import (
+    FirstConnectionError,
+    first_connection_complete,
+    first_connection_person,
+    legacy_code_verify,
+)
+from moncompte.accounts.passwords import password_min_length
+from moncompte.accounts.signin import client_address, open_session
+from moncompte.households.models import Dossier
+from moncompte.households.places import PlaceError, caf_for_place
+from moncompte.identity.models import Person
+from moncompte.web.forms import LegacyCodeForm, NewPasswordForm, NirForm
+
+STATE_KEY = "moncompte_first_connection"
+FLOW_SECONDS = 30 * 60
+
+STEPS = ["Votre dossier", "Votre numéro de sécurité sociale", "Votre mot de passe", "Vos coordonnées"]
+
+
+def _state(request) -> dict:
+    state = request.session.get(STATE_KEY) or {}
+    if not state or time.time() - state.get("started_at", 0) > FLOW_SECONDS:
+        request.session.pop(STATE_KEY, None)
+        return {}
+    return state
+
+
+def _render(request, template, step, context, status=200):
+    context = {
+        **context,
+        "step": step,
+        "step_count": len(STEPS),
+        "step_title": STEPS[step - 1],
+        "next_step_title": STEPS[step] if step < len(STEPS) else "",
+    }
+    return render(request, template, context, status=status)
+
+
+@login_not_required
+@require_GET
+def intro_view(request):
+    return render(request, "web/first_connection/intro.html")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def file_view(request):
+    form = LegacyCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                caf = caf_for_place(form.cleaned_data["place"])
+                dossier = legacy_code_verify(
+                    caf=caf,
+                    numero=form.cleaned_data["numero"],
+                    code=form.cleaned_data["code"],
+                    client_address=client_address(request),
+                )
+            except PlaceError as error:
+                form.add_error("place", error.message)
+            except FirstConnectionError as error:
+                form.add_error(None, error.message)
+                status = 429 if error.code == "throttled" else 400
+            else:
+                # A new session key once the file is proved: a key planted earlier is worthless.
+                request.session.cycle_key()
+                request.session[STATE_KEY] = {"started_at": time.time(), "dossier_id": dossier.id}
+                return redirect("web:first_connection_nir")
+    return _render(request, "web/first_connection/file.html", 1, {"form": form}, status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def nir_view(request):
+    state = _state(request)
+    if "dossier_id" not in state:
+        return redirect("web:first_connection_file")
+    form = NirForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            dossier = Dossier.objects.get(pk=state["dossier_id"])
+            try:
+                person = first_connection_person(dossier=dossier, identifier=form.cleaned_data["identifier"])
+            except FirstConnectionError as error:
+                form.add_error("identifier", error.message)
+            else:
+                request.session[STATE_KEY] = {**state, "person_id": person.id}
+                return redirect("web:first_connection_password")
+    return _render(request, "web/first_connection/nir.html", 2, {"form": form}, status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def password_view(request):
+    state = _state(request)
+    if "person_id" not in state:
+        return redirect("web:first_connection_file")
+    person = Person.objects.get(pk=state["person_id"])
+    form = NewPasswordForm(request.POST or None, person=person)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                account = first_connection_complete(
+                    dossier_id=state["dossier_id"], person_id=person.id, password=form.cleaned_data["password"]
+                )
+            except FirstConnectionError as error:
+                form.add_error(None, error.message)
+            else:
+                request.session.pop(STATE_KEY, None)
+                open_session(request=request, account=account, action="first_connection.signed_in")
+                return redirect("web:contact_validate")
+    return _render(
+        request,
+        "web/first_connection/password.html",
+        3,
+        {"form": form, "person": person, "min_length": password_min_length()},
+        status,
+    )

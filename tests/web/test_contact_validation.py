@@ -1,0 +1,112 @@
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from moncompte.accounts.models import Contact
+from tests.conftest import CLAIRE, person_of, sign_in
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_messages")]
+
+JULIEN = "1 78 02 75 056 123 92"
+PASSWORD = "Charonne et 30 tilleuls"
+
+
+def _new_account_client():
+    client = Client()
+    client.post("/premiere-connexion/dossier/", {"place": "75", "numero": "2345678", "code": "12345678"})
+    client.post("/premiere-connexion/numero-securite-sociale/", {"identifier": JULIEN})
+    client.post("/premiere-connexion/mot-de-passe/", {"password": PASSWORD, "password_confirm": PASSWORD})
+    return client
+
+
+def _last_code() -> str:
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+
+def test_first_connection_ends_with_a_validated_email(demo):
+    client = _new_account_client()
+    response = client.post(
+        "/mon-compte/coordonnees/valider/", {"action": "envoyer", "channel": "email", "email": "julien@example.fr"}
+    )
+    assert response.status_code == 302
+    page = client.get("/mon-compte/coordonnees/valider/").content.decode()
+    assert "j•••@e•••.fr" in page
+    assert mail.outbox[-1].to == ["julien@example.fr"]
+    response = client.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": _last_code()})
+    assert response["Location"] == "/mon-compte/"
+    assert "Julien PETIT" in client.get("/mon-compte/").content.decode()
+    contact = Contact.objects.get(account__person=person_of(JULIEN))
+    assert contact.value == "julien@example.fr" and contact.verified_at
+
+
+def test_wrong_code_then_tries_run_out(demo):
+    client = _new_account_client()
+    client.post("/mon-compte/coordonnees/valider/", {"action": "envoyer", "channel": "email", "email": "j@example.fr"})
+    right = _last_code()
+    wrong = "000000" if right != "000000" else "111111"
+    response = client.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": wrong})
+    assert response.status_code == 400
+    assert "Il vous reste 4 essais" in response.content.decode()
+    for _ in range(4):
+        response = client.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": wrong})
+    response = client.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": right})
+    assert "Demandez un nouveau code" in response.content.decode()
+    assert client.get("/mon-compte/")["Location"] == "/mon-compte/coordonnees/valider/"
+
+
+def test_sms_code_to_an_overseas_mobile(demo):
+    client = _new_account_client()
+    response = client.post(
+        "/mon-compte/coordonnees/valider/", {"action": "envoyer", "channel": "phone", "phone": "0690 12 34 56"}
+    )
+    assert response.status_code == 302
+    assert "+590 6" not in client.get("/mon-compte/coordonnees/valider/").content.decode()  # masked
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"channel": "email", "email": "pas-une-adresse"}, "adresse"),
+        ({"channel": "email", "email": ""}, "Saisissez votre adresse électronique."),
+        ({"channel": "phone", "phone": "01 23 45 67 89"}, "mobile"),
+    ],
+)
+def test_bad_contact_gets_a_french_message_and_keeps_the_input(demo, data, message):
+    client = _new_account_client()
+    response = client.post("/mon-compte/coordonnees/valider/", {"action": "envoyer", **data})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert message in body
+    for value in data.values():
+        if value and value not in {"email", "phone"}:
+            assert f'value="{value}"' in body
+
+
+def test_changing_a_validated_contact_needs_the_password(client, demo):
+    sign_in(client, *CLAIRE)
+    response = client.post(
+        "/mon-compte/coordonnees/valider/", {"action": "envoyer", "channel": "email", "email": "claire@example.org"}
+    )
+    assert response.status_code == 400
+    assert "Saisissez votre mot de passe actuel." in response.content.decode()
+    response = client.post(
+        "/mon-compte/coordonnees/valider/",
+        {"action": "envoyer", "channel": "email", "email": "claire@example.org", "current_password": "faux"},
+    )
+    assert "Mot de passe incorrect." in response.content.decode()
+    client.post(
+        "/mon-compte/coordonnees/valider/",
+        {"action": "envoyer", "channel": "email", "email": "claire@example.org", "current_password": CLAIRE[1]},
+    )
+    # The old address stays until the new one is validated.
+    emails = list(
+        Contact.objects.filter(account__person=person_of(CLAIRE[0]), kind="email").values_list("value", flat=True)
+    )
+    assert emails == ["claire.martin@example.fr"]
+    client.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": _last_code()})
+    emails = list(
+        Contact.objects.filter(account__person=person_of(CLAIRE[0]), kind="email").values_list("value", flat=True)
+    )
+    assert emails == ["claire@example.org"]
