@@ -132,3 +132,8 @@ def test_home_shows_identity_and_contacts_but_not_the_full_nir(client, demo):
 
 def test_healthz_is_public(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_phone_numbers_are_shown_the_french_way(client, demo):
+    sign_in(client, *CLAIRE)
+    assert "06 11 22 33 44" in client.get("/mon-compte/").content.decode()

@@ -1,0 +1,216 @@
+"""Pages of the password reset (/mot-de-passe-oublie/) and of the password change
+(/mon-compte/mot-de-passe/). The rules live in moncompte.accounts.recovery.
+
+The reset's state lives in the server-side session only (flow references, the account id, the
+throttling key), never in the page or a cookie: the pages of an unknown identifier and of a real
+account are the same bytes. Each step refuses to run without the previous one; the state dies
+after CODE_STAGE_SECONDS, and PASSWORD_STAGE_SECONDS once the code is proven.
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from moncompte.accounts.models import Account
+from moncompte.accounts.passwords import password_min_length
+from moncompte.accounts.recovery import (
+    PasswordRefused,
+    masked_contacts,
+    password_change,
+    password_reset_complete,
+    password_reset_request,
+    password_reset_verify,
+    reset_request_min_seconds,
+    session_rekeyed,
+)
+from moncompte.accounts.signin import client_address
+from moncompte.accounts.throttling import DEVICE_COOKIE_NAME
+from moncompte.web.recovery_forms import PasswordChangeForm, ResetCodeForm, ResetIdentifierForm, ResetPasswordForm
+
+STATE_KEY = "moncompte_password_reset"
+CODE_STAGE_SECONDS = 30 * 60
+PASSWORD_STAGE_SECONDS = 15 * 60
+
+
+def _state(request, stage: str) -> dict | None:
+    state = request.session.get(STATE_KEY)
+    if not state or time.time() > state.get("until", 0):
+        request.session.pop(STATE_KEY, None)
+        return None
+    return state if state.get("stage") == stage else None
+
+
+def _signed_in_redirect(request):
+    messages.info(request, "Vous êtes connecté(e) : vous pouvez changer votre mot de passe sur cette page.")
+    return redirect("web:password_change")
+
+
+def _pad(started: float) -> None:
+    """Answer no sooner than the minimum duration of a reset request (see recovery's docstring)."""
+    remaining = reset_request_min_seconds() - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def reset_request_view(request):
+    if request.user.is_authenticated:
+        return _signed_in_redirect(request)
+    form = ResetIdentifierForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            started = time.monotonic()
+            result = password_reset_request(
+                identifier=form.cleaned_data["identifier"],
+                client_address=client_address(request),
+                device_token=request.COOKIES.get(DEVICE_COOKIE_NAME),
+            )
+            if not result.throttled:
+                request.session[STATE_KEY] = {
+                    "stage": "code",
+                    "until": time.time() + CODE_STAGE_SECONDS,
+                    "flow_refs": list(result.flow_refs),
+                    "account_id": result.account_id,
+                    "throttle_key": result.throttle_key,
+                    "former_identifier": result.former_identifier,
+                }
+            _pad(started)
+            if not result.throttled:
+                return redirect("web:password_reset_code")
+            form.add_error(None, result.wait_message())
+            status = 429
+    return render(request, "web/recovery/request.html", {"form": form}, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def reset_code_view(request):
+    if request.user.is_authenticated:
+        return _signed_in_redirect(request)
+    state = _state(request, "code")
+    if state is None:
+        return redirect("web:password_reset")
+    form = ResetCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            check = password_reset_verify(
+                flow_refs=state["flow_refs"],
+                account_id=state["account_id"],
+                throttle_key=state["throttle_key"],
+                code=form.cleaned_data["code"],
+                client_address=client_address(request),
+            )
+            if check.ok:
+                # A new session key once the code is proven: a key planted earlier is worthless.
+                request.session.cycle_key()
+                request.session[STATE_KEY] = {
+                    "stage": "password",
+                    "until": time.time() + PASSWORD_STAGE_SECONDS,
+                    "account_id": check.account.pk,
+                    "former_identifier": state.get("former_identifier", False),
+                }
+                return redirect("web:password_reset_password")
+            form.add_error("code", check.message)
+            if check.wait_seconds:
+                status = 429
+    return render(
+        request,
+        "web/recovery/code.html",
+        {"form": form, "minutes": settings.MONCOMPTE_CODE_TTL_SECONDS // 60},
+        status=status,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def reset_password_view(request):
+    if request.user.is_authenticated:
+        return _signed_in_redirect(request)
+    state = _state(request, "password")
+    if state is None:
+        return redirect("web:password_reset")
+    account = Account.objects.filter(pk=state["account_id"], is_active=True).select_related("person").first()
+    if account is None:
+        request.session.pop(STATE_KEY, None)
+        return redirect("web:password_reset")
+    form = ResetPasswordForm(request.POST or None, person=account.person)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                password_reset_complete(
+                    account=account,
+                    password=form.cleaned_data["password"],
+                    client_address=client_address(request),
+                    device_token=request.COOKIES.get(DEVICE_COOKIE_NAME),
+                )
+            except PasswordRefused as refused:
+                for message in refused.messages:
+                    form.add_error(refused.field, message)
+            else:
+                request.session.pop(STATE_KEY, None)
+                text = "Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe."
+                if state.get("former_identifier"):
+                    text += (
+                        " Votre identifiant a changé : connectez-vous désormais avec le numéro "
+                        f"{account.person.identifier.display()}."
+                    )
+                messages.success(request, text)
+                return redirect("web:signin")
+    return render(
+        request,
+        "web/recovery/new_password.html",
+        {"form": form, "masked_contacts": masked_contacts(account), "min_length": password_min_length()},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def password_change_view(request):
+    form = PasswordChangeForm(request.POST or None, person=request.user.person)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            old_key = request.session.session_key
+            try:
+                ended = password_change(
+                    account=request.user,
+                    current_password=form.cleaned_data["current_password"],
+                    new_password=form.cleaned_data["password"],
+                    keep_session_key=old_key,
+                    client_address=client_address(request),
+                )
+            except PasswordRefused as refused:
+                for message in refused.messages:
+                    form.add_error(refused.field, message)
+                if refused.code == "throttled":
+                    status = 429
+            else:
+                # The session stays valid with the new hash, under a new key; its record follows.
+                update_session_auth_hash(request, request.user)
+                session_rekeyed(old_key=old_key, new_key=request.session.session_key)
+                text = "Votre mot de passe a été modifié."
+                if ended == 1:
+                    text += " Votre autre session ouverte a été fermée."
+                elif ended > 1:
+                    text += f" Vos {ended} autres sessions ouvertes ont été fermées."
+                messages.success(request, text)
+                return redirect("web:home")
+    return render(
+        request,
+        "web/recovery/change.html",
+        {"form": form, "min_length": password_min_length()},
+        status=status,
+    )
