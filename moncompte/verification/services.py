@@ -105,7 +105,8 @@ def _check_destination_rate(destination: str, now: datetime) -> None:
         wait = _seconds_until(oldest + DESTINATION_WINDOW, now)
         raise CodeSendRefused(
             wait,
-            f"Trop de codes ont été envoyés à ce destinataire. Vous pourrez en demander un nouveau dans {wait_text(wait)}.",
+            "Trop de codes ont été envoyés à ce destinataire. "
+            f"Vous pourrez en demander un nouveau dans {wait_text(wait)}.",
         )
 
 
@@ -138,9 +139,7 @@ def _create_and_send(
     return challenge
 
 
-def challenge_issue(
-    *, purpose: str, channel: str, destination: str, flow_ref: str, account=None
-) -> ContactChallenge:
+def challenge_issue(*, purpose: str, channel: str, destination: str, flow_ref: str, account=None) -> ContactChallenge:
     """Send a new code to ``destination`` and return its challenge.
 
     Earlier unconsumed challenges of the same flow and purpose die. Raises ValueError (French
@@ -195,7 +194,9 @@ def challenge_resend(*, challenge: ContactChallenge) -> ResendResult:
         current = challenge_current(flow_ref=challenge.flow_ref, purpose=challenge.purpose, lock=True)
         if current is None or current.consumed_at is not None:
             return ResendResult(
-                sent=False, challenge=current, message="Ce code a déjà été utilisé : aucun nouveau code n'est nécessaire."
+                sent=False,
+                challenge=current,
+                message="Ce code a déjà été utilisé : aucun nouveau code n'est nécessaire.",
             )
         if now < current.next_send_at:
             wait = _seconds_until(current.next_send_at, now)
@@ -208,7 +209,9 @@ def challenge_resend(*, challenge: ContactChallenge) -> ResendResult:
         try:
             _check_destination_rate(current.destination, now)
         except CodeSendRefused as refused:
-            return ResendResult(sent=False, challenge=current, wait_seconds=refused.wait_seconds, message=refused.message)
+            return ResendResult(
+                sent=False, challenge=current, wait_seconds=refused.wait_seconds, message=refused.message
+            )
         current.superseded_at = now
         current.save(update_fields=["superseded_at"])
         new = _create_and_send(

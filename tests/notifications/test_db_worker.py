@@ -22,9 +22,7 @@ def run_worker() -> None:
     """``manage.py db_worker --batch``: run every ready task, then return."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
     try:
-        call_command(
-            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval=0", stdout=io.StringIO()
-        )
+        call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval=0", stdout=io.StringIO())
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
@@ -94,3 +92,21 @@ def test_a_failed_attempt_is_retried_later_with_the_same_idempotency_key(setting
     keys = {request["json"]["idempotency_key"] for request in sms_server.requests}
     assert keys == {str(message.idempotency_key)}
     assert len(sms_server.requests) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stale_pending_messages_are_enqueued_again(settings, sms_server):
+    settings.TASKS = DATABASE_TASKS
+    message = send_code()
+    DBTaskResult.objects.all().delete()  # the worker that held its task died
+    out = io.StringIO()
+    call_command("messages_requeue", "--older-than=3600", stdout=out)
+    assert out.getvalue().strip() == "0 message(s) enqueued again"  # too recent to be stale
+
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    call_command("messages_requeue", "--older-than=3600", stdout=out)
+    assert "1 message(s) enqueued again" in out.getvalue()
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert len(sms_server.requests) == 1
