@@ -366,3 +366,15 @@ MONCOMPTE_CODE_RESEND_DELAYS = [30, 60, 120, 300, 600, 900]
 MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR = int(
     os.environ.get("MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR", 10)
 )
+
+
+# --- Account creation of new beneficiaries and identity documents ---------------------------
+# moncompte.accounts.signup, moncompte.identity.documents; see docs/signup.md.
+
+# Uploaded identity documents: stored by the default storage under random names, in a folder
+# that is never served (no MEDIA_URL route). Only the owner of the process may read them.
+MEDIA_ROOT = Path(os.environ.get("MONCOMPTE_MEDIA_ROOT", VAR_DIR / "media"))
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Largest identity document accepted (bytes); larger uploads are cut off while they arrive.
+MONCOMPTE_DOCUMENT_MAX_BYTES = int(os.environ.get("MONCOMPTE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))

@@ -84,3 +84,99 @@ class FormerIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"Ancien identifiant {self.pk}"
+
+
+# Identity checks of people who created their account without matching a known person ----------
+# (moncompte.accounts.signup, docs/signup.md). An agent decides each check later.
+
+
+class IdentityCheckState(models.TextChoices):
+    TO_VERIFY = "to_verify", "À vérifier"
+    VERIFIED = "verified", "Vérifiée"
+    REJECTED = "rejected", "Refusée"
+
+
+class IdentityCheckQuerySet(models.QuerySet):
+    def pending(self) -> "IdentityCheckQuerySet":
+        return self.filter(state=IdentityCheckState.TO_VERIFY)
+
+
+class IdentityCheck(models.Model):
+    """A person's declared identity waiting for (or having had) an agent's decision.
+
+    The account exists meanwhile and shows only the person's own page. What the person declared
+    beyond the Person record (birth place as typed, address) is kept here for the agent.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identity_checks")
+    state = models.CharField(max_length=16, choices=IdentityCheckState.choices, default=IdentityCheckState.TO_VERIFY)
+    # The result of matching the declared identity (without NIR) against known persons: "none",
+    # or "one"/"many" when possible duplicates exist for the agent to look at.
+    match_outcome = models.CharField(max_length=8, blank=True)
+    candidate_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="doublon possible"
+    )
+    birth_place_label = models.CharField("lieu de naissance déclaré", max_length=200, blank=True)
+    address_line1 = models.CharField("adresse", max_length=200, blank=True)
+    address_line2 = models.CharField("complément d'adresse", max_length=200, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    city = models.CharField("commune", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Who decided: text until agents have their own accounts.
+    decided_by = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+
+    objects = IdentityCheckQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "vérification d'identité"
+        verbose_name_plural = "vérifications d'identité"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(state="to_verify"), name="one_pending_identity_check_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vérification d'identité {self.pk} ({self.state})"
+
+
+class DocumentKind(models.TextChoices):
+    IDENTITY_CARD = "identity_card", "Carte nationale d'identité"
+    PASSPORT = "passport", "Passeport"
+    RESIDENCE_PERMIT = "residence_permit", "Titre de séjour"
+    OTHER = "other", "Autre document d'identité"
+
+
+class DocumentContentType(models.TextChoices):
+    PDF = "application/pdf", "PDF"
+    JPEG = "image/jpeg", "JPEG"
+    PNG = "image/png", "PNG"
+
+
+class IdentityDocument(models.Model):
+    """An identity document sent for a check (moncompte.identity.documents.document_store).
+
+    The file lives in the default storage under a random name, never served publicly; its type
+    is the one read from its content, never the name or type the browser gave.
+    """
+
+    # Not "check": Model.check() is Django's system check.
+    identity_check = models.ForeignKey(IdentityCheck, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=24, choices=DocumentKind.choices)
+    file = models.FileField(upload_to="identity-documents/", max_length=200)
+    content_type = models.CharField(max_length=32, choices=DocumentContentType.choices)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "justificatif d'identité"
+        verbose_name_plural = "justificatifs d'identité"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Justificatif {self.pk} ({self.kind})"

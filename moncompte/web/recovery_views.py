@@ -73,20 +73,20 @@ def reset_request_view(request):
                 client_address=client_address(request),
                 device_token=request.COOKIES.get(DEVICE_COOKIE_NAME),
             )
-            if not result.throttled:
-                request.session[STATE_KEY] = {
-                    "stage": "code",
-                    "until": time.time() + CODE_STAGE_SECONDS,
-                    "flow_refs": list(result.flow_refs),
-                    "account_id": result.account_id,
-                    "throttle_key": result.throttle_key,
-                    "former_identifier": result.former_identifier,
-                }
+            if result.throttled:
+                # The same for every identifier, and nothing was done: no need to wait.
+                form.add_error(None, result.wait_message())
+                return render(request, "web/recovery/request.html", {"form": form}, status=429)
+            request.session[STATE_KEY] = {
+                "stage": "code",
+                "until": time.time() + CODE_STAGE_SECONDS,
+                "flow_refs": list(result.flow_refs),
+                "account_id": result.account_id,
+                "throttle_key": result.throttle_key,
+                "former_identifier": result.former_identifier,
+            }
             _pad(started)
-            if not result.throttled:
-                return redirect("web:password_reset_code")
-            form.add_error(None, result.wait_message())
-            status = 429
+            return redirect("web:password_reset_code")
     return render(request, "web/recovery/request.html", {"form": form}, status=status)
 
 

@@ -1,0 +1,462 @@
+"""Password reset through a validated contact, and password change by a signed-in person.
+
+Reset ("Mot de passe oublié", PRODUCT.md section 1: "no answer ever reveals whether a NIR
+exists"):
+
+1. ``password_reset_request``: the person types an identifier. Whatever it is (unknown, a person
+   without account, an inactive account, an account without validated contact, or a real one),
+   the answer is the same redirect to the same neutral page ("Si un compte existe pour ce
+   numéro, un code vient d'être envoyé à ses coordonnées validées"), and the same work is done:
+   one look-up, one throttling count, one journal entry and always **two challenges**, one per
+   slot (email, then mobile). A slot with a validated contact gets a real code
+   (``challenge_issue``, purpose PASSWORD_RESET, one flow per channel, so each channel has its
+   own code); a slot without one gets a *decoy*: a ContactChallenge row with no destination, no
+   message and a random digest that no code matches. The decoys go through the very same
+   ``challenge_check`` as real codes, so a wrong code answers "incorrect, N tries left", then
+   "too many tries" or "expired", exactly as for a real account. A send refused by the
+   per-destination rate limit is silently replaced by a decoy (and journaled), for the same
+   reason. Masked contacts are never shown before the code is proven.
+2. ``password_reset_verify``: the typed code is checked against both flows (both are always
+   checked, so the work does not depend on which one matches). Each wrong code costs a try on
+   both; both flows start together, so their counters stay in step. Two live codes per request
+   double an attacker's odds (2 x 5 tries on 10^6 codes), which the per-identifier and
+   per-address throttling then bounds.
+3. ``password_reset_complete``: the policy, then the new hash, ``password_changed_at``, every
+   session of the person ended, a notice to each validated contact, a journal entry. The person
+   is not signed in: they sign in with the new password.
+
+Sending happens after the commit, in the task worker (database task backend in production): the
+request itself does only database writes. What still differs between a real account and a decoy
+(the message rows) is covered by a minimum duration of the request step
+(``reset_request_min_seconds``), applied by the view.
+
+Throttling: every reset request and every wrong code counts on a per-identifier scope (keyed by
+a hash of the identifier digest, or of the browser's device token when it already signed in to
+that account, as for sign-in) and on the per-address scope "password_reset". Unknown identifiers
+are counted exactly like known ones, so a throttled answer tells nothing either.
+
+Change (``password_change``): the current password is required (a wrong one counts on a
+per-account scope), then the policy; every other session ends, the current one is kept (the view
+renews its key with ``update_session_auth_hash`` and calls ``session_rekeyed``), and every
+validated contact is told.
+
+Nothing here logs or journals a code or a password.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from moncompte.accounts import throttling
+from moncompte.accounts.models import Account, AccountSession, Contact, ContactKind
+from moncompte.accounts.passwords import password_problems
+from moncompte.accounts.services import verified_contacts
+from moncompte.accounts.sessions import sessions_end_all
+from moncompte.audit.services import journal_record
+from moncompte.identity.identifiers import Identifier
+from moncompte.identity.models import FormerIdentifier, Person
+from moncompte.identity.protection import identifier_digest
+from moncompte.notifications.services import message_send
+from moncompte.verification.contacts import mask_destination
+from moncompte.verification.models import ChallengeChannel, ContactChallenge, Purpose
+from moncompte.verification.services import (
+    CheckOutcome,
+    CodeSendRefused,
+    challenge_check,
+    challenge_issue,
+    new_flow_ref,
+    wait_text,
+)
+
+__all__ = [
+    "RESET_SLOTS",
+    "PasswordRefused",
+    "ResetCheck",
+    "ResetRequest",
+    "password_change",
+    "password_reset_complete",
+    "password_reset_request",
+    "password_reset_verify",
+    "reset_request_min_seconds",
+    "session_rekeyed",
+]
+
+# The two slots of every reset request, in this order: one flow (and one code) per channel.
+RESET_SLOTS = (ContactKind.EMAIL, ContactKind.PHONE)
+_CHANNEL_OF_KIND = {ContactKind.EMAIL: ChallengeChannel.EMAIL, ContactKind.PHONE: ChallengeChannel.PHONE}
+_MESSAGE_CHANNEL_OF_KIND = {ContactKind.EMAIL: "email", ContactKind.PHONE: "sms"}
+
+DEFAULT_RESET_REQUEST_MIN_SECONDS = 0.25
+
+MESSAGE_WRONG_CURRENT = "Votre mot de passe actuel est incorrect."
+MESSAGE_UNCHANGED = "Le nouveau mot de passe doit être différent de votre mot de passe actuel."
+
+
+def reset_request_min_seconds() -> float:
+    """How long a reset request takes at least (``MONCOMPTE_PASSWORD_RESET_MIN_SECONDS``)."""
+    return float(getattr(settings, "MONCOMPTE_PASSWORD_RESET_MIN_SECONDS", DEFAULT_RESET_REQUEST_MIN_SECONDS))
+
+
+def _short(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _identifier_scope_key(digest: str, device_token: str | None) -> str:
+    if device_token and throttling.device_token_matches(device_token, digest):
+        return f"throttle:password_reset:device:{_short(device_token + digest)}"
+    return f"throttle:password_reset:identifier:{_short(digest)}"
+
+
+def _scopes(identifier_scope_key: str, client_address: str) -> list[throttling.ThrottleScope]:
+    return [
+        throttling.ThrottleScope(
+            identifier_scope_key,
+            settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
+            settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
+        ),
+        throttling.address_scope("password_reset", client_address),
+    ]
+
+
+class PasswordRefused(Exception):
+    """The password was not changed.
+
+    ``code``: "weak" (``messages`` lists every reason of the policy), "same", "wrong_current" or
+    "throttled" (``wait_seconds``); ``field`` names the form field the messages belong to, or None.
+    """
+
+    def __init__(self, messages: list[str], *, code: str, field: str | None = None, wait_seconds: int = 0):
+        super().__init__(" ".join(messages))
+        self.messages = messages
+        self.code = code
+        self.field = field
+        self.wait_seconds = wait_seconds
+
+
+# Reset, step 1 ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResetRequest:
+    """What the web flow keeps in its server-side session after step 1.
+
+    ``account_id`` is None for an identifier without usable account: its flows hold decoys only.
+    ``wait_seconds`` > 0: throttled, nothing was done (and nothing is to be kept).
+    """
+
+    flow_refs: tuple[str, ...] = ()
+    account_id: int | None = None
+    throttle_key: str = ""
+    former_identifier: bool = False
+    wait_seconds: int = 0
+
+    @property
+    def throttled(self) -> bool:
+        return self.wait_seconds > 0
+
+    def wait_message(self) -> str:
+        return (
+            f"Trop de demandes pour ce numéro ou depuis votre connexion. Réessayez dans {wait_text(self.wait_seconds)}."
+        )
+
+
+def _holder(identifier: Identifier) -> tuple[Person | None, bool]:
+    """The person holding ``identifier`` (or held it, during the transition period), and whether
+    it is a former identifier."""
+    # Both look-ups run every time: the work does not depend on which one finds something.
+    person = Person.objects.with_identifier(identifier.value).select_related("account").first()
+    former = (
+        FormerIdentifier.objects.with_identifier(identifier.value)
+        .filter(valid_until__gt=timezone.now())
+        .select_related("person__account")
+        .first()
+    )
+    if person is not None:
+        return person, False
+    return (former.person, True) if former else (None, False)
+
+
+def _decoy(*, flow_ref: str, channel: str) -> ContactChallenge:
+    """A challenge that answers like a real one and that no code matches; nothing is sent."""
+    now = timezone.now()
+    return ContactChallenge.objects.create(
+        purpose=Purpose.PASSWORD_RESET,
+        channel=channel,
+        destination="",
+        code_digest=secrets.token_hex(32),
+        flow_ref=flow_ref,
+        account=None,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.MONCOMPTE_CODE_TTL_SECONDS),
+        next_send_at=now + timedelta(seconds=int(settings.MONCOMPTE_CODE_RESEND_DELAYS[0])),
+    )
+
+
+def password_reset_request(
+    *, identifier: Identifier, client_address: str, device_token: str | None = None
+) -> ResetRequest:
+    """Step 1: send a code to every validated contact of the identifier's account, if any.
+
+    The outcome, the work and the time (with the view's minimum duration) are the same whether
+    the identifier exists or not; see the module docstring.
+    """
+    digest = identifier_digest(identifier.value)
+    throttle_key = _identifier_scope_key(digest, device_token)
+    scopes = _scopes(throttle_key, client_address)
+    wait = throttling.scopes_wait(scopes)
+    if wait:
+        journal_record(action="password_reset.throttled", client_address=client_address, detail={"wait_seconds": wait})
+        return ResetRequest(wait_seconds=wait)
+    # Every request counts, known identifier or not: each one may send messages.
+    throttling.scopes_failed(scopes)
+
+    person, former = _holder(identifier)
+    account = getattr(person, "account", None) if person is not None else None
+    if account is not None and not account.is_active:
+        account = None
+    # The latest validated contact of each kind (the query runs for an unknown identifier too).
+    contacts = Contact.objects.filter(account_id=account.pk if account is not None else None, verified_at__isnull=False)
+    by_kind = {contact.kind: contact for contact in contacts.order_by("verified_at", "id")}
+
+    flow_refs = []
+    sent = refused = 0
+    with transaction.atomic():
+        for kind in RESET_SLOTS:
+            flow_ref = new_flow_ref()
+            flow_refs.append(flow_ref)
+            channel = _CHANNEL_OF_KIND[kind]
+            contact = by_kind.get(kind)
+            if contact is None:
+                _decoy(flow_ref=flow_ref, channel=channel)
+                continue
+            try:
+                challenge_issue(
+                    purpose=Purpose.PASSWORD_RESET,
+                    channel=channel,
+                    destination=contact.value,
+                    flow_ref=flow_ref,
+                    account=account,
+                )
+            except (CodeSendRefused, ValueError):
+                # Too many codes to this destination this hour (or a stored value no longer valid):
+                # nothing is sent, and the answer must not tell.
+                refused += 1
+                _decoy(flow_ref=flow_ref, channel=channel)
+            else:
+                sent += 1
+        journal_record(
+            action="password_reset.request",
+            subject_person=person if account is not None else None,
+            client_address=client_address,
+            detail={"sent": sent, "refused": refused},
+        )
+    return ResetRequest(
+        flow_refs=tuple(flow_refs),
+        account_id=account.pk if account is not None else None,
+        throttle_key=throttle_key,
+        former_identifier=former and account is not None,
+    )
+
+
+# Reset, step 2 ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResetCheck:
+    """The answer to a typed code: ``account`` once proven, else a French ``message``."""
+
+    account: Account | None = None
+    message: str = ""
+    outcome: str = ""
+    wait_seconds: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.account is not None
+
+
+def password_reset_verify(
+    *,
+    flow_refs: tuple[str, ...] | list[str],
+    account_id: int | None,
+    throttle_key: str,
+    code: str,
+    client_address: str,
+) -> ResetCheck:
+    """Step 2: check ``code`` against every flow of the request (decoys included)."""
+    scopes = _scopes(throttle_key, client_address)
+    wait = throttling.scopes_wait(scopes)
+    if wait:
+        journal_record(action="password_reset.throttled", client_address=client_address, detail={"wait_seconds": wait})
+        return ResetCheck(
+            message=f"Trop de tentatives. Réessayez dans {wait_text(wait)}.", outcome="throttled", wait_seconds=wait
+        )
+    # Every flow is checked, whatever the first answer: the work does not depend on the match.
+    results = [challenge_check(flow_ref=ref, purpose=Purpose.PASSWORD_RESET, code=code) for ref in flow_refs]
+    proven = next((r for r in results if r.ok), None)
+    account = None
+    if proven is not None and account_id is not None and proven.challenge.account_id == account_id:
+        account = Account.objects.filter(pk=account_id, is_active=True).select_related("person").first()
+    if account is not None:
+        cache.delete_many([throttle_key + ":n", throttle_key + ":t"])
+        journal_record(
+            action="password_reset.code_success",
+            actor_person=account.person,
+            subject_person=account.person,
+            client_address=client_address,
+        )
+        return ResetCheck(account=account, outcome=CheckOutcome.OK)
+
+    throttling.scopes_failed(scopes)
+    shown = next((r for r in results if r.outcome != CheckOutcome.NONE), None) or results[0]
+    if shown.ok:  # proven for another account than the flow's (cannot happen): never accepted
+        shown_message, outcome = "Ce code a déjà été utilisé.", CheckOutcome.USED
+    else:
+        shown_message, outcome = shown.message, shown.outcome
+    journal_record(
+        action="password_reset.code_failure",
+        client_address=client_address,
+        detail={"outcome": str(outcome)},
+    )
+    return ResetCheck(message=shown_message, outcome=outcome)
+
+
+# Setting the password -----------------------------------------------------------------------
+
+
+def _check_policy(account: Account, password: str) -> None:
+    problems = password_problems(password, person=account.person)
+    if problems:
+        raise PasswordRefused([p.message for p in problems], code="weak", field="password")
+
+
+def _notify(account: Account, changed_at) -> int:
+    """Tell each validated contact that the password changed; returns how many were told."""
+    told = 0
+    for contact in verified_contacts(account):
+        message_send(
+            channel=_MESSAGE_CHANNEL_OF_KIND[contact.kind],
+            recipient=contact.value,
+            template="password_changed",
+            context={"changed_at": changed_at},
+            account=account,
+        )
+        told += 1
+    return told
+
+
+def _set_password(account: Account, password: str):
+    now = timezone.now()
+    account.set_password(password)
+    account.password_changed_at = now
+    account.save(update_fields=["password", "password_changed_at"])
+    return now
+
+
+def masked_contacts(account: Account) -> list[str]:
+    """The validated contacts of ``account``, masked: only for someone who proved a code."""
+    return [mask_destination(contact.kind, contact.value) for contact in verified_contacts(account)]
+
+
+def password_reset_complete(
+    *, account: Account, password: str, client_address: str, device_token: str | None = None
+) -> int:
+    """Step 3: set the new password, end every session, tell the person; returns sessions ended.
+
+    Raises PasswordRefused ("weak") when the policy refuses the password: nothing is changed.
+    The sign-in counters of the identifier (and of this browser's device token) are cleared: the
+    person proved they hold a contact, and may have failed many times before asking.
+    """
+    _check_policy(account, password)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().select_related("person").get(pk=account.pk)
+        changed_at = _set_password(account, password)
+        ended = sessions_end_all(account=account, reason="password_reset")
+        told = _notify(account, changed_at)
+        journal_record(
+            action="password.reset",
+            actor_person=account.person,
+            subject_person=account.person,
+            client_address=client_address,
+            detail={"sessions_ended": ended, "notified": told},
+        )
+    digest = identifier_digest(account.person.identifier.value)
+    throttling.signin_succeeded(identifier_digest=digest)
+    if device_token:
+        throttling.signin_succeeded(identifier_digest=digest, device_token=device_token)
+    return ended
+
+
+# Change -------------------------------------------------------------------------------------
+
+
+def _account_scope(account: Account) -> throttling.ThrottleScope:
+    return throttling.ThrottleScope(
+        f"throttle:password_change:account:{_short(str(account.pk))}",
+        settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
+        settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
+    )
+
+
+def password_change(
+    *, account: Account, current_password: str, new_password: str, keep_session_key: str | None, client_address: str
+) -> int:
+    """A signed-in person changes their password; returns how many other sessions were ended.
+
+    Raises PasswordRefused: "throttled", "wrong_current" (counted on the account's scope),
+    "weak" or "same"; nothing is changed then. The session ``keep_session_key`` stays open: the
+    caller renews its key (``update_session_auth_hash``, then ``session_rekeyed``).
+    """
+    scope = [_account_scope(account)]
+    wait = throttling.scopes_wait(scope)
+    if wait:
+        journal_record(
+            action="password.change_throttled",
+            actor_person=account.person,
+            subject_person=account.person,
+            session_key=keep_session_key,
+            client_address=client_address,
+            detail={"wait_seconds": wait},
+        )
+        raise PasswordRefused(
+            [f"Trop de tentatives. Réessayez dans {wait_text(wait)}."], code="throttled", wait_seconds=wait
+        )
+    if not account.check_password(current_password):
+        throttling.scopes_failed(scope)
+        journal_record(
+            action="password.change_failure",
+            actor_person=account.person,
+            subject_person=account.person,
+            session_key=keep_session_key,
+            client_address=client_address,
+        )
+        raise PasswordRefused([MESSAGE_WRONG_CURRENT], code="wrong_current", field="current_password")
+    _check_policy(account, new_password)
+    if new_password == current_password:
+        raise PasswordRefused([MESSAGE_UNCHANGED], code="same", field="password")
+    with transaction.atomic():
+        changed_at = _set_password(account, new_password)
+        ended = sessions_end_all(account=account, except_session_key=keep_session_key, reason="password_changed")
+        told = _notify(account, changed_at)
+        journal_record(
+            action="password.change",
+            actor_person=account.person,
+            subject_person=account.person,
+            session_key=keep_session_key,
+            client_address=client_address,
+            detail={"sessions_ended": ended, "notified": told},
+        )
+    cache.delete_many([scope[0].key + ":n", scope[0].key + ":t"])
+    return ended
+
+
+def session_rekeyed(*, old_key: str | None, new_key: str | None) -> None:
+    """The session store renewed a signed-in session's key: its record follows it."""
+    if old_key and new_key and old_key != new_key:
+        AccountSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(session_key=new_key)

@@ -1,0 +1,357 @@
+"""Pages of the account creation of new beneficiaries (/creer-mon-compte/, docs/signup.md).
+
+Step 1 the identity, step 2 a contact validated with a one-time code, step 3 the password; then
+moncompte.accounts.signup.signup_complete creates everything in one transaction and the person
+is signed in. A person without NIR then sees their provisional identifier once; a person whose
+identity must be checked sends an identity document.
+
+The flow's state lives in the server-side session only, under STATE_KEY, and dies after
+FLOW_SECONDS. The NIR is kept there encrypted (moncompte.identity.protection), never in clear.
+Nothing is looked up in the persons before the last step: the pages answer the same whoever
+the identity typed belongs to.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from moncompte.accounts.passwords import password_min_length
+from moncompte.accounts.signin import SESSION_CONTACT_OK, client_address, open_session
+from moncompte.accounts.signup import (
+    SignupError,
+    SignupIdentity,
+    SignupState,
+    pending_identity_check,
+    signup_complete,
+)
+from moncompte.identity.documents import (
+    DocumentError,
+    SizeLimitedUploadHandler,
+    document_max_bytes,
+    document_store,
+    too_large_message,
+)
+from moncompte.identity.identifiers import Identifier, parse_identifier
+from moncompte.identity.matching import FRANCE
+from moncompte.identity.protection import decrypt_identifier, encrypt_identifier
+from moncompte.verification.contacts import mask_destination
+from moncompte.verification.models import Purpose
+from moncompte.verification.services import (
+    CodeSendRefused,
+    challenge_check,
+    challenge_current,
+    challenge_issue,
+    challenge_resend,
+    new_flow_ref,
+)
+from moncompte.web.forms import CodeForm, ContactChoiceForm
+from moncompte.web.signup_forms import DocumentForm, IdentityForm, SignupPasswordForm
+
+STATE_KEY = "moncompte_signup"
+# What the pages after the creation may still show: the provisional identifier once, the upload.
+DONE_KEY = "moncompte_signup_done"
+FLOW_SECONDS = 45 * 60
+FROM_REQUEST = "demande"
+
+STEPS = ["Votre identité", "Vos coordonnées", "Votre mot de passe"]
+
+
+def _state(request) -> dict:
+    state = request.session.get(STATE_KEY) or {}
+    if not state or time.time() - state.get("started_at", 0) > FLOW_SECONDS:
+        request.session.pop(STATE_KEY, None)
+        return {}
+    return state
+
+
+def _save_state(request, state: dict) -> None:
+    request.session[STATE_KEY] = state
+
+
+def _identity(state: dict) -> SignupIdentity:
+    return SignupIdentity.from_session(state["identity"])
+
+
+def _identifier(state: dict) -> Identifier | None:
+    token = state.get("identifier_token")
+    return parse_identifier(decrypt_identifier(token)) if token else None
+
+
+def _render(request, template, step, context, status=200):
+    state = _state(request)
+    context = {
+        **context,
+        "step": step,
+        "step_count": len(STEPS),
+        "step_title": STEPS[step - 1],
+        "next_step_title": STEPS[step] if step < len(STEPS) else "",
+        "from_request": bool(state.get("from_request")) or request.GET.get("depuis") == FROM_REQUEST,
+    }
+    return render(request, template, context, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def identity_view(request):
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    state = _state(request)
+    if request.method == "POST":
+        form = IdentityForm(request.POST)
+    elif state.get("identity"):
+        form = IdentityForm(initial=IdentityForm.initial_from(_identity(state), _identifier(state)))
+    else:
+        form = IdentityForm(initial={"birth_country": FRANCE})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            if not state.get("identity"):
+                # A new session key as the flow starts: a key planted earlier is worthless.
+                request.session.cycle_key()
+            identity = form.cleaned_data["identity"]
+            identifier = form.cleaned_data["parsed_identifier"]
+            state = {
+                **state,
+                "started_at": state.get("started_at") or time.time(),
+                "identity": identity.to_session(),
+                "identifier_token": encrypt_identifier(identifier.value) if identifier else "",
+            }
+            if request.POST.get("depuis") == FROM_REQUEST:
+                state["from_request"] = True
+            _save_state(request, state)
+            return redirect("web:signup_contact")
+    elif request.GET.get("depuis") == FROM_REQUEST:
+        _save_state(request, {**state, "started_at": state.get("started_at") or time.time(), "from_request": True})
+    return _render(request, "web/signup/identity.html", 1, {"form": form}, status)
+
+
+def _contact_summary(contact: dict) -> str:
+    return mask_destination(contact["channel"], contact["destination"])
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def contact_view(request):
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    state = _state(request)
+    if "identity" not in state:
+        return redirect("web:signup")
+    contact = state.get("contact") or {}
+    action = request.POST.get("action", "")
+    if request.method == "POST" and action == "changer":
+        _save_state(request, {**state, "contact": {}})
+        return redirect("web:signup_contact")
+    if contact.get("validated"):
+        return _render(
+            request, "web/signup/contact_done.html", 2, {"masked": _contact_summary(contact), "contact": contact}
+        )
+    if contact.get("flow_ref") and action in {"valider", "renvoyer", ""}:
+        return _code_step(request, state, contact)
+    return _choice_step(request, state)
+
+
+def _choice_step(request, state: dict):
+    form = ContactChoiceForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            channel, destination = form.cleaned_data["channel"], form.cleaned_data["destination"]
+            flow_ref = new_flow_ref()
+            try:
+                challenge_issue(purpose=Purpose.SIGNUP, channel=channel, destination=destination, flow_ref=flow_ref)
+            except CodeSendRefused as refused:
+                form.add_error(None, refused.message)
+                status = 429
+            else:
+                contact = {"flow_ref": flow_ref, "channel": channel, "destination": destination, "validated": False}
+                _save_state(request, {**state, "contact": contact})
+                return redirect("web:signup_contact")
+    return _render(request, "web/signup/contact_choice.html", 2, {"form": form}, status)
+
+
+def _code_step(request, state: dict, contact: dict):
+    form = CodeForm(request.POST if request.POST.get("action") == "valider" else None)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "renvoyer":
+        challenge = challenge_current(flow_ref=contact["flow_ref"], purpose=Purpose.SIGNUP)
+        if challenge is None:
+            _save_state(request, {**state, "contact": {}})
+            return redirect("web:signup_contact")
+        result = challenge_resend(challenge=challenge)
+        (messages.success if result.sent else messages.warning)(request, result.message)
+        return redirect("web:signup_contact")
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            result = challenge_check(
+                flow_ref=contact["flow_ref"], purpose=Purpose.SIGNUP, code=form.cleaned_data["code"]
+            )
+            if result.ok:
+                request.session.cycle_key()
+                _save_state(request, {**state, "contact": {**contact, "validated": True}})
+                messages.success(request, "Vos coordonnées sont validées.")
+                return redirect("web:signup_password")
+            form.add_error("code", result.message)
+    return _render(
+        request,
+        "web/signup/contact_code.html",
+        2,
+        {"form": form, "masked": _contact_summary(contact), "contact": contact},
+        status,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def password_view(request):
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    state = _state(request)
+    if "identity" not in state:
+        return redirect("web:signup")
+    contact = state.get("contact") or {}
+    if not contact.get("validated"):
+        return redirect("web:signup_contact")
+    identity, identifier = _identity(state), _identifier(state)
+    form = SignupPasswordForm(request.POST or None, identity=identity, identifier=identifier)
+    status = 200
+    refused = False
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                result = signup_complete(
+                    identity=identity,
+                    identifier=identifier,
+                    password=form.cleaned_data["password"],
+                    contact_channel=contact["channel"],
+                    contact_destination=contact["destination"],
+                    client_address=client_address(request),
+                )
+            except SignupError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+                refused = error.code == "refused"
+                status = 429 if error.code == "throttled" else 400
+            else:
+                from_request = bool(state.get("from_request"))
+                request.session.pop(STATE_KEY, None)
+                open_session(request=request, account=result.account, action="signup.signed_in")
+                # The contact was validated during the flow.
+                request.session[SESSION_CONTACT_OK] = True
+                request.session[DONE_KEY] = {
+                    "show_identifier": result.provisional_identifier is not None,
+                    "from_request": from_request,
+                }
+                if result.provisional_identifier is not None:
+                    return redirect("web:signup_provisional")
+                if result.state is SignupState.TO_VERIFY:
+                    return redirect("web:signup_document")
+                messages.success(request, "Votre compte est créé.")
+                return redirect("web:home")
+    return _render(
+        request,
+        "web/signup/password.html",
+        3,
+        {
+            "form": form,
+            "identity": identity,
+            "min_length": password_min_length(),
+            "masked": _contact_summary(contact),
+            "refused": refused,
+        },
+        status,
+    )
+
+
+@require_GET
+def provisional_view(request):
+    """The provisional identifier, shown once right after the creation."""
+    done = request.session.get(DONE_KEY) or {}
+    person = request.user.person
+    if not done.get("show_identifier"):
+        return redirect("web:signup_document" if pending_identity_check(person) else "web:home")
+    request.session[DONE_KEY] = {**done, "show_identifier": False}
+    contacts = list(request.user.contacts.filter(verified_at__isnull=False))
+    return render(
+        request,
+        "web/signup/provisional.html",
+        {
+            "identifier": person.identifier.display(),
+            "contacts": [
+                ("à l'adresse " if c.kind == "email" else "par SMS au ") + mask_destination(c.kind, c.value)
+                for c in contacts
+            ],
+            "pending": pending_identity_check(person) is not None,
+        },
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def document_view(request):
+    """The identity document upload. Oversized files are cut off while they arrive, which needs
+    the upload handler in place before anything reads the body (so CSRF is checked below)."""
+    handler = SizeLimitedUploadHandler(request, limit=document_max_bytes())
+    request.upload_handlers.insert(0, handler)
+    return _document_view(request, handler)
+
+
+@csrf_protect
+def _document_view(request, handler: SizeLimitedUploadHandler):
+    check = pending_identity_check(request.user.person)
+    if check is None:
+        return redirect("web:home")
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            uploaded = form.cleaned_data.get("document")
+            if handler.exceeded:
+                form.add_error("document", too_large_message())
+            elif uploaded is None:
+                form.add_error("document", "Ajoutez le fichier de votre justificatif.")
+            else:
+                try:
+                    document_store(check=check, uploaded_file=uploaded, kind=form.cleaned_data["kind"])
+                except DocumentError as error:
+                    form.add_error("kind" if error.code == "kind" else "document", error.message)
+                else:
+                    return redirect("web:signup_document_done")
+        elif handler.exceeded:
+            form.add_error("document", too_large_message())
+    done = request.session.get(DONE_KEY) or {}
+    return render(
+        request,
+        "web/signup/document.html",
+        {
+            "form": form,
+            "check": check,
+            "documents": list(check.documents.all()),
+            "from_request": done.get("from_request"),
+        },
+        status=status,
+    )
+
+
+@require_GET
+def document_done_view(request):
+    check = pending_identity_check(request.user.person)
+    if check is None:
+        return redirect("web:home")
+    done = request.session.get(DONE_KEY) or {}
+    return render(
+        request,
+        "web/signup/document_done.html",
+        {"check": check, "documents": list(check.documents.all()), "from_request": done.get("from_request")},
+    )
