@@ -1,0 +1,1 @@
+"""Benchmarks of Mon Compte (docs/benchmarks.md). Nothing here runs in production."""
