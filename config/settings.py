@@ -67,6 +67,8 @@ MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS = _env_list(
 )
 # Key of the keyed hash of the legacy 8-digit codes (moncompte.accounts.legacy).
 MONCOMPTE_LEGACY_CODE_KEY = _secret("MONCOMPTE_LEGACY_CODE_KEY", "dev-only-legacy-code-key-not-secret")
+# Independent hash chains of the audit journal: appends to different chains run in parallel.
+MONCOMPTE_AUDIT_CHAINS = int(os.environ.get("MONCOMPTE_AUDIT_CHAINS", 16))
 # Key of the audit journal's hash chain (tamper evidence).
 MONCOMPTE_AUDIT_KEY = _secret("MONCOMPTE_AUDIT_KEY", "dev-only-audit-chain-key-not-secret")
 if PRODUCTION and not (MONCOMPTE_IDENTIFIER_HMAC_KEYS and MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS):

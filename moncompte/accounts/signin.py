@@ -11,11 +11,12 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
 from moncompte.accounts import throttling
-from moncompte.accounts.models import Account
+from moncompte.accounts.models import Account, Contact
 from moncompte.accounts.sessions import session_closed, session_opened
 from moncompte.audit.services import journal_record
 from moncompte.identity.identifiers import Identifier
@@ -75,7 +76,16 @@ def signin(*, request: HttpRequest, identifier: Identifier, password: str) -> Si
         journal_record(action="signin.throttled", client_address=address, detail={"wait_seconds": wait})
         return SigninOutcome(account=None, wait_seconds=wait)
 
-    person = Person.objects.with_identifier(identifier.value).select_related("account").first()
+    person = (
+        Person.objects.with_identifier(identifier.value)
+        .select_related("account")
+        .annotate(
+            has_verified_contact=Exists(
+                Contact.objects.filter(account__person=OuterRef("pk"), verified_at__isnull=False)
+            )
+        )
+        .first()
+    )
     former = None
     if person is None:
         former = (
@@ -109,21 +119,32 @@ def signin(*, request: HttpRequest, identifier: Identifier, password: str) -> Si
         return SigninOutcome(account=None)
 
     throttling.signin_succeeded(identifier_digest=digest, device_token=device_token)
-    open_session(request=request, account=account, action="signin.success")
+    open_session(
+        request=request,
+        account=account,
+        action="signin.success",
+        has_verified_contact=getattr(holder, "has_verified_contact", None),
+    )
     return SigninOutcome(account=account)
 
 
-def open_session(*, request: HttpRequest, account: Account, action: str) -> None:
-    """Sign the account in on this request: a new session key, its limits, its record."""
+def open_session(
+    *, request: HttpRequest, account: Account, action: str, has_verified_contact: bool | None = None
+) -> None:
+    """Sign the account in on this request: a new session key, its limits, its record.
+
+    The session itself is written once, by SessionMiddleware, when the response leaves.
+    """
     address = client_address(request)
+    if has_verified_contact is None:
+        has_verified_contact = account.contacts.filter(verified_at__isnull=False).exists()
     with transaction.atomic():
         # login() renews the session key: a key planted before sign-in is worthless after it.
         login(request, account, backend="moncompte.accounts.backends.AccountBackend")
         now = timezone.now().timestamp()
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_SEEN_AT] = now
-        request.session[SESSION_CONTACT_OK] = account.contacts.filter(verified_at__isnull=False).exists()
-        request.session.save()
+        request.session[SESSION_CONTACT_OK] = has_verified_contact
         session_opened(request=request, account=account, client_address=address)
         journal_record(
             action=action,

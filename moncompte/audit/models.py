@@ -1,8 +1,9 @@
 """The access journal: append-only and tamper-evident.
 
 Each entry carries ``chain_digest`` = HMAC(key, previous entry's digest + this entry's content),
-so changing, removing or inserting an entry breaks the chain from there on
-(``manage.py audit_verify``). The application can only add entries: ``save()`` refuses
+the previous entry being the last one of the same ``chain``: changing, removing or inserting an
+entry breaks its chain from there on (``manage.py audit_verify``). Several chains (settings
+MONCOMPTE_AUDIT_CHAINS) let appends proceed in parallel: each chain has its own lock. The application can only add entries: ``save()`` refuses
 updates, deletes raise, and on PostgreSQL a trigger refuses UPDATE and DELETE whatever the
 client.
 """
@@ -42,6 +43,7 @@ class JournalEntry(models.Model):
     session_ref = models.CharField(max_length=32, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    chain = models.PositiveSmallIntegerField(default=0)
     chain_digest = models.CharField(max_length=64, editable=False)
 
     objects = JournalQuerySet.as_manager()
@@ -52,6 +54,7 @@ class JournalEntry(models.Model):
         indexes = [
             models.Index(fields=["subject_person", "at"]),
             models.Index(fields=["dossier", "at"]),
+            models.Index(fields=["chain", "-id"]),
         ]
 
     def __str__(self) -> str:

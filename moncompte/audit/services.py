@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -12,8 +13,8 @@ from django.utils import timezone
 from moncompte.audit.models import JournalEntry
 
 GENESIS = "0" * 64
-# Any constant: the advisory lock that orders appends to the chain on PostgreSQL.
-_CHAIN_LOCK_ID = 74511001
+# Any constant: chain N is ordered by the PostgreSQL advisory lock _CHAIN_LOCK_BASE + N.
+_CHAIN_LOCK_BASE = 74511000
 
 
 def session_ref(session_key: str | None) -> str:
@@ -25,6 +26,7 @@ def session_ref(session_key: str | None) -> str:
 def _content(entry: JournalEntry) -> bytes:
     return json.dumps(
         [
+            entry.chain,
             entry.at.isoformat(),
             entry.action,
             entry.actor_person_id,
@@ -58,15 +60,23 @@ def journal_record(
 ) -> JournalEntry:
     """Append one entry, inside the caller's transaction if there is one.
 
-    Appends are serialized (an advisory lock on PostgreSQL, SQLite's IMMEDIATE transactions) so
-    that each entry chains on the true previous one; the lock is held only until commit.
+    The entry goes to one of MONCOMPTE_AUDIT_CHAINS chains, drawn at random. Appends to one chain
+    are serialized (an advisory lock on PostgreSQL, SQLite's IMMEDIATE transactions) so that each
+    entry chains on the true previous one; the lock is held only until commit, and appends to
+    different chains do not wait for each other.
     """
-    with transaction.atomic():
+    chain = secrets.randbelow(settings.MONCOMPTE_AUDIT_CHAINS)
+    # No savepoint inside the caller's transaction: one round trip less, same atomicity.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        previous = JournalEntry.objects.order_by("-id").values_list("chain_digest", flat=True).first() or GENESIS
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_BASE + chain])
+        previous = (
+            JournalEntry.objects.filter(chain=chain).order_by("-id").values_list("chain_digest", flat=True).first()
+            or GENESIS
+        )
         entry = JournalEntry(
+            chain=chain,
             at=timezone.now(),
             action=action,
             actor_person=actor_person,
@@ -84,15 +94,17 @@ def journal_record(
 
 
 def journal_verify(batch_size: int = 5000) -> Iterator[tuple[int, bool]]:
-    """Yield (entry id, intact) along the chain; the first False marks where it was broken."""
-    previous = GENESIS
-    last_id = 0
-    while True:
-        batch = list(JournalEntry.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
-        if not batch:
-            return
-        for entry in batch:
-            intact = hmac.compare_digest(entry.chain_digest, _chain(previous, entry))
-            yield entry.id, intact
-            previous = entry.chain_digest
-            last_id = entry.id
+    """Yield (entry id, intact) along every chain; a False marks where a chain was broken."""
+    chains = JournalEntry.objects.values_list("chain", flat=True).distinct().order_by("chain")
+    for chain in list(chains):
+        previous = GENESIS
+        last_id = 0
+        while True:
+            batch = list(JournalEntry.objects.filter(chain=chain, id__gt=last_id).order_by("id")[:batch_size])
+            if not batch:
+                break
+            for entry in batch:
+                intact = hmac.compare_digest(entry.chain_digest, _chain(previous, entry))
+                yield entry.id, intact
+                previous = entry.chain_digest
+                last_id = entry.id

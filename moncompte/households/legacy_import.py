@@ -18,13 +18,15 @@ and a French reason; no reason, log line or exception message ever holds a NIR o
 
 Two write paths, same results:
 
-- PostgreSQL: each batch is copied (COPY) into temporary staging tables, then moved with
-  ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, one transaction per batch;
-- any other database: the ORM (``bulk_create(ignore_conflicts=True)``), slower.
+- PostgreSQL ("copy"): each batch is copied (COPY) into temporary staging tables, then moved
+  with ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, one transaction per batch;
+- any database ("orm"): ``bulk_create(ignore_conflicts=True)``, slower.
 
-Parsing, validation and the keyed hashes are CPU-bound: with ``workers`` > 0 they run in a pool
-of forked processes while the main process talks to the database; the ciphertexts of new
-persons are computed in a second pool of the same size.
+Parsing, the keyed hashes and the encryption cost about as much CPU as PostgreSQL's own work,
+and one connection is served by one server process: with ``workers`` > 0 (copy only), forked processes
+each take whole batches and parse, hash, encrypt and write them through a connection of their
+own, while this process only reads the file and hands out the batches. Parallel writers insert
+rows in the order of their unique keys, so that they never deadlock.
 """
 
 from __future__ import annotations
@@ -79,9 +81,7 @@ COLUMNS = (
 )
 DELIMITER = ";"
 DEFAULT_BATCH_SIZE = 50_000
-# Rows per task sent to a worker process.
-CHUNK_ROWS = 2_000
-# Files smaller than this are parsed in the main process: a pool costs more than it saves.
+# Files smaller than this are imported in the calling process: writers cost more than they save.
 POOL_MIN_BYTES = 4 * 1024 * 1024
 # The report lists at most this many rejected rows (all of them are counted).
 MAX_REJECTED_LISTED = 100_000
@@ -101,6 +101,7 @@ _IDENTIFIER_REASONS = {
     "department": "NIR invalide : département de naissance impossible",
     "key": "NIR invalide : la clé ne correspond pas au numéro",
 }
+_NOT_LEGACY = "NIR invalide : un identifiant provisoire n'est pas un numéro de l'ancien système"
 _MIN_BIRTH_DATE = datetime.date(1890, 1, 1)
 
 
@@ -164,6 +165,11 @@ class ImportReport:
         if len(self.rejected) < MAX_REJECTED_LISTED:
             self.rejected.append(RejectedRow(line, reason))
 
+    def _merge(self, part: ImportReport) -> None:
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(part, name))
+        self.rejected.extend(part.rejected[: max(0, MAX_REJECTED_LISTED - len(self.rejected))])
+
     def summary_lines(self) -> list[str]:
         rate = self.members_imported / self.seconds if self.seconds else 0.0
         return [
@@ -173,17 +179,38 @@ class ImportReport:
             f"Membres importés : {self.members_imported} (créés : {self.members_created}, "
             f"déjà présents : {self.members_existing})",
             f"Personnes créées : {self.persons_created}, réutilisées : {self.persons_reused}",
-            f"Anciens codes : créés {self.codes_created}, remplacés {self.codes_replaced}, "
-            f"conservés {self.codes_kept}",
+            f"Anciens codes : créés {self.codes_created}, remplacés {self.codes_replaced}, conservés {self.codes_kept}",
             f"Caf créées : {self.cafs_created}",
             f"Lignes rejetées : {self.rejected_count}",
-            f"Durée : {self.seconds:.1f} s ({rate:,.0f} membres par seconde, méthode {self.method}, "
-            f"{self.workers} processus de calcul)".replace(",", "\u202f"),
+            f"Durée : {_decimal(self.seconds)} s ({_number(rate)} membres par seconde, méthode {self.method}, "
+            f"{self.workers} processus d'écriture)",
         ]
 
 
+_COUNTS = (
+    "rows_read",
+    "files_imported",
+    "files_created",
+    "members_imported",
+    "members_created",
+    "persons_created",
+    "cafs_created",
+    "codes_created",
+    "codes_replaced",
+    "rejected_count",
+)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
 # --------------------------------------------------------------------------------------------
-# Parsing and validation (runs in worker processes: pure functions of the rows and _CONFIG).
+# Parsing and validation: pure functions of the rows and the configuration.
 # --------------------------------------------------------------------------------------------
 
 
@@ -191,6 +218,9 @@ class ImportReport:
 class _Config:
     known_cafs: frozenset[str]
     create_cafs: bool
+    replace_codes: bool
+    method: str
+    today: datetime.date
 
 
 _CONFIG: _Config | None = None
@@ -222,7 +252,7 @@ def _digits(text: str, length: int) -> bool:
     return len(text) == length and text.isascii() and text.isdigit()
 
 
-def _parse_date(text: str) -> datetime.date | None:
+def _parse_date(text: str, today: datetime.date) -> datetime.date | None:
     try:
         if len(text) == 10 and text[2] == "/" and text[5] == "/":
             day, month, year = text.split("/")
@@ -233,7 +263,7 @@ def _parse_date(text: str) -> datetime.date | None:
             return None
     except ValueError:
         return None
-    if not (_MIN_BIRTH_DATE <= value <= datetime.date.today()):
+    if not (_MIN_BIRTH_DATE <= value <= today):
         return None
     return value
 
@@ -242,9 +272,23 @@ def _parse_row(fields: list[str], config: _Config) -> tuple[str | None, tuple | 
     """(reason, None) for a rejected row, else (None, (dossier tuple or None, member tuple, value))."""
     if len(fields) != len(COLUMNS):
         return f"{len(fields)} colonnes au lieu de {len(COLUMNS)}", None
-    (caf, numero, code, role, raw_nir, first, birth_name, usage_name, born, sex, place, country, street, postal, city) = (
-        value.strip() for value in fields
-    )
+    (
+        caf,
+        numero,
+        code,
+        role,
+        raw_nir,
+        first,
+        birth_name,
+        usage_name,
+        born,
+        sex,
+        place,
+        country,
+        street,
+        postal,
+        city,
+    ) = (value.strip() for value in fields)
     if not _digits(caf, 3):
         return "code Caf invalide : 3 chiffres attendus", None
     if caf not in config.known_cafs and not config.create_cafs:
@@ -257,17 +301,19 @@ def _parse_row(fields: list[str], config: _Config) -> tuple[str | None, tuple | 
     try:
         identifier = parse_identifier(raw_nir)
     except IdentifierError as error:
+        if error.code.startswith("provisional"):
+            return _NOT_LEGACY, None
         return _IDENTIFIER_REASONS.get(error.code, "NIR invalide"), None
     identifier_type = _KIND_TO_TYPE.get(identifier.kind)
     if identifier_type is None:
-        return "NIR invalide : un identifiant provisoire n'est pas un numéro de l'ancien système", None
+        return _NOT_LEGACY, None
     if not first or len(first) > MAX_TEXT:
         return "prénoms manquants ou trop longs", None
     if not birth_name or len(birth_name) > MAX_TEXT:
         return "nom de naissance manquant ou trop long", None
     if len(usage_name) > MAX_TEXT:
         return "nom d'usage trop long", None
-    birth_date = _parse_date(born)
+    birth_date = _parse_date(born, config.today)
     if birth_date is None:
         return "date de naissance invalide : AAAA-MM-JJ ou JJ/MM/AAAA attendu", None
     sex = sex.upper()
@@ -329,24 +375,28 @@ def _add_file(chunk: _Chunk, rows: list[tuple[int, list[str]]], config: _Config)
             reason = "dossier sans ligne responsable (les lignes d'un dossier doivent se suivre)"
         chunk.rejected.extend((line, reason) for line, _ in accepted)
         return
-    chunk.dossiers.append(responsable[1][0])
-    responsable_line = responsable[0]
-    seen: dict[str, int] = {}
+    responsable_line, (dossier, responsable_member, _value) = responsable
+    chunk.dossiers.append(dossier)
+    # The responsible person comes first, wherever their row is: a duplicate of them is the other row.
+    seen: dict[str, int] = {responsable_member[2]: responsable_line}
     conjoint_line = None
     for line, (_dossier, member, value) in accepted:
         role, digest = member[3], member[2]
-        if role == Role.RESPONSABLE and line != responsable_line:
-            chunk.rejected.append((line, f"second responsable du dossier (le responsable est ligne {responsable_line})"))
-            continue
-        if digest in seen:
-            chunk.rejected.append((line, f"personne déjà présente dans ce dossier (ligne {seen[digest]})"))
-            continue
-        if role == Role.CONJOINT:
-            if conjoint_line is not None:
-                chunk.rejected.append((line, f"second conjoint du dossier (le conjoint est ligne {conjoint_line})"))
+        if line != responsable_line:
+            if role == Role.RESPONSABLE:
+                reason = f"second responsable du dossier (le responsable est ligne {responsable_line})"
+                chunk.rejected.append((line, reason))
                 continue
-            conjoint_line = line
-        seen[digest] = line
+            if digest in seen:
+                chunk.rejected.append((line, f"personne déjà présente dans ce dossier (ligne {seen[digest]})"))
+                continue
+            if role == Role.CONJOINT:
+                if conjoint_line is not None:
+                    reason = f"second conjoint du dossier (le conjoint est ligne {conjoint_line})"
+                    chunk.rejected.append((line, reason))
+                    continue
+                conjoint_line = line
+            seen[digest] = line
         chunk.members.append(member)
         chunk.values.append(value)
 
@@ -372,9 +422,8 @@ def _numbered_rows(kind: str, start: int, payload: list) -> Iterator[tuple[int, 
         yield start + before, fields
 
 
-def _parse_chunk(task: tuple[str, int, list]) -> _Chunk:
+def _parse_chunk(task: tuple[str, int, list], config: _Config) -> _Chunk:
     kind, start, payload = task
-    config = _CONFIG
     chunk = _Chunk()
     current_key = None
     rows: list[tuple[int, list[str]]] = []
@@ -383,11 +432,12 @@ def _parse_chunk(task: tuple[str, int, list]) -> _Chunk:
             chunk.rows += 1
             chunk.rejected.append((line, "ligne illisible (guillemets non fermés ou caractère interdit)"))
             continue
-        if not any(value.strip() for value in fields):
+        text = "".join(fields)
+        if not text.strip():
             continue  # blank line
         chunk.rows += 1
-        if any("\ufffd" in value for value in fields):
-            chunk.rejected.append((line, "ligne non conforme à l'encodage UTF-8"))
+        if "\ufffd" in text or "\x00" in text:
+            chunk.rejected.append((line, "ligne non conforme à l'encodage UTF-8 ou caractère nul"))
             continue
         key = (fields[0].strip(), fields[1].strip()) if len(fields) > 1 else None
         if key != current_key and rows:
@@ -398,10 +448,6 @@ def _parse_chunk(task: tuple[str, int, list]) -> _Chunk:
     if rows:
         _add_file(chunk, rows, config)
     return chunk
-
-
-def _encrypt_values(values: list[str]) -> list[str]:
-    return [encrypt_identifier(value) for value in values]
 
 
 # --------------------------------------------------------------------------------------------
@@ -461,284 +507,212 @@ def _row_tasks(rows: Iterable[Mapping], chunk_rows: int) -> Iterator[tuple[str, 
 
 
 # --------------------------------------------------------------------------------------------
-# Writing a batch.
+# Writing one batch (the rows of one task), in one transaction.
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Batch:
-    dossiers: list[tuple] = field(default_factory=list)
-    members: list[tuple] = field(default_factory=list)
-    values: list[str] = field(default_factory=list)
-
-    def add(self, chunk: _Chunk) -> None:
-        self.dossiers.extend(chunk.dossiers)
-        self.members.extend(chunk.members)
-        self.values.extend(chunk.values)
-
-
-class _Importer:
-    def __init__(self, *, report: ImportReport, create_cafs: bool, replace_codes: bool, workers: int, method: str):
-        self.report = report
-        self.create_cafs = create_cafs
-        self.replace_codes = replace_codes
-        self.workers = workers
-        self.method = method
-        self.cafs: dict[str, int] = dict(Caf.objects.values_list("code", "id"))
-        self.config = _Config(known_cafs=frozenset(self.cafs), create_cafs=create_cafs)
-        self.today = datetime.date.today()
-        self.parse_pool = self.encrypt_pool = None
-
-    # Pools -----------------------------------------------------------------------------------
-
-    def __enter__(self) -> _Importer:
-        if self.workers:
-            context = multiprocessing.get_context("fork")
-            self.parse_pool = context.Pool(self.workers, initializer=_init_worker, initargs=(self.config,))
-            self.encrypt_pool = context.Pool(self.workers)
-        else:
-            _init_worker(self.config)
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        for pool in (self.parse_pool, self.encrypt_pool):
-            if pool is not None:
-                if exc_type is None:
-                    pool.close()
-                else:
-                    pool.terminate()
-                pool.join()
-
-    def chunks(self, tasks: Iterator[tuple[str, int, list]], window: int) -> Iterator[_Chunk]:
-        """The parsed tasks, in order; at most ``window`` tasks ahead in the pool."""
-        if self.parse_pool is None:
-            yield from map(_parse_chunk, tasks)
-            return
-        pending: collections.deque = collections.deque()
-        for task in tasks:
-            pending.append(self.parse_pool.apply_async(_parse_chunk, (task,)))
-            if len(pending) >= window:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
-
-    def encrypt(self, values: list[str]) -> list[str]:
-        if self.encrypt_pool is None or len(values) < CHUNK_ROWS:
-            return _encrypt_values(values)
-        size = max(CHUNK_ROWS, len(values) // (4 * self.workers) + 1)
-        parts = self.encrypt_pool.map(_encrypt_values, [values[i : i + size] for i in range(0, len(values), size)])
-        return [token for part in parts for token in part]
-
-    # Cafs ------------------------------------------------------------------------------------
-
-    def ensure_cafs(self, batch: _Batch) -> None:
-        missing = {dossier[0] for dossier in batch.dossiers} - self.cafs.keys()
-        for code in sorted(missing):
-            caf, created = Caf.objects.get_or_create(
-                code=code, defaults={"name": f"Caf {code}", "departement": _departement(code)}
-            )
-            self.cafs[code] = caf.pk
-            self.report.cafs_created += created
-
-    # Writes ----------------------------------------------------------------------------------
-
-    def write(self, batch: _Batch) -> None:
-        if not batch.dossiers:
-            return
-        with transaction.atomic():
-            self.ensure_cafs(batch)
-            if self.method == "copy":
-                self._write_copy(batch)
-            else:
-                self._write_orm(batch)
-        self.report.files_imported += len(batch.dossiers)
-        self.report.members_imported += len(batch.members)
-
-    def _write_copy(self, batch: _Batch) -> None:
-        cafs, report = self.cafs, self.report
-        with connection.cursor() as cursor:
-            # A batch lost in a crash is imported again by the next run: no need to wait for the disk.
-            cursor.execute("SET LOCAL synchronous_commit = off")
-            cursor.execute(_STAGING_SQL)
-            with cursor.copy(
-                "COPY legacy_stage_dossier (seq, caf_id, numero, address_line1, postal_code, city, code_digest) "
-                "FROM STDIN"
-            ) as copy:
-                for seq, (caf, numero, street, postal, city, code_digest) in enumerate(batch.dossiers):
-                    copy.write_row((seq, cafs[caf], numero, street, postal, city, code_digest))
-            with cursor.copy("COPY legacy_stage_member (seq, caf_id, numero, digest, role) FROM STDIN") as copy:
-                for seq, member in enumerate(batch.members):
-                    copy.write_row((seq, cafs[member[0]], member[1], member[2], member[3]))
-            cursor.execute("ANALYZE legacy_stage_dossier; ANALYZE legacy_stage_member")
-
-            cursor.execute(
-                "INSERT INTO households_dossier (caf_id, numero, address_line1, address_line2, postal_code, city, "
-                "created_at) SELECT caf_id, numero, address_line1, '', postal_code, city, now() "
-                "FROM legacy_stage_dossier ORDER BY seq ON CONFLICT DO NOTHING"
-            )
-            report.files_created += cursor.rowcount
-
-            # Only persons unknown so far are encrypted and staged (first row of each).
-            cursor.execute(
-                "SELECT min(s.seq) FROM legacy_stage_member s WHERE NOT EXISTS "
-                "(SELECT 1 FROM identity_person p WHERE p.identifier_digest = s.digest) GROUP BY s.digest"
-            )
-            new = sorted(row[0] for row in cursor.fetchall())
-            if new:
-                tokens = self.encrypt([batch.values[seq] for seq in new])
-                members = batch.members
-                with cursor.copy(
-                    "COPY legacy_stage_person (seq, identifier_type, identifier_digest, identifier_encrypted, "
-                    "first_names, birth_name, usage_name, birth_date, sex, birth_place_code, birth_country_code) "
-                    "FROM STDIN"
-                ) as copy:
-                    for seq, token in zip(new, tokens, strict=True):
-                        m = members[seq]
-                        copy.write_row((seq, m[4], m[2], token, m[5], m[6], m[7], m[8], m[9], m[10], m[11]))
-                cursor.execute(
-                    "INSERT INTO identity_person (identifier_type, identifier_digest, identifier_encrypted, "
-                    "first_names, birth_name, usage_name, birth_date, sex, birth_place_code, birth_country_code, "
-                    "created_at) SELECT identifier_type, identifier_digest, identifier_encrypted, first_names, "
-                    "birth_name, usage_name, birth_date, sex, birth_place_code, birth_country_code, now() "
-                    "FROM legacy_stage_person ORDER BY seq ON CONFLICT DO NOTHING"
-                )
-                report.persons_created += cursor.rowcount
-
-            # ON CONFLICT DO NOTHING also covers one_current_responsable_per_dossier.
-            cursor.execute(
-                "INSERT INTO households_member (dossier_id, person_id, role, joined_on, delegation_granted_at, "
-                "ended_on) SELECT d.id, p.id, s.role, %s, NULL, NULL FROM legacy_stage_member s "
-                "JOIN households_dossier d ON d.caf_id = s.caf_id AND d.numero = s.numero "
-                "JOIN identity_person p ON p.identifier_digest = s.digest "
-                "ORDER BY s.seq ON CONFLICT DO NOTHING",
-                [self.today],
-            )
-            report.members_created += cursor.rowcount
-
-            if self.replace_codes:
-                # Retired codes (first connection done) stay retired and untouched.
-                cursor.execute(
-                    "UPDATE accounts_legacycredential c SET code_digest = s.code_digest "
-                    "FROM legacy_stage_dossier s JOIN households_dossier d "
-                    "ON d.caf_id = s.caf_id AND d.numero = s.numero "
-                    "WHERE c.dossier_id = d.id AND c.retired_at IS NULL AND c.code_digest <> s.code_digest"
-                )
-                report.codes_replaced += cursor.rowcount
-            cursor.execute(
-                "INSERT INTO accounts_legacycredential (dossier_id, code_digest, retired_at) "
-                "SELECT d.id, s.code_digest, NULL FROM legacy_stage_dossier s "
-                "JOIN households_dossier d ON d.caf_id = s.caf_id AND d.numero = s.numero "
-                "ORDER BY s.seq ON CONFLICT DO NOTHING"
-            )
-            report.codes_created += cursor.rowcount
-
-    def _write_orm(self, batch: _Batch) -> None:
-        cafs, report = self.cafs, self.report
-
-        # Files: first occurrence of each (Caf, numéro) wins, existing ones are kept.
-        wanted: dict[tuple[int, str], tuple] = {}
-        for dossier in batch.dossiers:
-            wanted.setdefault((cafs[dossier[0]], dossier[1]), dossier)
-        dossier_ids = _dossier_ids(wanted)
-        new_dossiers = [
-            Dossier(caf_id=caf_id, numero=numero, address_line1=d[2], postal_code=d[3], city=d[4])
-            for (caf_id, numero), d in wanted.items()
-            if (caf_id, numero) not in dossier_ids
-        ]
-        Dossier.objects.bulk_create(new_dossiers, ignore_conflicts=True, batch_size=500)
-        report.files_created += len(new_dossiers)
-        dossier_ids.update(_dossier_ids({(d.caf_id, d.numero): None for d in new_dossiers}))
-
-        # Persons: only unknown ones are encrypted and created.
-        first_seq: dict[str, int] = {}
-        for seq, member in enumerate(batch.members):
-            first_seq.setdefault(member[2], seq)
-        person_ids = _person_ids(first_seq)
-        new = [seq for digest, seq in first_seq.items() if digest not in person_ids]
-        tokens = self.encrypt([batch.values[seq] for seq in new])
-        new_persons = []
-        for seq, token in zip(new, tokens, strict=True):
-            m = batch.members[seq]
-            new_persons.append(
-                Person(
-                    identifier_type=m[4],
-                    identifier_digest=m[2],
-                    identifier_encrypted=token,
-                    first_names=m[5],
-                    birth_name=m[6],
-                    usage_name=m[7],
-                    birth_date=m[8],
-                    sex=m[9],
-                    birth_place_code=m[10],
-                    birth_country_code=m[11],
-                )
-            )
-        Person.objects.bulk_create(new_persons, ignore_conflicts=True, batch_size=500)
-        report.persons_created += len(new_persons)
-        person_ids.update(_person_ids({p.identifier_digest: None for p in new_persons}))
-
-        # Members: a (file, person) pair once; a second current responsable is never added.
-        ids = sorted(set(dossier_ids.values()))
-        pairs, with_responsable = set(), set()
-        for chunk in _chunks(ids):
-            for dossier_id, person_id, role, ended_on in Member.objects.filter(dossier_id__in=chunk).values_list(
-                "dossier_id", "person_id", "role", "ended_on"
-            ):
-                pairs.add((dossier_id, person_id))
-                if role == Role.RESPONSABLE and ended_on is None:
-                    with_responsable.add(dossier_id)
-        new_members = []
-        for member in batch.members:
-            dossier_id, person_id = dossier_ids[(cafs[member[0]], member[1])], person_ids[member[2]]
-            if (dossier_id, person_id) in pairs:
-                continue
-            if member[3] == Role.RESPONSABLE:
-                if dossier_id in with_responsable:
-                    continue
-                with_responsable.add(dossier_id)
-            pairs.add((dossier_id, person_id))
-            new_members.append(Member(dossier_id=dossier_id, person_id=person_id, role=member[3], joined_on=self.today))
-        Member.objects.bulk_create(new_members, ignore_conflicts=True, batch_size=500)
-        report.members_created += len(new_members)
-
-        # Old codes: one per file, kept unless replace_codes; a retired one is never touched.
-        existing = {}
-        for chunk in _chunks(ids):
-            existing.update((c.dossier_id, c) for c in LegacyCredential.objects.filter(dossier_id__in=chunk))
-        new_credentials, replaced, done = [], [], set()
-        for (caf_id, numero), dossier in wanted.items():
-            dossier_id = dossier_ids[(caf_id, numero)]
-            if dossier_id in done:
-                continue
-            done.add(dossier_id)
-            credential = existing.get(dossier_id)
-            if credential is None:
-                new_credentials.append(LegacyCredential(dossier_id=dossier_id, code_digest=dossier[5]))
-            elif self.replace_codes and credential.retired_at is None and credential.code_digest != dossier[5]:
-                credential.code_digest = dossier[5]
-                replaced.append(credential)
-        LegacyCredential.objects.bulk_create(new_credentials, ignore_conflicts=True, batch_size=500)
-        LegacyCredential.objects.bulk_update(replaced, ["code_digest"], batch_size=500)
-        report.codes_created += len(new_credentials)
-        report.codes_replaced += len(replaced)
-
 
 _STAGING_SQL = """
 DROP TABLE IF EXISTS pg_temp.legacy_stage_dossier, pg_temp.legacy_stage_member, pg_temp.legacy_stage_person;
 CREATE TEMPORARY TABLE legacy_stage_dossier (
-    seq integer, caf_id bigint, numero text, address_line1 text, postal_code text, city text, code_digest text
+    caf_id bigint, numero text, address_line1 text, postal_code text, city text, code_digest text
 ) ON COMMIT DROP;
-CREATE TEMPORARY TABLE legacy_stage_member (
-    seq integer, caf_id bigint, numero text, digest text, role text
-) ON COMMIT DROP;
+CREATE TEMPORARY TABLE legacy_stage_member (seq integer, caf_id bigint, numero text, digest text, role text)
+ON COMMIT DROP;
 CREATE TEMPORARY TABLE legacy_stage_person (
-    seq integer, identifier_type text, identifier_digest text, identifier_encrypted text, first_names text,
-    birth_name text, usage_name text, birth_date date, sex text, birth_place_code text, birth_country_code text
+    identifier_type text, identifier_digest text, identifier_encrypted text, first_names text, birth_name text,
+    usage_name text, birth_date date, sex text, birth_place_code text, birth_country_code text
 ) ON COMMIT DROP;
 """
+# Every join goes from the staging table to the unique index of the real table, whatever the
+# statistics say: a hash join would read the whole table (tens of millions of rows) at each batch.
+_INDEX_JOINS_ONLY = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+_ANY_JOINS = "SET LOCAL enable_hashjoin = DEFAULT; SET LOCAL enable_mergejoin = DEFAULT"
 
 
-def _chunks(items: list, size: int = 500) -> Iterator[list]:
+def _write_copy(cursor, chunk: _Chunk, part: ImportReport, config: _Config) -> None:
+    """Write a batch through COPY into staging tables and INSERT ... SELECT (PostgreSQL).
+
+    Rows are inserted in the order of the unique keys they may conflict on, so that writers
+    running in parallel wait for each other in a consistent order and never deadlock.
+    """
+    codes = sorted({dossier[0] for dossier in chunk.dossiers})
+    if config.create_cafs:
+        cursor.execute(
+            "INSERT INTO households_caf (code, name, departement) SELECT code, 'Caf ' || code, "
+            "CASE WHEN code LIKE '97%%' THEN code ELSE left(code, 2) END FROM unnest(%s::text[]) AS code "
+            "ORDER BY code ON CONFLICT DO NOTHING",
+            [codes],
+        )
+        part.cafs_created += cursor.rowcount
+    cursor.execute("SELECT code, id FROM households_caf WHERE code = ANY(%s::text[])", [codes])
+    cafs = dict(cursor.fetchall())
+
+    cursor.execute(_STAGING_SQL)
+    with cursor.copy(
+        "COPY legacy_stage_dossier (caf_id, numero, address_line1, postal_code, city, code_digest) FROM STDIN"
+    ) as copy:
+        for caf, numero, street, postal, city, code_digest in chunk.dossiers:
+            copy.write_row((cafs[caf], numero, street, postal, city, code_digest))
+    with cursor.copy("COPY legacy_stage_member (seq, caf_id, numero, digest, role) FROM STDIN") as copy:
+        for seq, member in enumerate(chunk.members):
+            copy.write_row((seq, cafs[member[0]], member[1], member[2], member[3]))
+    cursor.execute(_INDEX_JOINS_ONLY)
+
+    cursor.execute(
+        "INSERT INTO households_dossier (caf_id, numero, address_line1, address_line2, postal_code, city, created_at) "
+        "SELECT caf_id, numero, address_line1, '', postal_code, city, now() FROM legacy_stage_dossier "
+        "ORDER BY caf_id, numero ON CONFLICT DO NOTHING"
+    )
+    part.files_created += cursor.rowcount
+
+    # Only the persons unknown so far are encrypted and staged (the first row of each).
+    cursor.execute(
+        "SELECT min(s.seq) FROM legacy_stage_member s WHERE NOT EXISTS "
+        "(SELECT 1 FROM identity_person p WHERE p.identifier_digest = s.digest) GROUP BY s.digest"
+    )
+    new = [row[0] for row in cursor.fetchall()]
+    if new:
+        members, values = chunk.members, chunk.values
+        with cursor.copy(
+            "COPY legacy_stage_person (identifier_type, identifier_digest, identifier_encrypted, first_names, "
+            "birth_name, usage_name, birth_date, sex, birth_place_code, birth_country_code) FROM STDIN"
+        ) as copy:
+            for seq in new:
+                m = members[seq]
+                token = encrypt_identifier(values[seq])
+                copy.write_row((m[4], m[2], token, m[5], m[6], m[7], m[8], m[9], m[10], m[11]))
+        cursor.execute(
+            "INSERT INTO identity_person (identifier_type, identifier_digest, identifier_encrypted, first_names, "
+            "birth_name, usage_name, birth_date, sex, birth_place_code, birth_country_code, created_at) "
+            "SELECT identifier_type, identifier_digest, identifier_encrypted, first_names, birth_name, usage_name, "
+            "birth_date, sex, birth_place_code, birth_country_code, now() FROM legacy_stage_person "
+            "ORDER BY identifier_digest ON CONFLICT DO NOTHING"
+        )
+        part.persons_created += cursor.rowcount
+
+    # ON CONFLICT DO NOTHING also covers one_current_responsable_per_dossier.
+    cursor.execute(
+        "INSERT INTO households_member (dossier_id, person_id, role, joined_on, delegation_granted_at, ended_on) "
+        "SELECT d.id, p.id, s.role, %s, NULL, NULL FROM legacy_stage_member s "
+        "JOIN households_dossier d ON d.caf_id = s.caf_id AND d.numero = s.numero "
+        "JOIN identity_person p ON p.identifier_digest = s.digest ORDER BY d.id, p.id ON CONFLICT DO NOTHING",
+        [config.today],
+    )
+    part.members_created += cursor.rowcount
+
+    if config.replace_codes:
+        # A retired code (first connection done) stays retired and untouched.
+        cursor.execute(
+            "UPDATE accounts_legacycredential l SET code_digest = s.code_digest FROM legacy_stage_dossier s "
+            "JOIN households_dossier d ON d.caf_id = s.caf_id AND d.numero = s.numero "
+            "WHERE l.dossier_id = d.id AND l.retired_at IS NULL AND l.code_digest <> s.code_digest"
+        )
+        part.codes_replaced += cursor.rowcount
+    cursor.execute(
+        "INSERT INTO accounts_legacycredential (dossier_id, code_digest, retired_at) "
+        "SELECT d.id, s.code_digest, NULL FROM legacy_stage_dossier s "
+        "JOIN households_dossier d ON d.caf_id = s.caf_id AND d.numero = s.numero "
+        "ORDER BY d.id ON CONFLICT DO NOTHING"
+    )
+    part.codes_created += cursor.rowcount
+    cursor.execute(_ANY_JOINS)
+
+
+def _write_orm(chunk: _Chunk, part: ImportReport, config: _Config) -> None:
+    """Write a batch through the ORM (any database): same results as _write_copy, slower."""
+    codes = {dossier[0] for dossier in chunk.dossiers}
+    cafs = dict(Caf.objects.filter(code__in=codes).values_list("code", "id"))
+    for code in sorted(codes - cafs.keys()):  # only with create_cafs: the rows were rejected otherwise
+        caf, created = Caf.objects.get_or_create(
+            code=code, defaults={"name": f"Caf {code}", "departement": _dept(code)}
+        )
+        cafs[code] = caf.pk
+        part.cafs_created += created
+
+    # Files: the first occurrence of each (Caf, numéro) wins; existing ones are kept.
+    wanted: dict[tuple[int, str], tuple] = {}
+    for dossier in chunk.dossiers:
+        wanted.setdefault((cafs[dossier[0]], dossier[1]), dossier)
+    dossier_ids = _dossier_ids(wanted)
+    new_dossiers = [
+        Dossier(caf_id=caf_id, numero=numero, address_line1=d[2], postal_code=d[3], city=d[4])
+        for (caf_id, numero), d in wanted.items()
+        if (caf_id, numero) not in dossier_ids
+    ]
+    Dossier.objects.bulk_create(new_dossiers, ignore_conflicts=True, batch_size=500)
+    part.files_created += len(new_dossiers)
+    dossier_ids.update(_dossier_ids((d.caf_id, d.numero) for d in new_dossiers))
+
+    # Persons: only the unknown ones are encrypted and created.
+    first_seq: dict[str, int] = {}
+    for seq, member in enumerate(chunk.members):
+        first_seq.setdefault(member[2], seq)
+    person_ids = _person_ids(first_seq)
+    new_persons = []
+    for digest, seq in first_seq.items():
+        if digest in person_ids:
+            continue
+        m = chunk.members[seq]
+        new_persons.append(
+            Person(
+                identifier_type=m[4],
+                identifier_digest=digest,
+                identifier_encrypted=encrypt_identifier(chunk.values[seq]),
+                first_names=m[5],
+                birth_name=m[6],
+                usage_name=m[7],
+                birth_date=m[8],
+                sex=m[9],
+                birth_place_code=m[10],
+                birth_country_code=m[11],
+            )
+        )
+    Person.objects.bulk_create(new_persons, ignore_conflicts=True, batch_size=500)
+    part.persons_created += len(new_persons)
+    person_ids.update(_person_ids(p.identifier_digest for p in new_persons))
+
+    # Members: a (file, person) pair once; a second current responsible person is never added.
+    ids = sorted(set(dossier_ids.values()))
+    pairs, with_responsable = set(), set()
+    for some in _slices(ids):
+        for dossier_id, person_id, role, ended_on in Member.objects.filter(dossier_id__in=some).values_list(
+            "dossier_id", "person_id", "role", "ended_on"
+        ):
+            pairs.add((dossier_id, person_id))
+            if role == Role.RESPONSABLE and ended_on is None:
+                with_responsable.add(dossier_id)
+    new_members = []
+    for member in chunk.members:
+        dossier_id, person_id = dossier_ids[(cafs[member[0]], member[1])], person_ids[member[2]]
+        if (dossier_id, person_id) in pairs:
+            continue
+        if member[3] == Role.RESPONSABLE:
+            if dossier_id in with_responsable:
+                continue
+            with_responsable.add(dossier_id)
+        pairs.add((dossier_id, person_id))
+        new_members.append(Member(dossier_id=dossier_id, person_id=person_id, role=member[3], joined_on=config.today))
+    Member.objects.bulk_create(new_members, ignore_conflicts=True, batch_size=500)
+    part.members_created += len(new_members)
+
+    # Old codes: one per file, kept unless replace_codes; a retired one is never touched.
+    existing = {}
+    for some in _slices(ids):
+        existing.update((c.dossier_id, c) for c in LegacyCredential.objects.filter(dossier_id__in=some))
+    new_credentials, replaced = [], []
+    for key, dossier in wanted.items():
+        credential = existing.get(dossier_ids[key])
+        if credential is None:
+            new_credentials.append(LegacyCredential(dossier_id=dossier_ids[key], code_digest=dossier[5]))
+        elif config.replace_codes and credential.retired_at is None and credential.code_digest != dossier[5]:
+            credential.code_digest = dossier[5]
+            replaced.append(credential)
+    LegacyCredential.objects.bulk_create(new_credentials, ignore_conflicts=True, batch_size=500)
+    LegacyCredential.objects.bulk_update(replaced, ["code_digest"], batch_size=500)
+    part.codes_created += len(new_credentials)
+    part.codes_replaced += len(replaced)
+
+
+def _slices(items: list, size: int = 500) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -749,36 +723,80 @@ def _dossier_ids(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
         by_caf[caf_id].append(numero)
     found = {}
     for caf_id, numeros in by_caf.items():
-        for chunk in _chunks(numeros):
-            for pk, numero in Dossier.objects.filter(caf_id=caf_id, numero__in=chunk).values_list("pk", "numero"):
+        for some in _slices(numeros):
+            for pk, numero in Dossier.objects.filter(caf_id=caf_id, numero__in=some).values_list("pk", "numero"):
                 found[(caf_id, numero)] = pk
     return found
 
 
 def _person_ids(digests: Iterable[str]) -> dict[str, int]:
     found = {}
-    for chunk in _chunks(list(digests)):
-        found.update(
-            (digest, pk)
-            for digest, pk in Person.objects.filter(identifier_digest__in=chunk).values_list("identifier_digest", "pk")
-        )
+    for some in _slices(list(digests)):
+        found.update(Person.objects.filter(identifier_digest__in=some).values_list("identifier_digest", "pk"))
     return found
 
 
-def _departement(caf_code: str) -> str:
+def _dept(caf_code: str) -> str:
     """The département of a Caf from its code: "751" -> "75", overseas "971" -> "971"."""
     return caf_code if caf_code.startswith("97") else caf_code[:2]
 
 
-def _default_workers(path: Path | None) -> int:
-    if path is None or path.stat().st_size < POOL_MIN_BYTES or multiprocessing.get_start_method() != "fork":
+# --------------------------------------------------------------------------------------------
+# Running the tasks: in this process, or in a pool of writers with their own connections.
+# --------------------------------------------------------------------------------------------
+
+
+def _parsed_part(task: tuple[str, int, list], config: _Config) -> tuple[_Chunk, ImportReport]:
+    chunk = _parse_chunk(task, config)
+    part = ImportReport()
+    part.rows_read = chunk.rows
+    for line, reason in chunk.rejected:
+        part._reject(line, reason)
+    part.files_imported = len(chunk.dossiers)
+    part.members_imported = len(chunk.members)
+    return chunk, part
+
+
+def _run_here(task: tuple[str, int, list], config: _Config) -> ImportReport:
+    chunk, part = _parsed_part(task, config)
+    if chunk.dossiers:
+        with transaction.atomic():
+            if config.method == "copy":
+                with connection.cursor() as cursor:
+                    # A batch lost in a crash is written again by the next run: no need to wait for the disk.
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    _write_copy(cursor, chunk, part, config)
+            else:
+                _write_orm(chunk, part, config)
+    return part
+
+
+def _run_in_worker(task: tuple[str, int, list]) -> ImportReport:
+    """A task in a forked worker: parse, hash, encrypt and write through a connection of its own."""
+    import psycopg
+
+    config = _CONFIG
+    chunk, part = _parsed_part(task, config)
+    if chunk.dossiers:
+        # The connection inherited from the parent process is left alone: never used, never closed.
+        with psycopg.connect(**connection.get_connection_params()) as own:  # commits, or rolls back, and closes
+            with own.cursor() as cursor:
+                cursor.execute("SET synchronous_commit = off")
+                cursor.execute("SET temp_buffers = '64MB'")  # the staging tables stay in memory
+                _write_copy(cursor, chunk, part, config)
+    return part
+
+
+def _default_workers(path: Path | None, method: str) -> int:
+    if (
+        method != "copy"
+        or path is None
+        or path.stat().st_size < POOL_MIN_BYTES
+        or connection.in_atomic_block
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
         return 0
-    return min(os.cpu_count() or 1, 8)
-
-
-# --------------------------------------------------------------------------------------------
-# Entry point.
-# --------------------------------------------------------------------------------------------
+    return min(os.cpu_count() or 1, 16)
 
 
 def legacy_import(
@@ -793,11 +811,16 @@ def legacy_import(
 ) -> ImportReport:
     """Import legacy files from a CSV ``path`` (or ``rows``, mappings keyed by ``COLUMNS``).
 
-    ``rows`` may also be a path. ``batch_size``: members written per transaction.
-    ``create_cafs``: create the Cafs of unknown codes (named "Caf <code>") instead of rejecting
-    their rows. ``replace_codes``: replace the old code of existing files (retired codes stay
-    retired). ``workers``: processes for parsing and hashing (None: one per core for large
-    files, 0: in this process). ``method``: "copy" (PostgreSQL only), "orm" or "auto".
+    ``rows`` may also be a path. ``batch_size``: rows per transaction (whole files: a batch ends
+    at the first file boundary after that many rows). ``create_cafs``: create the Cafs of
+    unknown codes (named "Caf <code>") instead of rejecting their rows. ``replace_codes``:
+    replace the old code of files already imported (a retired code stays retired).
+    ``method``: "copy" (PostgreSQL only), "orm", or "auto" (copy on PostgreSQL).
+    ``workers``: with "copy", processes that each parse, hash, encrypt and write whole batches
+    through a connection of their own (None: one per core for files of 4 MB or more, 0: all in
+    this process and its connection). Workers commit batch by batch, outside any transaction
+    of the caller: with workers, call this outside ``transaction.atomic``.
+
     Raises LegacyImportError when the input cannot be read at all (nothing is written then).
     """
     if isinstance(rows, (str, os.PathLike)):
@@ -814,31 +837,47 @@ def legacy_import(
         path = Path(path)
         if not path.is_file():
             raise LegacyImportError("Fichier introuvable.")
-        tasks = _file_tasks(path, CHUNK_ROWS)
-        # The header is read now, so that a wrong file fails before any pool is started.
-        first_task = next(tasks, None)
-        tasks = _prepend(first_task, tasks)
+        tasks = _file_tasks(path, batch_size)
+        # Read the header now, so that a wrong file fails before anything starts.
+        tasks = _prepend(next(tasks, None), tasks)
     else:
-        tasks = _row_tasks(rows, CHUNK_ROWS)
+        tasks = _row_tasks(rows, batch_size)
     if workers is None:
-        workers = _default_workers(path)
+        workers = _default_workers(path, method)
+    if workers and method != "copy":
+        raise ValueError("workers write through COPY: method 'copy' (PostgreSQL) only")
+    if workers and connection.in_atomic_block:
+        raise ValueError("workers commit through connections of their own: call this outside transaction.atomic")
 
+    config = _Config(
+        known_cafs=frozenset(Caf.objects.values_list("code", flat=True)),
+        create_cafs=create_cafs,
+        replace_codes=replace_codes,
+        method=method,
+        today=datetime.date.today(),
+    )
     report = ImportReport(method=method, workers=workers)
     started = time.perf_counter()
-    window = max(2, batch_size // CHUNK_ROWS + 1) * max(workers, 1)
-    with _Importer(
-        report=report, create_cafs=create_cafs, replace_codes=replace_codes, workers=workers, method=method
-    ) as importer:
-        batch = _Batch()
-        for chunk in importer.chunks(tasks, window):
-            report.rows_read += chunk.rows
-            for line, reason in chunk.rejected:
-                report._reject(line, reason)
-            batch.add(chunk)
-            if len(batch.members) >= batch_size:
-                importer.write(batch)
-                batch = _Batch()
-        importer.write(batch)
+    if workers:
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(config,))
+        try:
+            pending: collections.deque = collections.deque()
+            for task in tasks:
+                pending.append(pool.apply_async(_run_in_worker, (task,)))
+                if len(pending) >= 2 * workers:
+                    report._merge(pending.popleft().get())
+            while pending:
+                report._merge(pending.popleft().get())
+        except BaseException:
+            pool.terminate()
+            raise
+        else:
+            pool.close()
+        finally:
+            pool.join()
+    else:
+        for task in tasks:
+            report._merge(_run_here(task, config))
     report.rejected.sort(key=lambda rejected: rejected.line)
     report.seconds = time.perf_counter() - started
     logger.info(
