@@ -3,7 +3,8 @@
 Each entry carries ``chain_digest`` = HMAC(key, previous entry's digest + this entry's content),
 the previous entry being the last one of the same ``chain``: changing, removing or inserting an
 entry breaks its chain from there on (``manage.py audit_verify``). Several chains (settings
-MONCOMPTE_AUDIT_CHAINS) let appends proceed in parallel: each chain has its own lock. The application can only add entries: ``save()`` refuses
+MONCOMPTE_AUDIT_CHAINS) let appends proceed in parallel: each chain has its own lock.
+The application can only add entries: ``save()`` refuses
 updates, deletes raise, and on PostgreSQL a trigger refuses UPDATE and DELETE whatever the
 client.
 """

@@ -64,9 +64,10 @@ def person_rekey(*, person: Person, new_identifier: Identifier, identifier_type:
         person = Person.objects.select_for_update().get(pk=person.pk)
         if person.identifier_digest == digest:
             return person
-        if Person.objects.filter(identifier_digest=digest).exists() or FormerIdentifier.objects.filter(
-            identifier_digest=digest
-        ).exists():
+        if (
+            Person.objects.filter(identifier_digest=digest).exists()
+            or FormerIdentifier.objects.filter(identifier_digest=digest).exists()
+        ):
             raise RekeyError("Ce numéro est déjà attribué à une autre personne : vérifiez-le avant de le rattacher.")
         now = timezone.now()
         FormerIdentifier.objects.create(
