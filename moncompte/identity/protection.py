@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -102,6 +103,30 @@ def _entries(setting_name: str) -> list[tuple[str, str]]:
 
 
 def _hmac_keys() -> list[_Key]:
+    return _parsed_keys("MONCOMPTE_IDENTIFIER_HMAC_KEYS")
+
+
+def _encryption_keys() -> list[_Key]:
+    return _parsed_keys("MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS")
+
+
+def _parsed_keys(setting_name: str) -> list[_Key]:
+    """The keys of a setting, parsed and checked once per distinct value of the setting (a hot
+    path: every sign-in and every imported member), so a settings override still takes effect."""
+    entries = getattr(settings, setting_name, None)
+    frozen = tuple(entries) if isinstance(entries, list | tuple) else entries
+    try:
+        return _parse_cached(setting_name, frozen)
+    except TypeError:  # unhashable garbage: let the checks below say what is wrong
+        return _PARSERS[setting_name]()
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_cached(setting_name: str, frozen) -> tuple[_Key, ...]:
+    return tuple(_PARSERS[setting_name]())
+
+
+def _parse_hmac_keys() -> list[_Key]:
     keys = []
     for key_id, secret in _entries("MONCOMPTE_IDENTIFIER_HMAC_KEYS"):
         if len(secret) < MIN_HMAC_SECRET_CHARS:
@@ -113,7 +138,7 @@ def _hmac_keys() -> list[_Key]:
     return keys
 
 
-def _encryption_keys() -> list[_Key]:
+def _parse_encryption_keys() -> list[_Key]:
     keys = []
     for key_id, encoded in _entries("MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS"):
         try:
@@ -127,6 +152,17 @@ def _encryption_keys() -> list[_Key]:
             )
         keys.append(_Key(key_id, secret))
     return keys
+
+
+_PARSERS = {
+    "MONCOMPTE_IDENTIFIER_HMAC_KEYS": _parse_hmac_keys,
+    "MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS": _parse_encryption_keys,
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _aead(secret: bytes) -> AESGCM:
+    return AESGCM(secret)
 
 
 def _b64encode(data: bytes) -> str:
@@ -169,7 +205,7 @@ def encrypt_identifier(value: str) -> str:
     message = _require_canonical(value)
     key = _encryption_keys()[0]
     nonce = os.urandom(NONCE_BYTES)
-    ciphertext = AESGCM(key.secret).encrypt(nonce, message, ASSOCIATED_DATA)
+    ciphertext = _aead(key.secret).encrypt(nonce, message, ASSOCIATED_DATA)
     return f"{key.key_id}{KEY_ID_SEPARATOR}{_b64encode(nonce + ciphertext)}"
 
 
@@ -194,7 +230,7 @@ def decrypt_identifier(token: str) -> str:
     if len(raw) <= NONCE_BYTES + TAG_BYTES:
         raise ValueError("malformed identifier token")
     try:
-        plaintext = AESGCM(keys[key_id].secret).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], ASSOCIATED_DATA)
+        plaintext = _aead(keys[key_id].secret).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], ASSOCIATED_DATA)
     except InvalidTag:
         raise ValueError("identifier token failed authentication") from None
     return plaintext.decode("ascii")
