@@ -115,11 +115,15 @@ class NewPasswordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.person = person
 
-    def clean_password(self):
+    def password_problems(self, password: str):
+        """What the policy says of this password for this person (subclasses know them otherwise)."""
         from moncompte.accounts.passwords import password_problems
 
+        return password_problems(password, person=self.person)
+
+    def clean_password(self):
         password = self.cleaned_data["password"]
-        problems = password_problems(password, person=self.person)
+        problems = self.password_problems(password)
         if problems:
             raise forms.ValidationError([p.message for p in problems])
         return password

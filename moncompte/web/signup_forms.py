@@ -17,6 +17,7 @@ from moncompte.identity.documents import max_size_text
 from moncompte.identity.identifiers import Identifier, IdentifierError, parse_identifier
 from moncompte.identity.matching import FRANCE, normalize_place_code
 from moncompte.identity.models import DocumentKind, Sex
+from moncompte.web.forms import NewPasswordForm
 
 # Countries of birth and their INSEE codes (Code officiel géographique, current states and a few
 # territories people are often born in). France first, then in alphabetical order.
@@ -325,32 +326,17 @@ class IdentityForm(forms.Form):
         }
 
 
-class SignupPasswordForm(forms.Form):
+class SignupPasswordForm(NewPasswordForm):
     """Step 3: the password, checked against the declared identity (names, birth date, NIR)."""
-
-    password = forms.CharField(
-        label="Mot de passe",
-        max_length=1024,
-        strip=False,
-        error_messages={"required": "Choisissez un mot de passe."},
-        widget=forms.PasswordInput(),
-    )
-    password_confirm = forms.CharField(
-        label="Confirmez le mot de passe",
-        max_length=1024,
-        strip=False,
-        error_messages={"required": "Saisissez à nouveau le mot de passe."},
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
 
     def __init__(self, *args, identity: SignupIdentity, identifier: Identifier | None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["password"].label = "Mot de passe"
         self.identity = identity
         self.identifier = identifier
 
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        problems = password_problems(
+    def password_problems(self, password: str):
+        return password_problems(
             password,
             identifier=self.identifier,
             first_names=self.identity.first_names,
@@ -358,15 +344,6 @@ class SignupPasswordForm(forms.Form):
             usage_name=self.identity.usage_name,
             birth_date=self.identity.birth_date,
         )
-        if problems:
-            raise forms.ValidationError([problem.message for problem in problems])
-        return password
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password") and self.data.get("password_confirm") != self.data.get("password"):
-            self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
-        return data
 
 
 class DocumentForm(forms.Form):
