@@ -75,32 +75,63 @@ _RULES: dict[Action, tuple[set[Standing], set[Standing]]] = {
 }
 
 
+def _standing(role: str, delegated: bool, ended_on: datetime.date | None, on: datetime.date) -> Standing:
+    if ended_on is not None and ended_on <= on:
+        return Standing.FORMER_SPOUSE if role == Role.CONJOINT else Standing.STRANGER
+    if role == Role.RESPONSABLE:
+        return Standing.RESPONSABLE
+    if role == Role.CONJOINT:
+        return Standing.SPOUSE_DELEGATED if delegated else Standing.SPOUSE
+    return Standing.MEMBER
+
+
 def standing_of(member: Member | None, on: datetime.date | None = None) -> Standing:
     """The standing given by one membership row (None: no membership at all)."""
     if member is None:
         return Standing.STRANGER
-    on = on or datetime.date.today()
-    if member.ended_on is not None and member.ended_on <= on:
-        return Standing.FORMER_SPOUSE if member.role == Role.CONJOINT else Standing.STRANGER
-    if member.role == Role.RESPONSABLE:
-        return Standing.RESPONSABLE
-    if member.role == Role.CONJOINT:
-        return Standing.SPOUSE_DELEGATED if member.delegation_granted_at else Standing.SPOUSE
-    return Standing.MEMBER
+    return _standing(
+        member.role, member.delegation_granted_at is not None, member.ended_on, on or datetime.date.today()
+    )
+
+
+_STANDING_FIELDS = ("dossier_id", "role", "delegation_granted_at", "ended_on")
+
+
+def standings(person) -> dict[int, Standing]:
+    """The person's standing on each file they belong to, read now from the database (one light
+    query, no cache: a right withdrawn a moment ago is gone on the next request)."""
+    if person is None:
+        return {}
+    today = datetime.date.today()
+    rows = Member.objects.filter(person=person).values_list(*_STANDING_FIELDS)
+    return {dossier_id: _standing(role, granted is not None, ended, today) for dossier_id, role, granted, ended in rows}
 
 
 def standing(person, dossier: Dossier) -> Standing:
-    member = Member.objects.filter(person=person, dossier=dossier).first() if person else None
-    return standing_of(member)
+    if person is None:
+        return Standing.STRANGER
+    row = Member.objects.filter(person=person, dossier=dossier).values_list(*_STANDING_FIELDS).first()
+    if row is None:
+        return Standing.STRANGER
+    _, role, granted, ended = row
+    return _standing(role, granted is not None, ended, datetime.date.today())
 
 
-def decide_for_standing(current: Standing, action: Action) -> Decision:
+def _decision(current: Standing, action: Action) -> Decision:
     whole, own = _RULES[action]
     if current in whole:
         return Decision(True, f"{current}: autorisé")
     if current in own:
         return Decision(True, f"{current}: autorisé pour ce qui le concerne", own_only=True)
     return Decision(False, f"{current}: non autorisé")
+
+
+# Every answer of the table, made once: deciding is a dictionary look-up.
+_DECISIONS = {(current, action): _decision(current, action) for current in Standing for action in Action}
+
+
+def decide_for_standing(current: Standing, action: Action) -> Decision:
+    return _DECISIONS[(current, action)]
 
 
 def decide(*, person, dossier: Dossier, action: Action) -> Decision:
