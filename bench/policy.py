@@ -55,7 +55,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     caf = Caf.objects.create(code="751", name="Caf de Paris", departement="75")
-    dossier = Dossier.objects.create(caf=caf, numero="1000001", address_line1="1 rue", postal_code="75001", city="Paris")
+    dossier = Dossier.objects.create(
+        caf=caf, numero="1000001", address_line1="1 rue", postal_code="75001", city="Paris"
+    )
     roles = [Role.RESPONSABLE, Role.CONJOINT] + [Role.ENFANT] * 4 + [Role.AUTRE] * 2
     people = []
     for index, role in enumerate(roles):
