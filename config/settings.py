@@ -380,3 +380,14 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Largest identity document accepted (bytes); larger uploads are cut off while they arrive.
 MONCOMPTE_DOCUMENT_MAX_BYTES = int(os.environ.get("MONCOMPTE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+
+# --- Invitations of household members (moncompte.households.invitations) -------------------
+# The invitation link's token is stored as an HMAC with this key; the link lives this many days.
+MONCOMPTE_INVITATION_KEY = _secret("MONCOMPTE_INVITATION_KEY", "dev-only-invitation-key-not-secret")
+MONCOMPTE_INVITATION_DAYS = int(os.environ.get("MONCOMPTE_INVITATION_DAYS", 7))
+# Wrong identity proofs (NIR + birth date) accepted on one invitation before it is cancelled.
+MONCOMPTE_INVITATION_MAX_ATTEMPTS = int(os.environ.get("MONCOMPTE_INVITATION_MAX_ATTEMPTS", 5))
+# Public address of the service, for links sent by email or SMS (https://moncompte.caf.fr).
+# Empty on a laptop: the address of the page the invitation is sent from is used instead.
+MONCOMPTE_SITE_URL = os.environ.get("MONCOMPTE_SITE_URL", "").rstrip("/")

@@ -118,3 +118,105 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Paiement {self.pk}"
+
+
+def _now() -> datetime.datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class InvitationChannel(models.TextChoices):
+    EMAIL = "email", "Courriel"
+    PHONE = "phone", "SMS"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self) -> "InvitationQuerySet":
+        """Neither accepted nor cancelled (an open invitation may still have expired)."""
+        return self.filter(accepted_at__isnull=True, cancelled_at__isnull=True)
+
+    def live(self, now: datetime.datetime | None = None) -> "InvitationQuerySet":
+        """Open and not expired: the link still works."""
+        return self.open().filter(expires_at__gt=now or _now())
+
+
+class Invitation(models.Model):
+    """An invitation sent to a member over 15 to create their own account (moncompte.households.invitations).
+
+    Only the HMAC of the link's token is stored. Single use (accepted_at), cancellable
+    (cancelled_at), expires; at most one open invitation per member.
+    """
+
+    class CancelReason(models.TextChoices):
+        BY_INVITER = "inviter", "Annulée par la personne qui l'a envoyée"
+        REPLACED = "replaced", "Remplacée par une nouvelle invitation"
+        ATTEMPTS = "attempts", "Trop d'erreurs de vérification d'identité"
+        MEMBER_LEFT = "member_left", "Le membre ne fait plus partie du dossier"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="invitations")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey("identity.Person", on_delete=models.PROTECT, related_name="invitations_sent")
+    channel = models.CharField(max_length=8, choices=InvitationChannel.choices)
+    destination = models.CharField(max_length=254)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=_now)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=16, choices=CancelReason.choices, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "invitation à créer un compte"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(accepted_at__isnull=True, cancelled_at__isnull=True),
+                name="one_open_invitation_per_member",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(cancelled_at__isnull=True),
+                name="invitation_accepted_or_cancelled_not_both",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk}"
+
+
+class SituationChange(models.Model):
+    """A change of situation declared by a person, for the Caf's agents to process.
+
+    A separation ends the former spouse's access to the file at once (moncompte.households.services);
+    who keeps the file, and the rights that follow, are decided by an agent from this record.
+    """
+
+    class Kind(models.TextChoices):
+        SEPARATION = "separation", "Séparation"
+
+    class State(models.TextChoices):
+        TO_PROCESS = "to_process", "À traiter"
+        PROCESSED = "processed", "Traité"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="situation_changes")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    declared_by = models.ForeignKey(
+        "identity.Person", on_delete=models.PROTECT, related_name="declared_situation_changes"
+    )
+    declared_at = models.DateTimeField()
+    # The date the person declared (the access itself ends on the day of the declaration).
+    effective_on = models.DateField()
+    data = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.TO_PROCESS)
+
+    class Meta:
+        verbose_name = "changement de situation"
+        ordering = ["-declared_at"]
+        indexes = [models.Index(fields=["state", "declared_at"])]
+
+    def __str__(self) -> str:
+        return f"Changement de situation {self.pk} ({self.kind})"

@@ -180,3 +180,59 @@ class IdentityDocument(models.Model):
 
     def __str__(self) -> str:
         return f"Justificatif {self.pk} ({self.kind})"
+
+
+# Rectification requests (moncompte.identity.own_data): a person reports an error in their own ---
+# data; an agent handles it later. The person sees each request and its state in their history.
+
+
+class RectificationField(models.TextChoices):
+    FIRST_NAMES = "first_names", "Prénoms"
+    BIRTH_NAME = "birth_name", "Nom de naissance"
+    USAGE_NAME = "usage_name", "Nom d'usage"
+    BIRTH_DATE = "birth_date", "Date de naissance"
+    BIRTH_PLACE = "birth_place", "Lieu de naissance"
+    SEX = "sex", "Sexe"
+    IDENTIFIER = "identifier", "Numéro de sécurité sociale"
+    ADDRESS = "address", "Adresse"
+    OTHER = "other", "Autre"
+
+
+class RectificationState(models.TextChoices):
+    TO_PROCESS = "to_process", "À traiter"
+    PROCESSED = "processed", "Traitée"
+    REJECTED = "rejected", "Refusée"
+
+
+class RectificationRequestQuerySet(models.QuerySet):
+    def pending(self) -> "RectificationRequestQuerySet":
+        return self.filter(state=RectificationState.TO_PROCESS)
+
+
+class RectificationRequest(models.Model):
+    """A person's report of an error in their own data, waiting for (or having had) an agent."""
+
+    MESSAGE_MAX_LENGTH = 2000
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="rectification_requests")
+    field = models.CharField("donnée concernée", max_length=16, choices=RectificationField.choices)
+    message = models.TextField("message", max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=16, choices=RectificationState.choices, default=RectificationState.TO_PROCESS)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # The agent's answer, shown to the person.
+    answer = models.TextField("réponse", blank=True)
+
+    objects = RectificationRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "demande de rectification"
+        verbose_name_plural = "demandes de rectification"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-created_at"]),
+            models.Index(fields=["state", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Demande de rectification {self.pk} ({self.state})"

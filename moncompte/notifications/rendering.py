@@ -13,6 +13,11 @@ MESSAGE_TEMPLATES: dict[str, frozenset[str]] = {
     "reset_code": frozenset({"code", "minutes"}),
     "password_changed": frozenset({"changed_at"}),
     "provisional_identifier": frozenset({"identifier"}),
+    # Delegation and separation (moncompte.households.services).
+    "delegation_granted": frozenset({"responsable", "spouse", "at"}),
+    "delegation_revoked": frozenset({"responsable", "spouse", "at", "renounced"}),
+    "separation_declared": frozenset({"declared_by", "separated_on", "at"}),
+    "invitation": frozenset({"inviter", "member_first_name", "link", "expires_at"}),
 }
 
 

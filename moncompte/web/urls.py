@@ -1,6 +1,15 @@
 from django.urls import path
 
-from moncompte.web import contact_views, first_connection_views, recovery_views, signup_views, views
+from moncompte.web import (
+    contact_views,
+    first_connection_views,
+    household_views,
+    invitation_views,
+    own_data_views,
+    recovery_views,
+    signup_views,
+    views,
+)
 
 app_name = "web"
 
@@ -29,4 +38,18 @@ urlpatterns = [
     path("mon-compte/appareils/", views.sessions_view, name="sessions"),
     path("mon-compte/appareils/<int:session_id>/fermer/", views.session_end_view, name="session_end"),
     path("mon-compte/appareils/fermer-tout/", views.sessions_end_all_view, name="sessions_end_all"),
+    # The person's own data, rectification requests and exports (moncompte.web.own_data_views).
+    path("mon-compte/mes-donnees/", own_data_views.own_data_view, name="own_data"),
+    path("mon-compte/mes-donnees/rectification/", own_data_views.rectification_view, name="own_data_rectification"),
+    path("mon-compte/mes-donnees/export.json", own_data_views.export_json_view, name="own_data_export_json"),
+    path("mon-compte/mes-donnees/export/", own_data_views.export_html_view, name="own_data_export_html"),
+    # Household page, delegation and separation (moncompte.web.household_views, docs/access.md).
+    path("mon-compte/foyer/", household_views.household_view, name="household"),
+    path("mon-compte/foyer/autorisation/", household_views.delegation_view, name="household_delegation"),
+    path("mon-compte/foyer/separation/", household_views.separation_view, name="household_separation"),
+    # Invitations of household members (moncompte.web.invitation_views, households/invitations.py).
+    path("mon-compte/foyer/inviter/", invitation_views.invite_view, name="household_invite"),
+    path("invitation/identite/", invitation_views.identity_view, name="invitation_identity"),
+    path("invitation/mot-de-passe/", invitation_views.password_view, name="invitation_password"),
+    path("invitation/<str:token>/", invitation_views.open_view, name="invitation_open"),
 ]

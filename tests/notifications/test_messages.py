@@ -169,6 +169,28 @@ def test_every_template_renders_in_french_and_fits_one_sms():
         "reset_code": CODE_CONTEXT,
         "password_changed": {"changed_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC)},
         "provisional_identifier": {"identifier": "P-7K3M9-QX2T4"},
+        "delegation_granted": {
+            "responsable": "Claire MARTIN",
+            "spouse": "Marc MARTIN",
+            "at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+        },
+        "delegation_revoked": {
+            "responsable": "Claire MARTIN",
+            "spouse": "Marc MARTIN",
+            "at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+            "renounced": True,
+        },
+        "invitation": {
+            "inviter": "Claire MARTIN",
+            "member_first_name": "Pierre",
+            "link": "https://moncompte.caf.fr/invitation/" + "A" * 43 + "/",
+            "expires_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+        },
+        "separation_declared": {
+            "declared_by": "Marc MARTIN",
+            "separated_on": datetime(2021, 10, 10, 20, 30, tzinfo=UTC).date(),
+            "at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+        },
     }
     gsm7 = set(
         "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"

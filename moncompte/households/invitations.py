@@ -1,0 +1,322 @@
+"""Invitations: the responsible person (or the spouse with delegation) invites a member over 15
+to create their own account (PRODUCT.md section 2, third way; docs/access.md INVITE_MEMBER).
+
+The link sent by email or SMS carries a random token of 32 bytes; only its HMAC is stored. An
+invitation expires (MONCOMPTE_INVITATION_DAYS), serves once, can be cancelled, and a new one
+replaces the open one of the same member. Whoever opens the link proves they are the member
+(NIR and birth date); MONCOMPTE_INVITATION_MAX_ATTEMPTS wrong proofs cancel the invitation. The
+account is created under a lock on the invitation that re-checks everything: still open, the
+member still on the file, still without an account. The contact the invitation was sent to is
+not taken as validated: the member validates one of their own afterwards.
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from moncompte.access.policy import Action, decide
+from moncompte.accounts.models import Account
+from moncompte.accounts.services import AccountNotAllowed, account_allowed, account_create
+from moncompte.audit.services import journal_record
+from moncompte.households.models import Dossier, Invitation, InvitationChannel, Member
+from moncompte.identity.identifiers import Identifier
+from moncompte.identity.models import Person
+from moncompte.notifications.services import message_send
+from moncompte.verification.contacts import normalize_email, parse_mobile
+
+# A responsible person cannot flood someone's mailbox or phone through invitations.
+MAX_SENDS_PER_MEMBER_PER_DAY = 5
+
+NOT_FOUND = "Cette invitation n'existe pas ou n'est plus modifiable."
+NOT_INVITABLE = "Cette personne ne peut pas être invitée à créer un compte."
+TOO_MANY_SENDS = (
+    "Trop d'invitations ont été envoyées à cette personne aujourd'hui. Vous pourrez en envoyer une nouvelle demain."
+)
+INVALID_LINK = (
+    "Ce lien d'invitation n'est pas ou plus valable : il a peut-être déjà servi ou été annulé. "
+    "Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
+)
+EXPIRED = "Ce lien d'invitation a expiré. Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
+WRONG_IDENTITY = (
+    "Le numéro de sécurité sociale ou la date de naissance ne correspond pas à la personne invitée. "
+    "Vérifiez votre saisie."
+)
+TOO_MANY_ATTEMPTS = (
+    "Trop d'erreurs de saisie : pour votre sécurité, cette invitation est annulée. "
+    "Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
+)
+HAS_ACCOUNT = "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
+
+
+class InvitationError(Exception):
+    """A refusal; ``message`` is a French sentence for the person, ``field`` the form field concerned."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+
+
+class SentInvitation(NamedTuple):
+    invitation: Invitation
+    token: str  # only in the message sent, never stored
+    link: str
+
+
+def token_digest(token: str) -> str:
+    return hmac.new(settings.MONCOMPTE_INVITATION_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def may_invite(*, person: Person, dossier: Dossier) -> bool:
+    """R and S+ of the file (policy INVITE_MEMBER, on the whole file)."""
+    decision = decide(person=person, dossier=dossier, action=Action.INVITE_MEMBER)
+    return bool(decision) and not decision.own_only
+
+
+def _invitable(member: Member, *, viewer: Person | None, today: datetime.date) -> bool:
+    return (
+        (viewer is None or member.person_id != viewer.pk)
+        and not Account.objects.filter(person_id=member.person_id).exists()
+        and account_allowed(member.person, today)
+    )
+
+
+def invitable_members(*, person: Person, dossier: Dossier) -> list[Member]:
+    """Current members of the file, other than ``person``, without an account and old enough
+    (MONCOMPTE_ACCOUNT_MIN_AGE, from their birthday on); none unless ``person`` may invite."""
+    if not may_invite(person=person, dossier=dossier):
+        return []
+    today = datetime.date.today()
+    members = (
+        Member.objects.current(today)
+        .filter(dossier=dossier, person__account__isnull=True)
+        .exclude(person=person)
+        .select_related("person")
+        .order_by("person__birth_date", "id")
+    )
+    return [m for m in members if account_allowed(m.person, today)]
+
+
+def live_invitations(*, person: Person, dossier: Dossier) -> list[Invitation]:
+    """The invitations of the file whose link still works; none unless ``person`` may invite."""
+    if not may_invite(person=person, dossier=dossier):
+        return []
+    return list(Invitation.objects.live().filter(dossier=dossier).select_related("member__person"))
+
+
+def _normalize(channel: str, destination: str) -> str:
+    try:
+        if channel == InvitationChannel.EMAIL:
+            return normalize_email(destination)
+        if channel == InvitationChannel.PHONE:
+            return parse_mobile(destination)
+    except ValueError as error:
+        raise InvitationError(str(error), code="invalid_destination", field=channel) from None
+    raise InvitationError("Choisissez comment envoyer l'invitation.", code="invalid_channel", field="channel")
+
+
+def _link(token: str, site_url: str | None) -> str:
+    base = settings.MONCOMPTE_SITE_URL or (site_url or "").rstrip("/")
+    return base + reverse("web:invitation_open", kwargs={"token": token})
+
+
+def invitation_send(
+    *, actor_person: Person, member: Member, channel: str, destination: str, site_url: str | None = None
+) -> SentInvitation:
+    """Invite ``member`` by email or SMS; the open invitation of that member, if any, is cancelled.
+
+    ``site_url``: the service's address when MONCOMPTE_SITE_URL is not set (the page's own).
+    The message is sent in the same transaction: no invitation without its message, and the
+    other way round.
+    """
+    destination = _normalize(channel, destination)
+    now = timezone.now()
+    with transaction.atomic():
+        # The member's row is locked: two sends for one member are serialized.
+        member = Member.objects.select_for_update().select_related("person", "dossier").get(pk=member.pk)
+        if not may_invite(person=actor_person, dossier=member.dossier):
+            raise InvitationError(NOT_INVITABLE, code="not_allowed")
+        if not Member.objects.current().filter(pk=member.pk).exists() or not _invitable(
+            member, viewer=actor_person, today=datetime.date.today()
+        ):
+            raise InvitationError(NOT_INVITABLE, code="not_invitable")
+        recent = Invitation.objects.filter(member=member, created_at__gt=now - datetime.timedelta(days=1)).count()
+        if recent >= MAX_SENDS_PER_MEMBER_PER_DAY:
+            raise InvitationError(TOO_MANY_SENDS, code="too_many_sends")
+        Invitation.objects.open().filter(member=member).update(
+            cancelled_at=now, cancel_reason=Invitation.CancelReason.REPLACED
+        )
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            dossier=member.dossier,
+            member=member,
+            invited_by=actor_person,
+            channel=channel,
+            destination=destination,
+            token_digest=token_digest(token),
+            created_at=now,
+            expires_at=now + datetime.timedelta(days=settings.MONCOMPTE_INVITATION_DAYS),
+        )
+        link = _link(token, site_url)
+        message_send(
+            channel="email" if channel == InvitationChannel.EMAIL else "sms",
+            recipient=destination,
+            template="invitation",
+            context={
+                "inviter": actor_person.display_name,
+                "member_first_name": (member.person.first_names.split() or [""])[0],
+                "link": link,
+                "expires_at": invitation.expires_at,
+            },
+            expires_at=invitation.expires_at,
+        )
+        journal_record(
+            action="invitation.sent",
+            actor_person=actor_person,
+            subject_person=member.person,
+            dossier=member.dossier,
+            detail={"invitation": invitation.pk, "channel": channel},
+        )
+    return SentInvitation(invitation=invitation, token=token, link=link)
+
+
+def invitation_cancel(*, actor_person: Person, invitation_id: int) -> Invitation:
+    """Cancel an open invitation of a file on which ``actor_person`` may invite; anything else is not found."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().open().filter(pk=invitation_id).first()
+        if invitation is None or not may_invite(person=actor_person, dossier=invitation.dossier):
+            raise InvitationError(NOT_FOUND, code="not_found")
+        invitation.cancelled_at = timezone.now()
+        invitation.cancel_reason = Invitation.CancelReason.BY_INVITER
+        invitation.save(update_fields=["cancelled_at", "cancel_reason"])
+        journal_record(
+            action="invitation.cancelled",
+            actor_person=actor_person,
+            subject_person=invitation.member.person,
+            dossier=invitation.dossier,
+            detail={"invitation": invitation.pk},
+        )
+    return invitation
+
+
+def _check_live(invitation: Invitation | None) -> Invitation:
+    """The invitation if its link still works; else the French reason."""
+    if invitation is None or invitation.accepted_at is not None or invitation.cancelled_at is not None:
+        raise InvitationError(INVALID_LINK, code="invalid")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError(EXPIRED, code="expired")
+    if not Member.objects.current().filter(pk=invitation.member_id).exists():
+        raise InvitationError(INVALID_LINK, code="invalid")
+    return invitation
+
+
+def invitation_open(*, token: str) -> Invitation:
+    """The live invitation of a link's token. Unknown, used and cancelled links get one message."""
+    if not token or len(token) > 100:
+        raise InvitationError(INVALID_LINK, code="invalid")
+    invitation = Invitation.objects.select_related("member__person").filter(token_digest=token_digest(token)).first()
+    return _check_live(invitation)
+
+
+def invitation_live(*, invitation_id: int) -> Invitation:
+    """The invitation kept in a session by its id, if it is still live."""
+    invitation = Invitation.objects.select_related("member__person").filter(pk=invitation_id).first()
+    return _check_live(invitation)
+
+
+def invitation_prove(*, invitation: Invitation, identifier: Identifier, birth_date: datetime.date) -> Person:
+    """The person opening the link proves they are the member: their NIR and birth date.
+
+    Wrong proofs are counted on the invitation (under its lock, so parallel tries cannot overrun
+    the cap); at MONCOMPTE_INVITATION_MAX_ATTEMPTS the invitation is cancelled.
+    """
+    with transaction.atomic():
+        locked = _check_live(
+            Invitation.objects.select_for_update().select_related("member__person").filter(pk=invitation.pk).first()
+        )
+        person = locked.member.person
+        matches = (
+            Person.objects.with_identifier(identifier.value).filter(pk=person.pk).exists()
+            and person.birth_date == birth_date
+        )
+        if not matches:
+            locked.failed_attempts += 1
+            fields = ["failed_attempts"]
+            capped = locked.failed_attempts >= settings.MONCOMPTE_INVITATION_MAX_ATTEMPTS
+            if capped:
+                locked.cancelled_at = timezone.now()
+                locked.cancel_reason = Invitation.CancelReason.ATTEMPTS
+                fields += ["cancelled_at", "cancel_reason"]
+            locked.save(update_fields=fields)
+            journal_record(
+                action="invitation.identity_failure",
+                subject_person=person,
+                dossier=locked.dossier,
+                detail={"invitation": locked.pk, "attempts": locked.failed_attempts, "cancelled": capped},
+            )
+    # Outside the block so that the counted failure is committed before answering.
+    if not matches:
+        if capped:
+            raise InvitationError(TOO_MANY_ATTEMPTS, code="too_many_attempts")
+        left = settings.MONCOMPTE_INVITATION_MAX_ATTEMPTS - locked.failed_attempts
+        raise InvitationError(
+            f"{WRONG_IDENTITY} Il vous reste {left} essai{'s' if left > 1 else ''}.", code="wrong_identity"
+        )
+    if Account.objects.filter(person=person).exists():
+        raise InvitationError(HAS_ACCOUNT, code="has_account")
+    journal_record(action="invitation.identity_proved", subject_person=person, dossier=locked.dossier)
+    return person
+
+
+def invitation_accept(*, invitation: Invitation, password: str) -> Account:
+    """Create the member's account and use up the invitation, all or nothing, re-checking under
+    the invitation's lock that it is live, the member still on the file and without an account."""
+    with transaction.atomic():
+        locked = _check_live(
+            Invitation.objects.select_for_update().select_related("member__person").filter(pk=invitation.pk).first()
+        )
+        person = locked.member.person
+        if Account.objects.filter(person=person).exists():
+            raise InvitationError(HAS_ACCOUNT, code="has_account")
+        try:
+            with transaction.atomic():
+                account = account_create(person=person, password=password)
+        except IntegrityError:
+            # Account.person is unique: an account was created meanwhile through another path.
+            raise InvitationError(HAS_ACCOUNT, code="has_account") from None
+        except AccountNotAllowed as error:
+            raise InvitationError(error.message, code="too_young") from None
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        journal_record(
+            action="invitation.accepted",
+            actor_person=person,
+            subject_person=person,
+            dossier=locked.dossier,
+            detail={"invitation": locked.pk},
+        )
+    return account
+
+
+__all__ = [
+    "InvitationError",
+    "SentInvitation",
+    "invitable_members",
+    "invitation_accept",
+    "invitation_cancel",
+    "invitation_live",
+    "invitation_open",
+    "invitation_prove",
+    "invitation_send",
+    "live_invitations",
+    "may_invite",
+    "token_digest",
+]

@@ -1,0 +1,107 @@
+"""Forms of the invitations of household members (moncompte.web.invitation_views)."""
+
+import datetime
+
+from django import forms
+
+from moncompte.households.models import InvitationChannel
+from moncompte.verification.contacts import normalize_email, parse_mobile
+from moncompte.web.forms import IdentifierField
+
+
+class InvitationSendForm(forms.Form):
+    """How to send the invitation to one member: email or SMS. Prefixed by the member's row."""
+
+    channel = forms.ChoiceField(
+        label="Envoyer l'invitation",
+        choices=[(InvitationChannel.EMAIL, "Par courriel"), (InvitationChannel.PHONE, "Par SMS")],
+        initial=InvitationChannel.EMAIL,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez comment envoyer l'invitation.", "invalid_choice": "Choix invalide."},
+    )
+    email = forms.CharField(
+        label="Adresse électronique de la personne invitée",
+        help_text="Format attendu : nom@domaine.fr",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    phone = forms.CharField(
+        label="Numéro de téléphone mobile de la personne invitée",
+        help_text="Exemples : 06 12 34 56 78, 0690 12 34 56 ou +262 692 12 34 56",
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        channel = data.get("channel")
+        if channel == InvitationChannel.EMAIL:
+            if not data.get("email"):
+                self.add_error("email", "Saisissez l'adresse électronique de la personne invitée.")
+            else:
+                try:
+                    data["destination"] = normalize_email(data["email"])
+                except ValueError as error:
+                    self.add_error("email", str(error))
+        elif channel == InvitationChannel.PHONE:
+            if not data.get("phone"):
+                self.add_error("phone", "Saisissez le numéro de téléphone mobile de la personne invitée.")
+            else:
+                try:
+                    data["destination"] = parse_mobile(data["phone"])
+                except ValueError as error:
+                    self.add_error("phone", str(error))
+        return data
+
+
+class DateInput(forms.DateInput):
+    """The DSFR date field: a native date picker, typed by hand where the browser has none."""
+
+    input_type = "date"
+
+
+class InvitationIdentityForm(forms.Form):
+    """The person who opened the link proves they are the invited member."""
+
+    identifier = IdentifierField(
+        label="Votre numéro de sécurité sociale",
+        help_text="13 chiffres, suivis ou non de la clé de 2 chiffres, tel qu'il figure sur votre carte Vitale",
+        max_length=40,
+        error_messages={"required": "Saisissez votre numéro de sécurité sociale."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
+    birth_date = forms.DateField(
+        label="Votre date de naissance",
+        help_text="Au format jj/mm/aaaa, par exemple 14/12/2008",
+        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y"],
+        error_messages={
+            "required": "Saisissez votre date de naissance.",
+            "invalid": "Cette date n'est pas valide. Saisissez-la au format jj/mm/aaaa, par exemple 14/12/2008.",
+        },
+        widget=DateInput(attrs={"autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # A date typed by hand (12/04/2008) is written back as the date field reads it.
+            raw = (self.data.get("birth_date") or "").strip()
+            for pattern in self.fields["birth_date"].input_formats:
+                try:
+                    parsed = datetime.datetime.strptime(raw, pattern).date()
+                except ValueError:
+                    continue
+                data = self.data.copy()
+                data["birth_date"] = parsed.isoformat()
+                self.data = data
+                break
+
+    def clean_birth_date(self):
+        birth_date = self.cleaned_data["birth_date"]
+        if birth_date > datetime.date.today():
+            raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
+        if birth_date.year < 1900:
+            raise forms.ValidationError("Vérifiez l'année de naissance.")
+        return birth_date

@@ -1,0 +1,265 @@
+"""Invitations of household members: sending them (/mon-compte/foyer/inviter/) and accepting
+them (/invitation/<token>/, then /invitation/identite/ and /invitation/mot-de-passe/).
+
+The token is read from the URL once: the invitation's id then lives in the server-side session
+(renewed key), so the token is neither needed again nor kept in further URLs or the history of
+the next pages. The rules are in moncompte.households.invitations, which re-checks everything.
+"""
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from moncompte.access.policy import Action, decide_for_standing, memberships_with_standing
+from moncompte.accounts.passwords import password_min_length
+from moncompte.accounts.signin import client_address, open_session
+from moncompte.audit.services import journal_record
+from moncompte.households.invitations import (
+    InvitationError,
+    invitable_members,
+    invitation_accept,
+    invitation_cancel,
+    invitation_live,
+    invitation_open,
+    invitation_prove,
+    invitation_send,
+    live_invitations,
+)
+from moncompte.households.models import InvitationChannel
+from moncompte.verification.contacts import mask_destination
+from moncompte.web.forms import NewPasswordForm
+from moncompte.web.invitation_forms import InvitationIdentityForm, InvitationSendForm
+
+STATE_KEY = "moncompte_invitation"
+FLOW_SECONDS = 30 * 60
+STEPS = ["Votre identité", "Votre mot de passe", "Vos coordonnées"]
+NO_FLOW = (
+    "Pour créer votre compte, ouvrez le lien de l'invitation que vous avez reçue par courriel ou par SMS. "
+    "Le lien n'est valable que pendant 30 minutes une fois ouvert : ouvrez-le à nouveau si besoin."
+)
+
+
+# --- Sending (responsible person, spouse with delegation) ------------------------------------
+
+
+def _files_to_invite_on(person) -> list:
+    return [
+        member.dossier
+        for member, current in memberships_with_standing(person)
+        if (decision := decide_for_standing(current, Action.INVITE_MEMBER)) and not decision.own_only
+    ]
+
+
+def _prefix(member) -> str:
+    return f"membre-{member.pk}"
+
+
+def _invite_post(request, person, files):
+    """Handle one POST of the page; a response, or the bound form to show again with its errors."""
+    action = request.POST.get("action")
+    if action == "annuler":
+        try:
+            invitation = invitation_cancel(actor_person=person, invitation_id=int(request.POST.get("invitation", "")))
+        except (ValueError, InvitationError):
+            raise Http404 from None
+        messages.success(request, f"L'invitation de {invitation.member.person.display_name} est annulée.")
+        return redirect("web:household_invite"), None
+    if action != "inviter":
+        raise Http404
+    try:
+        member_id = int(request.POST.get("membre", ""))
+    except ValueError:
+        raise Http404 from None
+    member = next(
+        (m for dossier in files for m in invitable_members(person=person, dossier=dossier) if m.pk == member_id), None
+    )
+    if member is None:
+        raise Http404
+    form = InvitationSendForm(request.POST, prefix=_prefix(member))
+    if form.is_valid():
+        try:
+            sent = invitation_send(
+                actor_person=person,
+                member=member,
+                channel=form.cleaned_data["channel"],
+                destination=form.cleaned_data["destination"],
+                site_url=request.build_absolute_uri("/"),
+            )
+        except InvitationError as error:
+            form.add_error(error.field if error.field in ("email", "phone") else None, error.message)
+        else:
+            invitation = sent.invitation
+            how = "par courriel" if invitation.channel == InvitationChannel.EMAIL else "par SMS"
+            until = formats.date_format(timezone.localtime(invitation.expires_at), "j F Y")
+            messages.success(
+                request,
+                f"Invitation envoyée à {member.person.display_name} {how} "
+                f"({mask_destination(invitation.channel, invitation.destination)}). "
+                f"Le lien est valable jusqu'au {until}.",
+            )
+            return redirect("web:household_invite"), None
+    return None, (member.pk, form)
+
+
+@require_http_methods(["GET", "POST"])
+def invite_view(request):
+    person = request.user.person
+    files = _files_to_invite_on(person)
+    if not files:
+        raise Http404
+    bound = None
+    status = 200
+    if request.method == "POST":
+        response, bound = _invite_post(request, person, files)
+        if response is not None:
+            return response
+        status = 400
+    sections = []
+    for dossier in files:
+        members = []
+        for member in invitable_members(person=person, dossier=dossier):
+            if bound is not None and bound[0] == member.pk:
+                form = bound[1]
+            else:
+                form = InvitationSendForm(prefix=_prefix(member))
+            members.append({"member": member, "form": form})
+        invitations = [
+            {"invitation": i, "masked": mask_destination(i.channel, i.destination)}
+            for i in live_invitations(person=person, dossier=dossier)
+        ]
+        sections.append({"dossier": dossier, "members": members, "invitations": invitations})
+        journal_record(
+            action="invitation.page_view",
+            actor_person=person,
+            dossier=dossier,
+            session_key=request.session.session_key,
+            client_address=client_address(request),
+        )
+    return render(request, "web/invitation/invite.html", {"sections": sections}, status=status)
+
+
+# --- Accepting (the invited member, not signed in) --------------------------------------------
+
+
+def _render_step(request, template, step, context, status=200):
+    context = {
+        **context,
+        "step": step,
+        "step_count": len(STEPS),
+        "step_title": STEPS[step - 1],
+        "next_step_title": STEPS[step] if step < len(STEPS) else "",
+    }
+    return render(request, template, context, status=status)
+
+
+def _refused(request, message: str, status: int):
+    request.session.pop(STATE_KEY, None)
+    return render(request, "web/invitation/invalid.html", {"message": message}, status=status)
+
+
+def _flow(request):
+    """The invitation of this session's flow, live; else the page that says why not."""
+    state = request.session.get(STATE_KEY) or {}
+    if not state or time.time() - state.get("started_at", 0) > FLOW_SECONDS:
+        return state, None, _refused(request, NO_FLOW, 400)
+    try:
+        invitation = invitation_live(invitation_id=state["invitation_id"])
+    except InvitationError as error:
+        return state, None, _refused(request, error.message, 410 if error.code == "expired" else 404)
+    return state, invitation, None
+
+
+@login_not_required
+@require_GET
+def open_view(request, token):
+    try:
+        invitation = invitation_open(token=token)
+    except InvitationError as error:
+        return _refused(request, error.message, 410 if error.code == "expired" else 404)
+    # A new session key once the link is opened; from now on the session holds the invitation.
+    request.session.cycle_key()
+    request.session[STATE_KEY] = {"invitation_id": invitation.pk, "started_at": time.time()}
+    journal_record(
+        action="invitation.opened",
+        subject_person=invitation.member.person,
+        dossier=invitation.dossier,
+        client_address=client_address(request),
+    )
+    return redirect("web:invitation_identity")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def identity_view(request):
+    state, invitation, refused = _flow(request)
+    if refused is not None:
+        return refused
+    form = InvitationIdentityForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                invitation_prove(
+                    invitation=invitation,
+                    identifier=form.cleaned_data["identifier"],
+                    birth_date=form.cleaned_data["birth_date"],
+                )
+            except InvitationError as error:
+                if error.code == "too_many_attempts":
+                    return _refused(request, error.message, 403)
+                if error.code in ("invalid", "expired"):
+                    return _refused(request, error.message, 410 if error.code == "expired" else 404)
+                form.add_error(None, error.message)
+            else:
+                request.session[STATE_KEY] = {**state, "proved": True}
+                return redirect("web:invitation_password")
+    return _render_step(
+        request,
+        "web/invitation/identity.html",
+        1,
+        {"form": form, "inviter": invitation.invited_by.display_name},
+        status,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def password_view(request):
+    state, invitation, refused = _flow(request)
+    if refused is not None:
+        return refused
+    if not state.get("proved"):
+        return redirect("web:invitation_identity")
+    person = invitation.member.person
+    form = NewPasswordForm(request.POST or None, person=person)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                account = invitation_accept(invitation=invitation, password=form.cleaned_data["password"])
+            except InvitationError as error:
+                if error.code in ("invalid", "expired"):
+                    return _refused(request, error.message, 410 if error.code == "expired" else 404)
+                form.add_error(None, error.message)
+            else:
+                request.session.pop(STATE_KEY, None)
+                # The invitation's destination was typed by someone else: the member validates
+                # a contact of their own before using anything.
+                open_session(
+                    request=request, account=account, action="invitation.signed_in", has_verified_contact=False
+                )
+                return redirect("web:contact_validate")
+    return _render_step(
+        request,
+        "web/invitation/password.html",
+        2,
+        {"form": form, "person": person, "min_length": password_min_length()},
+        status,
+    )

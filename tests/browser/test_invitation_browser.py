@@ -1,0 +1,115 @@
+"""Claire invites a member over 15 of her household, in Chromium.
+
+The test adds Pierre (born 2008, no account) to the Martin file. Claire signs in and invites him
+by email from /mon-compte/foyer/inviter/; the link is read from a real SMTP server (aiosmtpd) and
+opened in a fresh browser; Pierre proves who he is, chooses his password, validates an email of
+his own with the code read from the SMTP server, and lands on his own page.
+"""
+
+import datetime
+import re
+import time
+from email import message_from_bytes, policy
+
+import pytest
+
+from moncompte.households.models import Dossier
+from tests.browser.test_first_connection_browser import _code_from, _wait_for_mail
+from tests.browser.test_signin_browser import (  # noqa: F401
+    CLAIRE,
+    CLAIRE_PASSWORD,
+    _open_page,
+    _sign_in,
+    browser,
+    chromium,
+    demo_site,
+)
+from tests.households.test_invitations import PIERRE_NIR, add_member
+from tests.notifications.conftest import smtp_server  # noqa: F401
+
+pytestmark = [pytest.mark.browser]
+
+PASSWORD = "Quatre saisons 2024 au jardin"
+
+
+def _body(envelope) -> str:
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def _first_mail(collector):
+    for _ in range(100):
+        if collector.envelopes:
+            return collector.envelopes[0]
+        time.sleep(0.1)
+    raise AssertionError("no email reached the SMTP server")
+
+
+@pytest.fixture
+def pierre(demo_site):  # noqa: F811
+    """Pierre, born 2008, without an account, added to the Martin file.
+
+    Added before Playwright starts: once its event loop runs in this thread, the ORM would open
+    another connection that nothing closes (and PostgreSQL could not drop the test database).
+    """
+    return add_member(
+        Dossier.objects.get(numero="1234567"),
+        identifier=PIERRE_NIR,
+        first_names="Pierre",
+        birth_date=datetime.date(2008, 4, 12),
+    )
+
+
+def test_claire_invites_a_member_who_creates_his_account(pierre, browser, demo_site, smtp_server):  # noqa: F811
+    from playwright.sync_api import expect
+
+    claire_context, page, problems = _open_page(browser)
+    try:
+        _sign_in(page, demo_site, CLAIRE, CLAIRE_PASSWORD)
+        expect(page).to_have_url(re.compile(r"/mon-compte/$"))
+        page.goto(demo_site + "/mon-compte/foyer/inviter/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Inviter un membre du foyer")
+        card = page.locator(".fr-card", has_text="Pierre MARTIN")
+        card.get_by_label("Par courriel").check()
+        card.get_by_label("Adresse électronique de la personne invitée").fill("pierre.martin@example.fr")
+        card.get_by_role("button", name="Envoyer l'invitation").click()
+        expect(page.get_by_text("Invitation envoyée à Pierre MARTIN par courriel")).to_be_visible()
+        expect(page.get_by_role("button", name="Annuler l'invitation de Pierre MARTIN")).to_be_visible()
+        assert [p for p in problems if "Content Security Policy" in p] == [], problems
+    finally:
+        claire_context.close()
+
+    envelope = _first_mail(smtp_server)
+    assert envelope.rcpt_tos == ["pierre.martin@example.fr"]
+    link = re.search(r"https?://\S+/invitation/[A-Za-z0-9_-]{43}/", _body(envelope)).group(0)
+    assert link.startswith(demo_site)
+
+    context, page, problems = _open_page(browser)
+    try:
+        page.goto(link)
+        expect(page).to_have_url(re.compile(r"/invitation/identite/$"))
+        expect(page.get_by_text("Claire MARTIN vous invite")).to_be_visible()
+        page.get_by_label("Votre numéro de sécurité sociale").fill(PIERRE_NIR)
+        page.get_by_label("Votre date de naissance").fill("2008-04-12")
+        page.get_by_role("button", name="Continuer").click()
+
+        expect(page.get_by_text("Bonjour Pierre MARTIN")).to_be_visible()
+        page.get_by_label("Nouveau mot de passe").fill(PASSWORD)
+        page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Créer mon compte").click()
+
+        expect(page.get_by_role("heading", level=1)).to_have_text("Validez vos coordonnées")
+        page.get_by_label("Par courriel").check()
+        page.get_by_label("Adresse électronique").fill("pierre.perso@example.fr")
+        page.get_by_role("button", name="Recevoir un code").click()
+        expect(page.get_by_text("p•••@e•••.fr")).to_be_visible()
+        code_mail = _wait_for_mail(smtp_server, page, 2)
+        assert code_mail.rcpt_tos == ["pierre.perso@example.fr"]
+        page.get_by_label("Code reçu").fill(_code_from(code_mail))
+        page.get_by_role("button", name="Valider").click()
+
+        expect(page).to_have_url(re.compile(r"/mon-compte/$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Pierre MARTIN")
+        assert [p for p in problems if "Content Security Policy" in p] == [], problems
+    finally:
+        context.close()

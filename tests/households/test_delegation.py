@@ -1,0 +1,306 @@
+"""Delegation (autorisation de gestion) and separation services: moncompte.households.services."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from moncompte.access.policy import Standing, standing
+from moncompte.audit.models import JournalEntry
+from moncompte.households.models import Dossier, Member, Role, SituationChange
+from moncompte.households.services import (
+    DelegationError,
+    SeparationError,
+    delegation_grant,
+    delegation_revoke,
+    separation_declare,
+)
+from moncompte.notifications.models import Message
+from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = {"address_line1": "3 rue des Acacias", "address_line2": "", "postal_code": "69003", "city": "Lyon"}
+
+
+@pytest.fixture
+def people(demo):
+    return {
+        "claire": person_of(CLAIRE[0]),
+        "marc": person_of(MARC[0]),
+        "lea": person_of(LEA[0]),
+        "sofia": person_of(SOFIA[0]),
+        "file": Dossier.objects.get(numero="1234567"),
+    }
+
+
+def _spouse_member(dossier) -> Member:
+    return Member.objects.get(dossier=dossier, role=Role.CONJOINT)
+
+
+def _grant(people):
+    claire = people["claire"]
+    return delegation_grant(
+        actor_person=claire, dossier=people["file"], password=CLAIRE[1], actor_account=claire.account
+    )
+
+
+def test_responsable_grants_the_delegation_and_both_are_told(people, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        change = _grant(people)
+    assert change.action == "granted"
+    assert _spouse_member(people["file"]).delegation_granted_at is not None
+    assert standing(people["marc"], people["file"]) == Standing.SPOUSE_DELEGATED
+    sent = sorted(Message.objects.filter(template="delegation_granted").values_list("channel", "recipient"))
+    assert sent == [
+        ("email", "claire.martin@example.fr"),
+        ("email", "marc.martin@example.fr"),
+        ("sms", "+33611223344"),
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == ["claire.martin@example.fr", "marc.martin@example.fr"]
+    assert "autorisé Marc MARTIN à gérer le dossier" in mail.outbox[0].body
+    entry = JournalEntry.objects.get(action="delegation.granted")
+    assert entry.actor_person == people["claire"] and entry.subject_person == people["marc"]
+    assert entry.dossier == people["file"] and entry.detail == {"notified": 3}
+
+
+def test_sms_texts_fit_in_one_sms(people):
+    _grant(people)
+    delegation_revoke(
+        actor_person=people["claire"],
+        dossier=people["file"],
+        password=CLAIRE[1],
+        actor_account=people["claire"].account,
+    )
+    separation_declare(
+        actor_person=people["claire"],
+        dossier=people["file"],
+        separated_on=timezone.localdate(),
+        leaving_person=people["marc"],
+        new_address=ADDRESS,
+    )
+    for message in Message.objects.filter(channel="sms"):
+        assert len(message.get_body()) <= 160, message.template
+
+
+@pytest.mark.parametrize("who", ["marc", "lea", "sofia"])
+def test_only_the_responsable_grants(people, who):
+    person = people[who]
+    with pytest.raises(DelegationError) as refused:
+        delegation_grant(
+            actor_person=person, dossier=people["file"], password=dict(marc=MARC, lea=LEA, sofia=SOFIA)[who][1],
+            actor_account=person.account,
+        )  # fmt: skip
+    assert refused.value.code == "not_allowed"
+    assert _spouse_member(people["file"]).delegation_granted_at is None
+    assert not Message.objects.exists()
+    assert not JournalEntry.objects.filter(action__startswith="delegation.").exists()
+
+
+def test_delegated_spouse_cannot_grant(people):
+    _grant(people)
+    before = _spouse_member(people["file"]).delegation_granted_at
+    marc = people["marc"]
+    with pytest.raises(DelegationError) as refused:
+        delegation_grant(actor_person=marc, dossier=people["file"], password=MARC[1], actor_account=marc.account)
+    assert refused.value.code == "not_allowed"
+    assert _spouse_member(people["file"]).delegation_granted_at == before
+
+
+def test_wrong_password_changes_nothing(people):
+    claire = people["claire"]
+    with pytest.raises(DelegationError) as refused:
+        delegation_grant(
+            actor_person=claire, dossier=people["file"], password="pas le bon", actor_account=claire.account
+        )
+    assert refused.value.code == "wrong_password"
+    assert refused.value.message == "Mot de passe incorrect."
+    assert _spouse_member(people["file"]).delegation_granted_at is None
+    assert not Message.objects.exists()
+    assert JournalEntry.objects.filter(action="delegation.password_failure").count() == 1
+    assert not JournalEntry.objects.filter(action="delegation.granted").exists()
+
+
+def test_repeated_wrong_passwords_are_slowed_down(people, settings):
+    settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 2
+    claire = people["claire"]
+    codes = []
+    for _ in range(4):
+        with pytest.raises(DelegationError) as refused:
+            delegation_grant(actor_person=claire, dossier=people["file"], password="faux", actor_account=claire.account)
+        codes.append(refused.value.code)
+    assert codes[:3] == ["wrong_password"] * 3 and codes[3] == "throttled"
+    with pytest.raises(DelegationError) as refused:  # even the right password waits
+        _grant(people)
+    assert refused.value.code == "throttled"
+
+
+def test_grant_twice_is_refused(people):
+    _grant(people)
+    with pytest.raises(DelegationError) as refused:
+        _grant(people)
+    assert refused.value.code == "already_granted"
+
+
+def test_responsable_revokes(people, django_capture_on_commit_callbacks):
+    _grant(people)
+    claire = people["claire"]
+    with django_capture_on_commit_callbacks(execute=True):
+        change = delegation_revoke(
+            actor_person=claire, dossier=people["file"], password=CLAIRE[1], actor_account=claire.account
+        )
+    assert change.action == "revoked"
+    assert standing(people["marc"], people["file"]) == Standing.SPOUSE
+    revoked = [m for m in mail.outbox if "retirée" in m.subject]
+    assert sorted(m.to[0] for m in revoked) == ["claire.martin@example.fr", "marc.martin@example.fr"]
+    assert "a retiré à Marc MARTIN l'autorisation" in revoked[0].body
+    assert JournalEntry.objects.filter(action="delegation.revoked", actor_person=claire).count() == 1
+
+
+def test_delegated_spouse_renounces(people, django_capture_on_commit_callbacks):
+    _grant(people)
+    marc = people["marc"]
+    with django_capture_on_commit_callbacks(execute=True):
+        change = delegation_revoke(
+            actor_person=marc, dossier=people["file"], password=MARC[1], actor_account=marc.account
+        )
+    assert change.action == "renounced"
+    assert standing(marc, people["file"]) == Standing.SPOUSE
+    renounced = [m for m in mail.outbox if "abandonnée" in m.subject]
+    assert sorted(m.to[0] for m in renounced) == ["claire.martin@example.fr", "marc.martin@example.fr"]
+    assert "Marc MARTIN a renoncé" in renounced[0].body
+    assert JournalEntry.objects.filter(action="delegation.renounced", actor_person=marc).count() == 1
+
+
+def test_spouse_without_delegation_and_child_cannot_revoke(people):
+    for who, creds in (("marc", MARC), ("lea", LEA)):
+        person = people[who]
+        with pytest.raises(DelegationError):
+            delegation_revoke(
+                actor_person=person, dossier=people["file"], password=creds[1], actor_account=person.account
+            )
+
+
+def test_revoke_without_delegation_is_refused(people):
+    claire = people["claire"]
+    with pytest.raises(DelegationError) as refused:
+        delegation_revoke(actor_person=claire, dossier=people["file"], password=CLAIRE[1], actor_account=claire.account)
+    assert refused.value.code == "not_granted"
+
+
+def test_account_must_be_the_actors(people):
+    with pytest.raises(ValueError):
+        delegation_grant(
+            actor_person=people["claire"],
+            dossier=people["file"],
+            password=MARC[1],
+            actor_account=people["marc"].account,
+        )
+
+
+# Separation -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("declared_by", ["claire", "marc"])
+@pytest.mark.parametrize("leaving", ["claire", "marc"])
+def test_separation_ends_the_spouse_membership_and_delegation(
+    people, declared_by, leaving, django_capture_on_commit_callbacks
+):
+    _grant(people)
+    day = timezone.localdate() - datetime.timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        change = separation_declare(
+            actor_person=people[declared_by],
+            dossier=people["file"],
+            separated_on=day,
+            leaving_person=people[leaving],
+            new_address=ADDRESS,
+        )
+    spouse = _spouse_member(people["file"])
+    assert spouse.ended_on == timezone.localdate() and spouse.delegation_granted_at is None
+    assert standing(people["marc"], people["file"]) == Standing.FORMER_SPOUSE
+    assert standing(people["claire"], people["file"]) == Standing.RESPONSABLE
+    assert standing(people["lea"], people["file"]) == Standing.MEMBER
+    assert people["marc"].account.is_active
+    change.refresh_from_db()
+    assert change.kind == "separation" and change.state == "to_process"
+    assert change.declared_by == people[declared_by] and change.effective_on == day
+    assert change.data["new_address"] == ADDRESS
+    assert change.data["leaving_role"] == ("responsable" if leaving == "claire" else "conjoint")
+    assert change.data["delegation_removed"] is True
+    assert sorted(m.to[0] for m in mail.outbox if "séparation" in m.subject) == [
+        "claire.martin@example.fr",
+        "marc.martin@example.fr",
+    ]
+    assert all("Acacias" not in m.body for m in mail.outbox)  # the new address is not sent around
+    entry = JournalEntry.objects.get(action="separation.declared")
+    assert entry.detail["situation_change_id"] == change.pk and "Acacias" not in str(entry.detail)
+
+
+def test_separation_by_a_spouse_without_delegation(people):
+    separation_declare(
+        actor_person=people["marc"],
+        dossier=people["file"],
+        separated_on=timezone.localdate(),
+        leaving_person=people["marc"],
+        new_address=ADDRESS,
+    )
+    assert standing(people["marc"], people["file"]) == Standing.FORMER_SPOUSE
+
+
+@pytest.mark.parametrize("who", ["lea", "sofia"])
+def test_separation_refused_to_others(people, who):
+    with pytest.raises(SeparationError) as refused:
+        separation_declare(
+            actor_person=people[who],
+            dossier=people["file"],
+            separated_on=timezone.localdate(),
+            leaving_person=people["marc"],
+            new_address=ADDRESS,
+        )
+    assert refused.value.code == "not_allowed"
+    assert not SituationChange.objects.exists()
+    assert _spouse_member(people["file"]).ended_on is None
+
+
+def test_separation_refuses_bad_inputs(people):
+    base = dict(actor_person=people["claire"], dossier=people["file"], leaving_person=people["marc"])
+    with pytest.raises(SeparationError) as refused:
+        separation_declare(**base, separated_on=timezone.localdate() + datetime.timedelta(days=1), new_address=ADDRESS)
+    assert refused.value.field == "separated_on" and "futur" in refused.value.message
+    with pytest.raises(SeparationError) as refused:
+        separation_declare(**base, separated_on=timezone.localdate(), new_address={**ADDRESS, "city": " "})
+    assert refused.value.field == "city"
+    with pytest.raises(SeparationError) as refused:
+        separation_declare(
+            actor_person=people["claire"],
+            dossier=people["file"],
+            leaving_person=people["lea"],
+            separated_on=timezone.localdate(),
+            new_address=ADDRESS,
+        )
+    assert refused.value.code == "leaving_person"
+    assert not SituationChange.objects.exists() and _spouse_member(people["file"]).ended_on is None
+
+
+def test_after_separation_the_former_spouse_can_do_nothing_more(people):
+    separation_declare(
+        actor_person=people["claire"],
+        dossier=people["file"],
+        separated_on=timezone.localdate(),
+        leaving_person=people["marc"],
+        new_address=ADDRESS,
+    )
+    marc = people["marc"]
+    with pytest.raises(SeparationError) as refused:
+        separation_declare(
+            actor_person=marc,
+            dossier=people["file"],
+            separated_on=timezone.localdate(),
+            leaving_person=marc,
+            new_address=ADDRESS,
+        )
+    assert refused.value.code == "not_allowed"
+    with pytest.raises(DelegationError):
+        _grant(people)  # no current spouse left

@@ -1,0 +1,345 @@
+"""Invitations of household members: who may invite whom, the link's life, the identity proof."""
+
+import datetime
+import re
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from moncompte.accounts.models import Account
+from moncompte.households.invitations import (
+    EXPIRED,
+    INVALID_LINK,
+    MAX_SENDS_PER_MEMBER_PER_DAY,
+    InvitationError,
+    invitable_members,
+    invitation_accept,
+    invitation_cancel,
+    invitation_open,
+    invitation_prove,
+    invitation_send,
+    live_invitations,
+    token_digest,
+)
+from moncompte.households.models import Dossier, Invitation, Member, Role
+from moncompte.identity.identifiers import parse_identifier
+from moncompte.identity.services import person_create
+from moncompte.notifications.rendering import message_render
+from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Quatre saisons 2024 au jardin"
+
+
+def nir(thirteen: str) -> str:
+    """A NIR with its key (97 minus the number modulo 97)."""
+    digits = thirteen.replace(" ", "")
+    return f"{thirteen} {97 - int(digits) % 97:02d}"
+
+
+PIERRE_NIR = nir("1 08 04 75 112 077")
+PIERRE_BORN = datetime.date(2008, 4, 12)
+
+
+def add_member(dossier, *, identifier: str, first_names: str, birth_date: datetime.date, role=Role.AUTRE, sex="M"):
+    person = person_create(
+        identifier=parse_identifier(identifier),
+        first_names=first_names,
+        birth_name="MARTIN",
+        birth_date=birth_date,
+        sex=sex,
+        birth_place_code="75112",
+    )
+    return Member.objects.create(dossier=dossier, person=person, role=role)
+
+
+@pytest.fixture
+def martin(demo):
+    return Dossier.objects.get(numero="1234567")
+
+
+@pytest.fixture
+def pierre(martin):
+    """A member over 15 of the Martin file without an account."""
+    return add_member(martin, identifier=PIERRE_NIR, first_names="Pierre", birth_date=PIERRE_BORN)
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks):
+    def send(actor=CLAIRE[0], member=None, channel="email", destination="pierre@example.fr"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return invitation_send(
+                actor_person=person_of(actor),
+                member=member,
+                channel=channel,
+                destination=destination,
+                site_url="https://moncompte.example.fr/",
+            )
+
+    return send
+
+
+def _token_in(body: str) -> str:
+    return re.search(r"/invitation/([A-Za-z0-9_-]{43})/", body).group(1)
+
+
+def test_responsible_person_sees_the_members_she_may_invite(martin, pierre):
+    # Marc and Léa already have an account, Tom is 13: only Pierre.
+    assert invitable_members(person=person_of(CLAIRE[0]), dossier=martin) == [pierre]
+
+
+def test_spouse_with_delegation_may_invite_without_not(martin, pierre):
+    marc = person_of(MARC[0])
+    assert invitable_members(person=marc, dossier=martin) == []
+    Member.objects.filter(dossier=martin, person=marc).update(delegation_granted_at=timezone.now())
+    assert invitable_members(person=marc, dossier=martin) == [pierre]
+
+
+@pytest.mark.parametrize("who", [MARC[0], LEA[0], SOFIA[0]], ids=["spouse", "child", "stranger"])
+def test_others_may_not_invite(martin, pierre, send, who):
+    assert invitable_members(person=person_of(who), dossier=martin) == []
+    with pytest.raises(InvitationError) as error:
+        send(actor=who, member=pierre)
+    assert error.value.code == "not_allowed"
+    assert Invitation.objects.count() == 0 and mail.outbox == []
+
+
+def test_former_spouse_may_not_invite(martin, pierre, send):
+    Member.objects.filter(dossier=martin, role=Role.CONJOINT).update(
+        delegation_granted_at=None, ended_on=datetime.date.today()
+    )
+    assert invitable_members(person=person_of(MARC[0]), dossier=martin) == []
+
+
+def test_member_of_another_file_cannot_be_invited(martin, send):
+    benali = Member.objects.get(person=person_of(SOFIA[0])).dossier
+    other = add_member(benali, identifier=nir("2 07 01 75 112 088"), first_names="Nina", birth_date=PIERRE_BORN)
+    with pytest.raises(InvitationError) as error:
+        send(member=other)
+    assert error.value.code == "not_allowed"
+    assert other not in invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+
+
+def test_child_becomes_invitable_on_the_sixteenth_birthday(martin):
+    today = datetime.date.today()
+    sixteen = (
+        today.replace(year=today.year - 16)
+        if (today.month, today.day) != (2, 29)
+        else today.replace(year=today.year - 16, day=28)
+    )
+    birthday = add_member(
+        martin, identifier=nir("1 10 01 75 112 091"), first_names="Hugo", birth_date=sixteen, role=Role.ENFANT
+    )
+    tomorrow = add_member(
+        martin,
+        identifier=nir("1 10 01 75 112 092"),
+        first_names="Jules",
+        birth_date=sixteen + datetime.timedelta(days=1),
+        role=Role.ENFANT,
+    )
+    invitable = invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+    assert birthday in invitable and tomorrow not in invitable
+
+
+def test_the_age_rule_is_a_setting(martin, settings):
+    tom = Member.objects.get(dossier=martin, person__first_names="Tom")
+    assert tom not in invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+    settings.MONCOMPTE_ACCOUNT_MIN_AGE = 13
+    assert tom in invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+
+
+def test_member_who_left_the_file_is_not_invitable(martin, pierre, send):
+    Member.objects.filter(pk=pierre.pk).update(ended_on=datetime.date.today())
+    assert invitable_members(person=person_of(CLAIRE[0]), dossier=martin) == []
+    with pytest.raises(InvitationError) as error:
+        send(member=pierre)
+    assert error.value.code == "not_invitable"
+
+
+def test_sending_stores_a_digest_and_mails_the_link(martin, pierre, send):
+    sent = send(member=pierre, destination="  Pierre.Martin@Example.FR ")
+    invitation = sent.invitation
+    assert invitation.destination == "Pierre.Martin@example.fr"
+    assert invitation.token_digest == token_digest(sent.token) != sent.token
+    assert not Invitation.objects.filter(token_digest__contains=sent.token).exists()
+    assert invitation.expires_at - invitation.created_at == datetime.timedelta(days=7)
+    [message] = mail.outbox
+    assert message.to == ["Pierre.Martin@example.fr"]
+    assert "Claire MARTIN" in message.subject
+    assert f"https://moncompte.example.fr/invitation/{sent.token}/" in message.body
+    assert message.body.startswith("Bonjour Pierre,")
+    assert _token_in(message.body) == sent.token
+    assert live_invitations(person=person_of(CLAIRE[0]), dossier=martin) == [invitation]
+    assert live_invitations(person=person_of(MARC[0]), dossier=martin) == []
+
+
+def test_invitation_days_is_a_setting(pierre, send, settings):
+    settings.MONCOMPTE_INVITATION_DAYS = 2
+    invitation = send(member=pierre).invitation
+    assert invitation.expires_at - invitation.created_at == datetime.timedelta(days=2)
+
+
+def test_site_url_setting_wins(pierre, send, settings):
+    settings.MONCOMPTE_SITE_URL = "https://moncompte.caf.fr"
+    assert send(member=pierre).link.startswith("https://moncompte.caf.fr/invitation/")
+
+
+def test_invalid_destinations_are_refused_in_french(pierre, send):
+    with pytest.raises(InvitationError) as error:
+        send(member=pierre, destination="pas-une-adresse")
+    assert error.value.field == "email" and "adresse électronique valide" in error.value.message
+    with pytest.raises(InvitationError) as error:
+        send(member=pierre, channel="phone", destination="01 44 55 66 77")
+    assert error.value.field == "phone" and "fixe" in error.value.message
+    assert Invitation.objects.count() == 0
+
+
+def test_sms_invitation_fits_in_one_sms(pierre, send, settings):
+    settings.MONCOMPTE_SITE_URL = "https://moncompte.caf.fr"
+    sent = send(member=pierre, channel="phone", destination="06 12 34 56 78")
+    assert sent.invitation.destination == "+33612345678"
+    rendered = message_render(
+        channel="sms",
+        template="invitation",
+        context={
+            "inviter": "Marie-Charlotte Anne-Sophie DE LA TOUR D'AUVERGNE",
+            "member_first_name": "Pierre",
+            "link": sent.link,
+            "expires_at": sent.invitation.expires_at,
+        },
+    )
+    assert sent.link in rendered.body
+    assert len(rendered.body) <= 160, len(rendered.body)
+    # Only characters of the GSM 7-bit alphabet: one SMS of 160 characters, not 70.
+    gsm7 = set(
+        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+        "abcdefghijklmnopqrstuvwxyzäöñüà"
+    )
+    assert set(rendered.body) <= gsm7, set(rendered.body) - gsm7
+
+
+def test_a_new_invitation_replaces_the_open_one(pierre, send):
+    first = send(member=pierre)
+    second = send(member=pierre, destination="autre@example.fr")
+    first.invitation.refresh_from_db()
+    assert first.invitation.cancelled_at is not None
+    assert first.invitation.cancel_reason == Invitation.CancelReason.REPLACED
+    with pytest.raises(InvitationError) as error:
+        invitation_open(token=first.token)
+    assert error.value.message == INVALID_LINK
+    assert invitation_open(token=second.token) == second.invitation
+    assert Invitation.objects.open().count() == 1
+
+
+def test_sends_per_member_are_capped(pierre, send):
+    for _ in range(MAX_SENDS_PER_MEMBER_PER_DAY):
+        send(member=pierre)
+    with pytest.raises(InvitationError) as error:
+        send(member=pierre)
+    assert error.value.code == "too_many_sends"
+
+
+def test_unknown_token_gets_the_same_message_as_used_or_cancelled(pierre, send):
+    for token in ("x" * 43, "", "a" * 500):
+        with pytest.raises(InvitationError) as error:
+            invitation_open(token=token)
+        assert error.value.message == INVALID_LINK
+
+
+def test_expired_invitation(pierre, send):
+    sent = send(member=pierre)
+    Invitation.objects.filter(pk=sent.invitation.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    with pytest.raises(InvitationError) as error:
+        invitation_open(token=sent.token)
+    assert error.value.message == EXPIRED
+    with pytest.raises(InvitationError):
+        invitation_accept(invitation=sent.invitation, password=PASSWORD)
+    assert not Account.objects.filter(person=pierre.person).exists()
+
+
+def test_cancel(martin, pierre, send):
+    sent = send(member=pierre)
+    for who in (MARC[0], LEA[0], SOFIA[0]):
+        with pytest.raises(InvitationError) as error:
+            invitation_cancel(actor_person=person_of(who), invitation_id=sent.invitation.pk)
+        assert error.value.code == "not_found"
+    with pytest.raises(InvitationError):
+        invitation_cancel(actor_person=person_of(CLAIRE[0]), invitation_id=sent.invitation.pk + 1000)
+    cancelled = invitation_cancel(actor_person=person_of(CLAIRE[0]), invitation_id=sent.invitation.pk)
+    assert cancelled.cancel_reason == Invitation.CancelReason.BY_INVITER
+    with pytest.raises(InvitationError) as error:
+        invitation_open(token=sent.token)
+    assert error.value.message == INVALID_LINK
+    with pytest.raises(InvitationError):  # already cancelled
+        invitation_cancel(actor_person=person_of(CLAIRE[0]), invitation_id=sent.invitation.pk)
+
+
+def test_identity_proof_and_account_creation(pierre, send):
+    sent = send(member=pierre)
+    invitation = invitation_open(token=sent.token)
+    person = invitation_prove(invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN)
+    assert person == pierre.person
+    account = invitation_accept(invitation=invitation, password=PASSWORD)
+    assert account.person == pierre.person and account.check_password(PASSWORD)
+    # The address the invitation went to was typed by someone else: not a validated contact.
+    assert not account.contacts.exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    # Single use.
+    with pytest.raises(InvitationError) as error:
+        invitation_open(token=sent.token)
+    assert error.value.message == INVALID_LINK
+    with pytest.raises(InvitationError):
+        invitation_accept(invitation=invitation, password=PASSWORD)
+    assert invitable_members(person=person_of(CLAIRE[0]), dossier=pierre.dossier) == []
+
+
+@pytest.mark.parametrize(
+    "identifier, birth_date",
+    [
+        (CLAIRE[0], PIERRE_BORN),  # someone else's NIR
+        (nir("1 08 04 75 112 078"), PIERRE_BORN),  # an unknown NIR
+        (PIERRE_NIR, datetime.date(2008, 4, 13)),  # the right NIR, another birth date
+    ],
+    ids=["other-nir", "unknown-nir", "wrong-birth-date"],
+)
+def test_wrong_identity_is_counted_then_cancels_the_invitation(pierre, send, identifier, birth_date):
+    sent = send(member=pierre)
+    invitation = invitation_open(token=sent.token)
+    for left in (4, 3, 2, 1):
+        with pytest.raises(InvitationError) as error:
+            invitation_prove(invitation=invitation, identifier=parse_identifier(identifier), birth_date=birth_date)
+        assert error.value.code == "wrong_identity"
+        assert f"Il vous reste {left} essai" in error.value.message
+    with pytest.raises(InvitationError) as error:
+        invitation_prove(invitation=invitation, identifier=parse_identifier(identifier), birth_date=birth_date)
+    assert error.value.code == "too_many_attempts"
+    invitation.refresh_from_db()
+    assert invitation.cancel_reason == Invitation.CancelReason.ATTEMPTS
+    # Even the right proof is refused now.
+    with pytest.raises(InvitationError) as error:
+        invitation_prove(invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN)
+    assert error.value.code == "invalid"
+
+
+def test_member_who_left_before_accepting(pierre, send):
+    sent = send(member=pierre)
+    invitation = invitation_open(token=sent.token)
+    Member.objects.filter(pk=pierre.pk).update(ended_on=datetime.date.today())
+    with pytest.raises(InvitationError) as error:
+        invitation_accept(invitation=invitation, password=PASSWORD)
+    assert error.value.code == "invalid"
+    assert not Account.objects.filter(person=pierre.person).exists()
+
+
+def test_member_who_got_an_account_meanwhile(pierre, send):
+    from moncompte.accounts.services import account_create
+
+    sent = send(member=pierre)
+    invitation = invitation_open(token=sent.token)
+    account_create(person=pierre.person, password=PASSWORD)
+    with pytest.raises(InvitationError) as error:
+        invitation_accept(invitation=invitation, password="Un autre mot de passe 2024")
+    assert error.value.code == "has_account"

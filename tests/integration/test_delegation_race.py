@@ -1,0 +1,95 @@
+"""A revoked delegation is gone for every request that starts after the revocation commits.
+
+Marc (spouse, with the delegation) reads /mon-compte/ in a loop from four client processes, each
+with its own signed-in session, through a real multi-process server on PostgreSQL and Redis.
+Meanwhile Claire revokes the delegation. Every answer to a request that started after the
+revocation committed must show nothing of the file; the test fails on a single one.
+"""
+
+import io
+import multiprocessing
+import re
+import time
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.utils import timezone
+
+from moncompte.accounts.models import Account
+from moncompte.households.models import Dossier, Member, Role
+from tests.conftest import CLAIRE, MARC, person_of
+from tests.integration.test_concurrent_homes import backing_services  # noqa: F401  (fixture)
+from tests.support.server import running_server
+
+pytestmark = [pytest.mark.server]
+
+CLIENT_PROCESSES = 4
+LOOP_SECONDS_AFTER = 4.0
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FILE_MARKERS = ("Derniers paiements", "Mon dossier n° 1234567", "148,52")
+
+
+def _reader(base_url: str, stop_at: float, results) -> None:
+    """One of Marc's browsers: sign in, then read the home page until stop_at."""
+    observations = []
+    with requests.Session() as session:
+        page = session.get(base_url + "/connexion/", timeout=60)
+        token = CSRF_INPUT.search(page.text).group(1)
+        answer = session.post(
+            base_url + "/connexion/",
+            data={"csrfmiddlewaretoken": token, "identifier": MARC[0], "password": MARC[1]},
+            headers={"Referer": base_url + "/connexion/"},
+            allow_redirects=False,
+            timeout=60,
+        )
+        assert answer.status_code == 302, answer.status_code
+        while time.time() < stop_at:
+            started = time.time()
+            response = session.get(base_url + "/mon-compte/", allow_redirects=False, timeout=60)
+            shows_file = any(marker in response.text for marker in FILE_MARKERS)
+            observations.append((started, response.status_code, shows_file))
+    results.put(observations)
+
+
+def test_no_answer_after_the_revocation_shows_the_file(backing_services, tmp_path):  # noqa: F811
+    database_url, redis = backing_services
+    call_command("load_demo", stdout=io.StringIO())
+    dossier = Dossier.objects.get(numero="1234567")
+    Member.objects.filter(dossier=dossier, role=Role.CONJOINT).update(delegation_granted_at=timezone.now())
+    claire = person_of(CLAIRE[0])
+
+    from moncompte.households.services import delegation_revoke
+
+    with running_server(database_url=database_url, redis_url=redis, work_dir=tmp_path / "server") as server:
+        # fork: the readers use only requests, never the inherited database connection.
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        revoke_at = time.time() + 6.0
+        stop_at = revoke_at + LOOP_SECONDS_AFTER
+        readers = [
+            context.Process(target=_reader, args=(server.url, stop_at, results)) for _ in range(CLIENT_PROCESSES)
+        ]
+        for reader in readers:
+            reader.start()
+        time.sleep(max(0.0, revoke_at - time.time()))
+        delegation_revoke(
+            actor_person=claire,
+            dossier=dossier,
+            password=CLAIRE[1],
+            actor_account=Account.objects.get(person=claire),
+        )
+        committed_at = time.time()
+        observations = [item for _ in readers for item in results.get(timeout=120)]
+        for reader in readers:
+            reader.join(30)
+
+    # A request that started before the commit may be answered either way; one that started well
+    # before it must have shown the file, or the check could not see a leak at all.
+    well_before = [o for o in observations if o[0] < committed_at - 1.0]
+    after = [o for o in observations if o[0] > committed_at]
+    assert all(status == 200 for _, status, _ in observations)
+    assert well_before and all(shows for _, _, shows in well_before)
+    assert len(after) >= CLIENT_PROCESSES * 5, len(after)
+    leaked = [o for o in after if o[2]]
+    assert not leaked, f"{len(leaked)} answers after the revocation still showed the file"
