@@ -87,10 +87,14 @@ def home_view(request):
         if standing in (Standing.FORMER_SPOUSE, Standing.STRANGER):
             # A membership that has ended gives nothing to see on the file.
             continue
-        if decide_for_standing(standing, Action.SEE_DOSSIER).allowed:
-            files.append({"member": member, "overview": dossier_overview(member.dossier)})
-        else:
-            files.append({"member": member, "overview": None})
+        overview = dossier_overview(member.dossier) if decide_for_standing(standing, Action.SEE_DOSSIER) else None
+        files.append(
+            {
+                "member": member,
+                "overview": overview,
+                "can_separate": decide_for_standing(standing, Action.DECLARE_SEPARATION).allowed,
+            }
+        )
     shown = [f["member"].dossier for f in files if f["overview"] is not None]
     for dossier in shown or [None]:
         journal_record(

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import CLAIRE, LEA, MARC, SOFIA, sign_in
@@ -137,3 +138,11 @@ def test_healthz_is_public(client):
 def test_phone_numbers_are_shown_the_french_way(client, demo):
     sign_in(client, *CLAIRE)
     assert "06 11 22 33 44" in client.get("/mon-compte/").content.decode()
+
+
+def test_spouse_without_delegation_finds_the_separation_page_from_home(client, demo):
+    sign_in(client, *MARC)
+    assert 'href="/mon-compte/foyer/separation/"' in client.get("/mon-compte/").content.decode()
+    lea = Client()
+    sign_in(lea, *LEA)
+    assert 'href="/mon-compte/foyer/separation/"' not in lea.get("/mon-compte/").content.decode()
