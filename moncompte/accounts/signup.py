@@ -5,13 +5,16 @@ chooses a password; ``signup_complete`` then does everything in one transaction:
 
 - the declared identity is matched to the known persons only now, at the end, once a contact was
   validated (moncompte.identity.matching): a stranger cannot probe the base by typing identities;
-- **with a NIR held by a known person of that identity** who has no account and belongs to no
-  file: the account is created for that person (``linked``);
+- **with a NIR held by a known person of that identity** who has no account and is not the
+  responsible person or spouse of a current file: the account is created for that person
+  (``linked``); a child or other member of a file is thereby matched to their file, where they
+  see only their own data;
 - **otherwise** a new person is recorded (with the NIR, or a new provisional identifier sent to
   the validated contact) with an identity check ``to_verify``: an agent will look at the
   identity document the person sends; meanwhile the account sees only its own page;
-- **a NIR that already has an account, belongs to a current member of a file (who have their own
-  ways in: first connection, invitation), or is held by a person of another identity**: nothing
+- **a NIR that already has an account, belongs to a current responsible person or spouse of a
+  file (who would see the file: their ways in are the first connection, proving the file's code,
+  and the invitation), or is held by a person of another identity**: nothing
   is created and the answer is the same neutral sentence in every case (``SIGNUP_REFUSED``), so
   that it tells a stranger no more than "this number cannot be used here"; it is journaled and
   counted per client address (growing waits after repeated refusals).
@@ -34,7 +37,7 @@ from moncompte.accounts.models import Account
 from moncompte.accounts.passwords import password_problems
 from moncompte.accounts.services import account_allowed, account_create, contact_validated
 from moncompte.audit.services import journal_record
-from moncompte.households.models import Member
+from moncompte.households.models import Member, Role
 from moncompte.identity.identifiers import Identifier, IdentifierKind, new_provisional_identifier
 from moncompte.identity.matching import FRANCE, MatchOutcome, MatchResult, match_person, nir_identity_problems
 from moncompte.identity.models import FormerIdentifier, IdentifierType, IdentityCheck, Person
@@ -239,7 +242,9 @@ def _linkable(person: Person) -> str | None:
     """Why a matched person cannot get an account here (None if they can)."""
     if Account.objects.filter(person=person).exists():
         return "has_account"
-    if Member.objects.current().filter(person=person).exists():
+    # A responsible person or spouse would see the file (with a delegation): names and a NIR are
+    # not enough proof for that. A child or other member sees only their own data.
+    if Member.objects.current().filter(person=person, role__in=[Role.RESPONSABLE, Role.CONJOINT]).exists():
         return "member"
     return None
 

@@ -383,6 +383,19 @@ def test_a_current_member_without_account_gets_the_same_answer(demo):
     assert not Account.objects.filter(person=person_of("1 78 02 75 056 123 92")).exists()
 
 
+def test_a_child_of_a_file_starting_alone_is_matched_to_the_file(demo):
+    """Léa's account is removed to let her start again from /creer-mon-compte/: she is linked to
+    her person and so to her file, where she sees only her own data."""
+    lea = person_of("2 09 03 75 112 031 08")
+    Account.objects.filter(person=lea).delete()
+    ident = identity(
+        first_names="Léa", birth_name="Martin", birth_date=datetime.date(2009, 3, 21), birth_place_code="75112"
+    )
+    result = complete(ident=ident, identifier=parse_identifier("2 09 03 75 112 031 08"))
+    assert result.person == lea and result.account.person == lea
+    assert lea.memberships.get().dossier.numero == "1234567"
+
+
 def test_a_known_nir_with_another_identity_gets_the_same_answer(demo):
     ident = identity(
         first_names="Julie", birth_name="Martin", birth_date=datetime.date(1985, 5, 14), birth_place_code=""
