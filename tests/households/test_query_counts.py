@@ -15,7 +15,7 @@ from tests.conftest import CLAIRE, sign_in
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/mon-compte/", "/mon-compte/foyer/"]
+PAGES = ["/mon-compte/", "/mon-compte/foyer/", "/mon-compte/foyer/inviter/", "/mon-compte/mes-donnees/"]
 
 
 def _grow_martin_file_to(size: int) -> None:
