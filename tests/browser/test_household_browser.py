@@ -57,11 +57,13 @@ def test_claire_grants_then_revokes_the_delegation(browser, demo_site):  # noqa:
 
 @pytest.fixture
 def marc_delegated(demo_site):  # noqa: F811
+    # Requested before the browser: an ORM call once Playwright's event loop runs in this thread
+    # would open a second database connection that nobody closes.
     Member.objects.filter(dossier__numero="1234567", role=Role.CONJOINT).update(delegation_granted_at=timezone.now())
     return demo_site
 
 
-def test_marc_declares_a_separation_and_loses_the_file_in_his_other_session(browser, marc_delegated):  # noqa: F811
+def test_marc_declares_a_separation_and_loses_the_file_in_his_other_session(marc_delegated, browser):  # noqa: F811
     from playwright.sync_api import expect
 
     base = marc_delegated
