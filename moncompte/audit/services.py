@@ -48,6 +48,18 @@ def _chain(previous: str, entry: JournalEntry) -> str:
     ).hexdigest()
 
 
+def _chain_of_this_transaction() -> int:
+    """One chain per transaction: a transaction writing several entries takes one chain lock
+    only, so two transactions can never wait for each other's chains (no deadlock)."""
+    outermost = connection.atomic_blocks[0]
+    held = getattr(connection, "moncompte_audit_chain", None)
+    if held is not None and held[0] is outermost:
+        return held[1]
+    chain = secrets.randbelow(settings.MONCOMPTE_AUDIT_CHAINS)
+    connection.moncompte_audit_chain = (outermost, chain)
+    return chain
+
+
 def journal_record(
     *,
     action: str,
@@ -65,9 +77,9 @@ def journal_record(
     entry chains on the true previous one; the lock is held only until commit, and appends to
     different chains do not wait for each other.
     """
-    chain = secrets.randbelow(settings.MONCOMPTE_AUDIT_CHAINS)
     # No savepoint inside the caller's transaction: one round trip less, same atomicity.
     with transaction.atomic(savepoint=False):
+        chain = _chain_of_this_transaction()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_BASE + chain])

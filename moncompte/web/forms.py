@@ -138,6 +138,9 @@ class NewPasswordForm(forms.Form):
 class ContactChoiceForm(forms.Form):
     """Which contact to validate: an email address or a mobile number."""
 
+    missing_email = "Saisissez votre adresse électronique."
+    missing_phone = "Saisissez votre numéro de téléphone mobile."
+
     channel = forms.ChoiceField(
         label="Comment souhaitez-vous recevoir votre code ?",
         choices=[("email", "Par courriel"), ("phone", "Par SMS sur mon téléphone mobile")],
@@ -167,7 +170,7 @@ class ContactChoiceForm(forms.Form):
         channel = data.get("channel")
         if channel == "email":
             if not data.get("email"):
-                self.add_error("email", "Saisissez votre adresse électronique.")
+                self.add_error("email", self.missing_email)
             else:
                 try:
                     data["destination"] = normalize_email(data["email"])
@@ -175,7 +178,7 @@ class ContactChoiceForm(forms.Form):
                     self.add_error("email", str(error))
         elif channel == "phone":
             if not data.get("phone"):
-                self.add_error("phone", "Saisissez votre numéro de téléphone mobile.")
+                self.add_error("phone", self.missing_phone)
             else:
                 try:
                     data["destination"] = parse_mobile(data["phone"])

@@ -5,55 +5,29 @@ import datetime
 from django import forms
 
 from moncompte.households.models import InvitationChannel
-from moncompte.verification.contacts import normalize_email, parse_mobile
-from moncompte.web.forms import IdentifierField
+from moncompte.web.forms import ContactChoiceForm, IdentifierField
 
 
-class InvitationSendForm(forms.Form):
+class InvitationSendForm(ContactChoiceForm):
     """How to send the invitation to one member: email or SMS. Prefixed by the member's row."""
 
-    channel = forms.ChoiceField(
-        label="Envoyer l'invitation",
-        choices=[(InvitationChannel.EMAIL, "Par courriel"), (InvitationChannel.PHONE, "Par SMS")],
-        initial=InvitationChannel.EMAIL,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choisissez comment envoyer l'invitation.", "invalid_choice": "Choix invalide."},
-    )
-    email = forms.CharField(
-        label="Adresse électronique de la personne invitée",
-        help_text="Format attendu : nom@domaine.fr",
-        required=False,
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    phone = forms.CharField(
-        label="Numéro de téléphone mobile de la personne invitée",
-        help_text="Exemples : 06 12 34 56 78, 0690 12 34 56 ou +262 692 12 34 56",
-        required=False,
-        max_length=30,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
+    missing_email = "Saisissez l'adresse électronique de la personne invitée."
+    missing_phone = "Saisissez le numéro de téléphone mobile de la personne invitée."
 
-    def clean(self):
-        data = super().clean()
-        channel = data.get("channel")
-        if channel == InvitationChannel.EMAIL:
-            if not data.get("email"):
-                self.add_error("email", "Saisissez l'adresse électronique de la personne invitée.")
-            else:
-                try:
-                    data["destination"] = normalize_email(data["email"])
-                except ValueError as error:
-                    self.add_error("email", str(error))
-        elif channel == InvitationChannel.PHONE:
-            if not data.get("phone"):
-                self.add_error("phone", "Saisissez le numéro de téléphone mobile de la personne invitée.")
-            else:
-                try:
-                    data["destination"] = parse_mobile(data["phone"])
-                except ValueError as error:
-                    self.add_error("phone", str(error))
-        return data
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        channel, email, phone = self.fields["channel"], self.fields["email"], self.fields["phone"]
+        channel.label = "Envoyer l'invitation"
+        channel.choices = [(InvitationChannel.EMAIL, "Par courriel"), (InvitationChannel.PHONE, "Par SMS")]
+        channel.error_messages = {
+            "required": "Choisissez comment envoyer l'invitation.",
+            "invalid_choice": "Choix invalide.",
+        }
+        email.label = "Adresse électronique de la personne invitée"
+        phone.label = "Numéro de téléphone mobile de la personne invitée"
+        # Someone else's address: the browser must not offer the inviter's own.
+        email.widget.attrs["autocomplete"] = "off"
+        phone.widget.attrs["autocomplete"] = "off"
 
 
 class DateInput(forms.DateInput):

@@ -181,7 +181,7 @@ def test_two_hundred_first_connections_at_once_never_cross(backing_services, tmp
         by_file.setdefault(attempt.household.index, []).append(attempt)
     for index, tries in by_file.items():
         created = [a for a in tries if a.outcome == "created"]
-        assert len(created) == 1, (index, [a.outcome for a in tries])
+        assert len(created) == 1, (index, [a.outcome for a in tries], log_tail)
         for other in tries:
             if other is not created[0]:
                 assert other.outcome.startswith("refused"), (index, other.outcome)
