@@ -25,23 +25,8 @@ from pathlib import Path
 
 from stdnum.fr import nir
 
-COLUMNS = (
-    "caf_code",
-    "numero_allocataire",
-    "code_confidentiel",
-    "role",
-    "nir",
-    "prenoms",
-    "nom_naissance",
-    "nom_usage",
-    "date_naissance",
-    "sexe",
-    "commune_naissance",
-    "pays_naissance",
-    "adresse",
-    "code_postal",
-    "commune",
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from moncompte.households.legacy_format import COLUMNS, DELIMITER  # noqa: E402
 
 FEMALE = (
     "Marie Nathalie Isabelle Sylvie Catherine Sandrine Christine Véronique Valérie Céline Julie Camille Léa "
@@ -195,7 +180,7 @@ def write(households: int, out: Path, seed: int = 42) -> tuple[int, int]:
     members = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer = csv.writer(handle, delimiter=DELIMITER, lineterminator="\n")
         writer.writerow(COLUMNS)
         for _ in range(households):
             rows = generator.household()

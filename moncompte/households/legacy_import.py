@@ -46,6 +46,7 @@ from django.db import connection, transaction
 
 from moncompte.accounts.legacy import legacy_code_digest
 from moncompte.accounts.models import LegacyCredential
+from moncompte.households.legacy_format import COLUMNS, DELIMITER
 from moncompte.households.models import Caf, Dossier, Member, Role
 from moncompte.identity.identifiers import IdentifierError, IdentifierKind, parse_identifier
 from moncompte.identity.models import IdentifierType, Person
@@ -62,24 +63,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = (
-    "caf_code",
-    "numero_allocataire",
-    "code_confidentiel",
-    "role",
-    "nir",
-    "prenoms",
-    "nom_naissance",
-    "nom_usage",
-    "date_naissance",
-    "sexe",
-    "commune_naissance",
-    "pays_naissance",
-    "adresse",
-    "code_postal",
-    "commune",
-)
-DELIMITER = ";"
 DEFAULT_BATCH_SIZE = 50_000
 # Files smaller than this are imported in the calling process: writers cost more than they save.
 POOL_MIN_BYTES = 4 * 1024 * 1024
