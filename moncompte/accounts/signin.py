@@ -71,7 +71,9 @@ def signin(*, request: HttpRequest, identifier: Identifier, password: str) -> Si
     digest = identifier_digest(identifier.value)
     address = client_address(request)
     device_token = request.COOKIES.get(throttling.DEVICE_COOKIE_NAME)
-    wait = throttling.signin_wait(identifier_digest=digest, address=address, device_token=device_token)
+    wait, failures_counted = throttling.signin_check(
+        identifier_digest=digest, address=address, device_token=device_token
+    )
     if wait:
         journal_record(action="signin.throttled", client_address=address, detail={"wait_seconds": wait})
         return SigninOutcome(account=None, wait_seconds=wait)
@@ -118,7 +120,8 @@ def signin(*, request: HttpRequest, identifier: Identifier, password: str) -> Si
         )
         return SigninOutcome(account=None)
 
-    throttling.signin_succeeded(identifier_digest=digest, device_token=device_token)
+    if failures_counted:
+        throttling.signin_succeeded(identifier_digest=digest, device_token=device_token)
     open_session(
         request=request,
         account=account,

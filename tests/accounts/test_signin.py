@@ -235,3 +235,14 @@ def test_session_cookie_flags(client, demo):
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
+
+
+def test_a_success_clears_the_failures_counted_before_it(client, demo, settings):
+    free = settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER
+    for _ in range(free):
+        sign_in(Client(), MARC[0], "Mauvais2021mot")
+    assert sign_in(client, *MARC).status_code == 302
+    # Counting starts again from zero: as many free failures again before any wait.
+    for _ in range(free):
+        assert sign_in(Client(), MARC[0], "Mauvais2021mot").status_code == 401
+    assert sign_in(Client(), *MARC).status_code == 302
