@@ -183,7 +183,7 @@ SESSION_COOKIE_AGE = MONCOMPTE_SESSION_ABSOLUTE_SECONDS
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "moncompte.web.views.csrf_failure"
+CSRF_FAILURE_VIEW = "moncompte.web.errors.csrf_failure"
 
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["moncompte.accounts.backends.AccountBackend"]

@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 
 
@@ -15,3 +16,8 @@ def forbidden(request, exception=None):
 
 def server_error(request):
     return render(request, "web/error.html", {"title": "Erreur inattendue", "code": 500}, status=500)
+
+
+@login_not_required
+def csrf_failure(request, reason=""):
+    return render(request, "web/csrf_failure.html", status=403)

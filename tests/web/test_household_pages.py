@@ -1,4 +1,4 @@
-"""Household page /mon-compte/foyer/, delegation and separation pages (moncompte.web.household_views)."""
+"""Household page /mon-compte/foyer/, delegation and separation pages (moncompte.web.household.views)."""
 
 import datetime
 

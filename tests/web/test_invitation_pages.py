@@ -11,7 +11,7 @@ from django.utils import timezone
 from moncompte.accounts.models import Account
 from moncompte.households.invitations import EXPIRED, INVALID_LINK
 from moncompte.households.models import Dossier, Invitation
-from moncompte.web.invitation_views import NO_FLOW
+from moncompte.web.invitations.views import NO_FLOW
 from tests.conftest import CLAIRE, LEA, MARC, person_of, sign_in
 from tests.households.test_invitations import PIERRE_BORN, PIERRE_NIR, add_member
 

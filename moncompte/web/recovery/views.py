@@ -30,7 +30,7 @@ from moncompte.accounts.recovery import (
 )
 from moncompte.accounts.signin import client_address
 from moncompte.accounts.throttling import DEVICE_COOKIE_NAME
-from moncompte.web.recovery_forms import PasswordChangeForm, ResetCodeForm, ResetIdentifierForm, ResetPasswordForm
+from moncompte.web.recovery.forms import PasswordChangeForm, ResetCodeForm, ResetIdentifierForm, ResetPasswordForm
 
 STATE_KEY = "moncompte_password_reset"
 CODE_STAGE_SECONDS = 30 * 60

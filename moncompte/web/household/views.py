@@ -23,7 +23,7 @@ from moncompte.households.services import (
     delegation_revoke,
     separation_declare,
 )
-from moncompte.web.household_forms import DelegationForm, SeparationForm
+from moncompte.web.household.forms import DelegationForm, SeparationForm
 
 
 def _file_for(person, action: Action) -> tuple[Member, Standing]:

@@ -51,7 +51,7 @@ from moncompte.verification.services import (
     new_flow_ref,
 )
 from moncompte.web.forms import CodeForm, ContactChoiceForm
-from moncompte.web.signup_forms import DocumentForm, IdentityForm, SignupPasswordForm
+from moncompte.web.signup.forms import DocumentForm, IdentityForm, SignupPasswordForm
 
 STATE_KEY = "moncompte_signup"
 # What the pages after the creation may still show: the provisional identifier once, the upload.

@@ -21,7 +21,7 @@ from moncompte.identity.own_data import (
     own_data_viewed,
     rectification_request,
 )
-from moncompte.web.own_data_forms import RectificationForm
+from moncompte.web.own_data.forms import RectificationForm
 
 EXPORT_FILENAME = "mes-donnees-mon-compte.json"
 

@@ -1,4 +1,4 @@
-"""Forms of the household pages (moncompte.web.household_views)."""
+"""Forms of the household pages (moncompte.web.household.views)."""
 
 import datetime
 

@@ -33,7 +33,7 @@ from moncompte.households.invitations import (
 from moncompte.households.models import InvitationChannel
 from moncompte.verification.contacts import mask_destination
 from moncompte.web.forms import NewPasswordForm
-from moncompte.web.invitation_forms import InvitationIdentityForm, InvitationSendForm
+from moncompte.web.invitations.forms import InvitationIdentityForm, InvitationSendForm
 
 STATE_KEY = "moncompte_invitation"
 FLOW_SECONDS = 30 * 60

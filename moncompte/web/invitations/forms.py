@@ -1,4 +1,4 @@
-"""Forms of the invitations of household members (moncompte.web.invitation_views)."""
+"""Forms of the invitations of household members (moncompte.web.invitations.views)."""
 
 import datetime
 
