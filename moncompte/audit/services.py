@@ -10,7 +10,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.models import JournalEntry
+from moncompte.core.actors import Actor
 
 GENESIS = "0" * 64
 # Any constant: chain N is ordered by the PostgreSQL advisory lock _CHAIN_LOCK_BASE + N.
@@ -60,23 +62,40 @@ def _chain_of_this_transaction() -> int:
     return chain
 
 
+_UNSET = object()
+
+
 def journal_record(
     *,
-    action: str,
-    actor_person=None,
-    subject_person=None,
+    action: JournalAction,
+    actor: Actor | None = None,
+    subject_person=_UNSET,
     dossier=None,
+    detail: dict | None = None,
+    actor_person=None,
     session_key: str | None = None,
     client_address: str | None = None,
-    detail: dict | None = None,
 ) -> JournalEntry:
     """Append one entry, inside the caller's transaction if there is one.
+
+    ``actor`` gives who acted, their session and address; ``subject_person`` defaults to the
+    person the actor acts for. ``action`` must be declared in moncompte.audit.actions.
+    (``actor_person``, ``session_key`` and ``client_address`` are the older spelling of ``actor``.)
 
     The entry goes to one of MONCOMPTE_AUDIT_CHAINS chains, drawn at random. Appends to one chain
     are serialized (an advisory lock on PostgreSQL, SQLite's IMMEDIATE transactions) so that each
     entry chains on the true previous one; the lock is held only until commit, and appends to
     different chains do not wait for each other.
     """
+    action = JournalAction(action)  # an undeclared action is a programming error: ValueError
+    if actor is not None:
+        actor_person = actor.person
+        session_key = actor.session_key
+        client_address = actor.client_address
+        if subject_person is _UNSET:
+            subject_person = actor.subject
+    if subject_person is _UNSET:
+        subject_person = None
     # No savepoint inside the caller's transaction: one round trip less, same atomicity.
     with transaction.atomic(savepoint=False):
         chain = _chain_of_this_transaction()
@@ -90,7 +109,7 @@ def journal_record(
         entry = JournalEntry(
             chain=chain,
             at=timezone.now(),
-            action=action,
+            action=action.value,
             actor_person=actor_person,
             subject_person=subject_person,
             dossier=dossier,

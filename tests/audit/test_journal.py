@@ -2,6 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.models import AppendOnlyError, JournalEntry
 from moncompte.audit.services import journal_record, journal_verify, session_ref
 from tests.conftest import CLAIRE, MARC, person_of, sign_in
@@ -52,7 +53,7 @@ def test_own_page_without_file_is_journaled_without_file(client, demo):
 
 
 def test_journal_cannot_be_changed_or_deleted_through_the_application(demo):
-    entry = journal_record(action="test.entry")
+    entry = journal_record(action=JournalAction.SIGNOUT)
     entry.action = "forged"
     with pytest.raises(AppendOnlyError):
         entry.save()
@@ -62,12 +63,12 @@ def test_journal_cannot_be_changed_or_deleted_through_the_application(demo):
         JournalEntry.objects.filter(pk=entry.pk).update(action="forged")
     with pytest.raises(AppendOnlyError):
         JournalEntry.objects.all().delete()
-    assert JournalEntry.objects.get(pk=entry.pk).action == "test.entry"
+    assert JournalEntry.objects.get(pk=entry.pk).action == "signout"
 
 
 def test_chain_detects_a_change_made_behind_the_application(demo):
     for i in range(5):
-        journal_record(action=f"test.{i}")
+        journal_record(action=JournalAction.SIGNOUT, detail={"i": i})
     assert all(intact for _, intact in journal_verify())
     call_command("audit_verify")
     target = JournalEntry.objects.order_by("id")[2]
@@ -88,6 +89,12 @@ def test_chain_detects_a_change_made_behind_the_application(demo):
 def test_database_refuses_updates_on_postgresql(demo):
     from django.db import DatabaseError, transaction
 
-    entry = journal_record(action="test.entry")
+    entry = journal_record(action=JournalAction.SIGNOUT)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_journalentry SET action = 'x' WHERE id = %s", [entry.id])
+
+
+def test_an_undeclared_action_is_refused():
+    with pytest.raises(ValueError):
+        journal_record(action="not.declared")
+    assert not JournalEntry.objects.exists()

@@ -139,7 +139,7 @@ def test_the_export_lists_journal_entries_caused_by_others(demo):
     journal_record(action="signin.failure", subject_person=claire, client_address="203.0.113.9")
     # Marc did something about Claire on their file (an action code this module does not know).
     journal_record(
-        action="household.something_new",
+        action="delegation.granted",
         actor_person=marc,
         subject_person=claire,
         dossier=dossier,

@@ -1,0 +1,91 @@
+"""Every action the journal records, declared once, with the French label people are shown
+(their own data export, the agents' and the security team's screens). ``journal_record``
+refuses any other value."""
+
+from django.db import models
+
+
+class JournalAction(models.TextChoices):
+    # Sign-in and sessions
+    SIGNIN_SUCCESS = "signin.success", "Connexion"
+    SIGNIN_FAILURE = "signin.failure", "Échec de connexion (identifiant ou mot de passe incorrect)"
+    SIGNIN_THROTTLED = "signin.throttled", "Connexion bloquée (trop d'essais)"
+    SIGNIN_FORMER_IDENTIFIER = "signin.former_identifier", "Tentative de connexion avec un ancien identifiant"
+    SIGNOUT = "signout", "Déconnexion"
+    SESSION_END = "session.end", "Fermeture d'une session"
+    SESSION_END_ALL = "session.end_all", "Fermeture de toutes les sessions"
+    REAUTH_FAILURE = "reauth.failure", "Mot de passe incorrect lors d'une confirmation"
+    REAUTH_THROTTLED = "reauth.throttled", "Confirmation refusée après trop de tentatives"
+    # Accounts
+    ACCOUNT_CREATE = "account.create", "Création du compte"
+    ACCOUNT_DEACTIVATED = "account.deactivated", "Compte désactivé"
+    CONTACT_VALIDATED = "contact.validated", "Validation d'un moyen de contact"
+    PASSWORD_CHANGE = "password.change", "Changement du mot de passe"
+    PASSWORD_CHANGE_FAILURE = (
+        "password.change_failure",
+        "Changement du mot de passe refusé (mot de passe actuel incorrect)",
+    )
+    PASSWORD_CHANGE_THROTTLED = (
+        "password.change_throttled",
+        "Changement de mot de passe refusé après trop de tentatives",
+    )
+    PASSWORD_RESET = "password.reset", "Réinitialisation du mot de passe"
+    PASSWORD_RESET_REQUEST = "password_reset.request", "Demande de réinitialisation du mot de passe"
+    PASSWORD_RESET_CODE_SUCCESS = "password_reset.code_success", "Réinitialisation du mot de passe : code accepté"
+    PASSWORD_RESET_CODE_FAILURE = "password_reset.code_failure", "Réinitialisation du mot de passe : code refusé"
+    PASSWORD_RESET_THROTTLED = (
+        "password_reset.throttled",
+        "Demande de nouveau mot de passe refusée après trop de tentatives",
+    )
+    # First connection and account creation
+    FIRST_CONNECTION_CODE_SUCCESS = (
+        "first_connection.code_success",
+        "Première connexion : ancien code confidentiel accepté",
+    )
+    FIRST_CONNECTION_CODE_FAILURE = (
+        "first_connection.code_failure",
+        "Première connexion : ancien code confidentiel refusé",
+    )
+    FIRST_CONNECTION_CAPPED = "first_connection.capped", "Première connexion : trop d'essais de l'ancien code"
+    FIRST_CONNECTION_NIR_MISMATCH = (
+        "first_connection.nir_mismatch",
+        "Première connexion : numéro non rattaché au dossier",
+    )
+    FIRST_CONNECTION_ACCOUNT_CREATED = "first_connection.account_created", "Création du compte à la première connexion"
+    FIRST_CONNECTION_SIGNED_IN = "first_connection.signed_in", "Connexion à la fin de la première connexion"
+    LEGACY_CODE_PHONE_SUCCESS = "legacy_code.phone_success", "Ancien code accepté au téléphone"
+    LEGACY_CODE_PHONE_FAILURE = "legacy_code.phone_failure", "Ancien code refusé au téléphone"
+    SIGNUP_ACCOUNT_CREATED = "signup.account_created", "Création du compte"
+    SIGNUP_REFUSED = "signup.refused", "Création de compte refusée"
+    SIGNUP_THROTTLED = "signup.throttled", "Création de compte refusée après trop de tentatives"
+    SIGNUP_SIGNED_IN = "signup.signed_in", "Connexion à la création du compte"
+    IDENTITY_REKEY = "identity.rekey", "Attribution d'un nouvel identifiant"
+    IDENTITY_DOCUMENT_UPLOADED = "identity.document_uploaded", "Envoi d'un justificatif d'identité"
+    # Households
+    HOME_VIEW = "home.view", "Consultation de l'accueil de Mon Compte"
+    HOUSEHOLD_VIEW = "household.view", "Consultation du foyer"
+    DELEGATION_GRANTED = "delegation.granted", "Autorisation de gestion accordée"
+    DELEGATION_REVOKED = "delegation.revoked", "Autorisation de gestion retirée"
+    DELEGATION_RENOUNCED = "delegation.renounced", "Renonciation à l'autorisation de gestion"
+    DELEGATION_PASSWORD_FAILURE = "delegation.password_failure", "Mot de passe incorrect (autorisation de gestion)"
+    SEPARATION_DECLARED = "separation.declared", "Séparation déclarée"
+    INVITATION_SENT = "invitation.sent", "Invitation envoyée"
+    INVITATION_CANCELLED = "invitation.cancelled", "Invitation annulée"
+    INVITATION_PAGE_VIEW = "invitation.page_view", "Consultation de la page d'invitation"
+    INVITATION_OPENED = "invitation.opened", "Invitation ouverte"
+    INVITATION_IDENTITY_PROVED = "invitation.identity_proved", "Invitation : identité confirmée"
+    INVITATION_IDENTITY_FAILURE = "invitation.identity_failure", "Invitation : identité non confirmée"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation acceptée"
+    INVITATION_SIGNED_IN = "invitation.signed_in", "Invitation : connexion"
+    # Own data
+    OWN_DATA_VIEWED = "own_data.viewed", "Consultation de mes données"
+    OWN_DATA_EXPORTED = "own_data.exported", "Téléchargement de mes données"
+    OWN_DATA_RECTIFICATION_REQUESTED = "own_data.rectification_requested", "Signalement d'une erreur dans mes données"
+
+
+def label_of(action: str) -> str:
+    """The French label of a recorded action (the raw value if an old entry has one no longer declared)."""
+    try:
+        return JournalAction(action).label
+    except ValueError:
+        return action
