@@ -156,8 +156,8 @@ def test_the_export_lists_journal_entries_caused_by_others(demo):
     assert failure["action_libelle"] == "Échec de connexion (identifiant ou mot de passe incorrect)"
     assert failure["par"] == "non_identifie"
     assert failure["adresse_ip"] == "203.0.113.9"
-    by_marc = rows["household.something_new"]
-    assert by_marc["action_libelle"] == "household.something_new"  # unknown code: shown as is
+    by_marc = rows["delegation.granted"]
+    assert by_marc["action_libelle"] == "Autorisation de gestion accordée"
     assert by_marc["par"] == "autre_personne"
     assert by_marc["adresse_ip"] is None  # Marc's address is his
     assert by_marc["numero_dossier"] == "1234567"
