@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from moncompte.access.policy import Standing, standing_of
+from moncompte.audit.actions import label_of
 from moncompte.audit.models import JournalEntry
 from moncompte.audit.services import journal_record
 from moncompte.households.models import Member, Role
@@ -37,45 +38,9 @@ STANDING_LABELS = {
     Standing.STRANGER: "N'est plus rattaché(e) au dossier",
 }
 
-# Journal actions in words; an action missing here is shown by its code.
-ACTION_LABELS = {
-    "account.create": "Création du compte",
-    "contact.validated": "Validation d'un moyen de contact",
-    "first_connection.account_created": "Création du compte à la première connexion",
-    "first_connection.signed_in": "Connexion à la fin de la première connexion",
-    "first_connection.code_success": "Première connexion : ancien code confidentiel accepté",
-    "first_connection.code_failure": "Première connexion : ancien code confidentiel refusé",
-    "first_connection.capped": "Première connexion : trop d'essais de l'ancien code",
-    "first_connection.nir_mismatch": "Première connexion : numéro de sécurité sociale refusé",
-    "home.view": "Consultation de l'accueil de Mon Compte",
-    "identity.document_uploaded": "Envoi d'un justificatif d'identité",
-    "identity.rekey": "Attribution d'un nouvel identifiant",
-    "own_data.viewed": "Consultation de mes données",
-    "own_data.exported": "Téléchargement de mes données",
-    "own_data.rectification_requested": "Signalement d'une erreur dans mes données",
-    "password.change": "Changement du mot de passe",
-    "password.change_failure": "Changement du mot de passe refusé (mot de passe actuel incorrect)",
-    "password.change_throttled": "Changement du mot de passe bloqué (trop d'essais)",
-    "password.reset": "Réinitialisation du mot de passe",
-    "password_reset.request": "Demande de réinitialisation du mot de passe",
-    "password_reset.code_success": "Réinitialisation du mot de passe : code accepté",
-    "password_reset.code_failure": "Réinitialisation du mot de passe : code refusé",
-    "password_reset.throttled": "Réinitialisation du mot de passe bloquée (trop d'essais)",
-    "session.end": "Fermeture d'une session",
-    "session.end_all": "Fermeture de toutes les sessions",
-    "signin.success": "Connexion",
-    "signin.failure": "Échec de connexion (identifiant ou mot de passe incorrect)",
-    "signin.throttled": "Connexion bloquée (trop d'essais)",
-    "signin.former_identifier": "Tentative de connexion avec un ancien identifiant",
-    "signout": "Déconnexion",
-    "signup.account_created": "Création du compte",
-    "signup.signed_in": "Connexion à la création du compte",
-    "signup.refused": "Création de compte refusée",
-}
-
 
 def action_label(code: str) -> str:
-    return ACTION_LABELS.get(code, code)
+    return label_of(code)
 
 
 # Rectification requests --------------------------------------------------------------------
