@@ -34,7 +34,14 @@ class Action(StrEnum):
     DECLARE_SEPARATION = "declare_separation"
     COUNTER_INFORMATION = "counter_information"
     MANAGE_DELEGATION = "manage_delegation"
+    GRANT_DELEGATION = "grant_delegation"
+    REVOKE_DELEGATION = "revoke_delegation"
+    RENOUNCE_DELEGATION = "renounce_delegation"
     INVITE_MEMBER = "invite_member"
+    # Who may claim an account for themselves, by their standing on a file:
+    CLAIM_BY_FIRST_CONNECTION = "claim_by_first_connection"  # with the file's old code
+    CLAIM_BY_INVITATION = "claim_by_invitation"  # with an invitation of R or S+
+    CLAIM_ALONE = "claim_alone"  # with their identity only: must hold on every file of theirs
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,14 @@ _RULES: dict[Action, tuple[set[Standing], set[Standing]]] = {
     Action.COUNTER_INFORMATION: ({_R, _SP}, set()),
     # The responsible person grants and revokes; a delegated spouse may only renounce.
     Action.MANAGE_DELEGATION: ({_R, _SP}, set()),
+    Action.GRANT_DELEGATION: ({_R}, set()),
+    Action.REVOKE_DELEGATION: ({_R}, set()),
+    Action.RENOUNCE_DELEGATION: ({_SP}, set()),
     Action.INVITE_MEMBER: ({_R, _SP}, set()),
+    Action.CLAIM_BY_FIRST_CONNECTION: ({_R, _SP, _S}, set()),
+    Action.CLAIM_BY_INVITATION: ({_R, _SP, _S, _M}, set()),
+    # A responsible person or spouse would see the file: names and a NIR are not proof enough.
+    Action.CLAIM_ALONE: ({_M, _X, _O}, set()),
 }
 
 
