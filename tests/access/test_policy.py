@@ -31,7 +31,13 @@ EXPECTED = {
     Action.DECLARE_SEPARATION: {R: "yes", SP: "yes", S: "yes", M: "no", X: "no", O: "no"},
     Action.COUNTER_INFORMATION: {R: "yes", SP: "yes", S: "no", M: "no", X: "no", O: "no"},
     Action.MANAGE_DELEGATION: {R: "yes", SP: "yes", S: "no", M: "no", X: "no", O: "no"},
+    Action.GRANT_DELEGATION: {R: "yes", SP: "no", S: "no", M: "no", X: "no", O: "no"},
+    Action.REVOKE_DELEGATION: {R: "yes", SP: "no", S: "no", M: "no", X: "no", O: "no"},
+    Action.RENOUNCE_DELEGATION: {R: "no", SP: "yes", S: "no", M: "no", X: "no", O: "no"},
     Action.INVITE_MEMBER: {R: "yes", SP: "yes", S: "no", M: "no", X: "no", O: "no"},
+    Action.CLAIM_BY_FIRST_CONNECTION: {R: "yes", SP: "yes", S: "yes", M: "no", X: "no", O: "no"},
+    Action.CLAIM_BY_INVITATION: {R: "yes", SP: "yes", S: "yes", M: "yes", X: "no", O: "no"},
+    Action.CLAIM_ALONE: {R: "no", SP: "no", S: "no", M: "yes", X: "yes", O: "yes"},
 }
 
 
