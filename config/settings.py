@@ -205,8 +205,8 @@ AUTH_PASSWORD_VALIDATORS = [{"NAME": "moncompte.accounts.passwords.MonComptePass
 MONCOMPTE_PUBLIC_URL = os.environ.get("MONCOMPTE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The phone channel accepts a file's old 8-digit code until this date (ISO, end excluded), even
-# after the web's first connection retired it there (the source document: March 2022).
-MONCOMPTE_LEGACY_CODE_PHONE_UNTIL = os.environ.get("MONCOMPTE_LEGACY_CODE_PHONE_UNTIL", "2022-03-31")
+# after the web's first connection retired it there (the source document: until March 2022).
+MONCOMPTE_LEGACY_CODE_PHONE_UNTIL = os.environ.get("MONCOMPTE_LEGACY_CODE_PHONE_UNTIL", "2022-04-01")
 
 # Members of a household hold an account from this age on ("plus de 15 ans").
 MONCOMPTE_ACCOUNT_MIN_AGE = int(os.environ.get("MONCOMPTE_ACCOUNT_MIN_AGE", 16))
