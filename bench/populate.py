@@ -46,7 +46,10 @@ def _payment_dates(today: datetime.date) -> list[datetime.date]:
 def populate(count: int) -> list[dict]:
     from django.db import transaction
 
-    from moncompte.accounts.models import ContactKind
+    try:
+        from moncompte.core.actors import ContactChannel
+    except ImportError:  # before issue 7's single contact-channel enum
+        from moncompte.accounts.models import ContactKind as ContactChannel
     from moncompte.accounts.services import account_create, contact_add_verified
     from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
     from moncompte.identity.identifiers import parse_identifier
@@ -68,7 +71,7 @@ def populate(count: int) -> list[dict]:
             )
             account = account_create(person=person, password=fields["password"])
             # A usual usager: one validated contact, so the account is usable right after sign-in.
-            contact_add_verified(account=account, kind=ContactKind.EMAIL, value=f"usager{index}@example.invalid")
+            contact_add_verified(account=account, kind=ContactChannel.EMAIL, value=f"usager{index}@example.invalid")
             dossier = Dossier.objects.create(
                 caf=caf,
                 numero=f"{index + 1:07d}",

@@ -3,40 +3,45 @@
 Run from the repository root: ``make bench`` or ``.venv/bin/python bench/signin.py``
 (``--help`` for the knobs). Results and their reading: docs/benchmarks.md.
 
-What it does, in about two minutes on 2 cores:
+What it does, in about two and a half minutes on 2 cores:
 
 1. drops and recreates a PostgreSQL database (``moncompte_bench``; server from
    BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/), migrates it, collects the
    static files into a temporary directory and creates ``--people`` people, each with an
    account, a validated contact and a file (bench/populate.py);
-2. starts two real gunicorn servers (sync workers) in production mode on that database and on
-   Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/14, keys under the prefix ``bench``):
-   "ours" (config.settings, /connexion/) and "stock" (bench.settings: Django's LoginView at
-   /bench/connexion-stock/, same hasher, same middleware, same home page);
-3. runs ``--rounds`` rounds of: full sign-ins on ours, the same on stock, for ``--seconds``
-   each (GET the form, POST the credentials, follow the redirect to /mon-compte/ and check the
-   person's name is on it, from ``--concurrency`` client threads), then the hash-bound limit:
-   Argon2id verifications (m=19 MiB, t=2, p=1) per CPU-second with one verifying process per
-   core. The server's CPU time is the user + system time of the gunicorn master and all its
-   workers during the measured phase. Alternating fights the noise; medians are reported;
-4. measures how long one journal append holds the journal's global lock (bench/journal.py);
-5. prints the figures and PASS/FAIL against the targets: ours >= 80 % of the hash-bound limit
-   (per server CPU-second), ours >= stock. The exit code is 0 whatever the figures (it is a
-   measurement); it is 1 only when the benchmark itself could not run or a sign-in failed;
+2. starts, through the shared harness (tests/support/server.py), one real gunicorn per variant
+   (sync workers) in production mode on that database and on Redis (BENCH_REDIS_URL, default
+   redis://127.0.0.1:6379/14, keys under the prefix ``bench``):
+   - "ours": config.settings, /connexion/ then /mon-compte/;
+   - "stock": bench.settings, Django's LoginView at /bench/connexion-stock/ with our pages,
+     middleware, sessions and home page (first baseline);
+   - "bare": bench.bare_settings, Django's LoginView at /bench/connexion-nue/ with minimal pages
+     (bench/templates/bare/), sessions in PostgreSQL (db backend), three middlewares, no
+     context processor, the same hasher and parameters (second baseline);
+   - ``--try NAME=SETTINGS_MODULE``: our pages under other settings, for experiments;
+3. runs ``--rounds`` rounds of: full sign-ins on each variant for ``--seconds`` each (GET the
+   form, POST the credentials, follow the redirect to /mon-compte/ and check the person's name is
+   on it, from ``--concurrency`` client threads), then the hash-bound limit: Argon2id
+   verifications (m=19 MiB, t=2, p=1) per CPU-second with one verifying process per core. The
+   server's CPU time is the user + system time of the gunicorn master and all its workers during
+   the measured phase. Alternating fights the noise; medians are reported;
+4. prints the figures, as ratios to the hash-bound limit and to both baselines, and PASS/FAIL
+   against the targets: ours >= 65 % of the hash-bound limit (aim: 80 %), ours >= stock. The
+   exit code is 0 whatever the figures (it is a measurement); it is 1 only when the benchmark
+   itself could not run or a sign-in failed;
+5. measures how long one journal append holds its chain's lock (bench/journal.py);
 6. with ``--profile``, then shows where each variant's server CPU goes, by request and by region
-   (or ``--profile cprofile``: a cProfile of ours), through bench/profiling.py.
+   (or ``--profile cprofile``: a cProfile of the first variant), through bench/profiling.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime
 import json
 import multiprocessing
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,26 +56,16 @@ import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the shared server harness lives in tests/support
+    sys.path.insert(0, str(ROOT))
+
+from tests.support import server as harness  # noqa: E402
+
 PYTHON = sys.executable
 DATABASE_NAME = "moncompte_bench"
-HASH_BOUND_TARGET = 0.80
-
-# Fixed, public bench secrets: they protect fictional people in a throw-away database.
-BENCH_SECRETS = {
-    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-secret-0123456789abcdef",
-    "MONCOMPTE_IDENTIFIER_HMAC_KEYS": "bench:benchmark-identifier-hmac-key-0123456789",
-    "MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS": "bench:"
-    + base64.urlsafe_b64encode(b"bench-identifier-aes-key-0123456").rstrip(b"=").decode(),
-    "MONCOMPTE_AUDIT_KEY": "bench-only-audit-chain-key-not-secret",
-    "MONCOMPTE_LEGACY_CODE_KEY": "bench-only-legacy-code-key-not-secret",
-}
-
-# Outside services that production settings require but that a sign-in never calls.
-BENCH_UNUSED_SERVICES = {
-    "EMAIL_HOST": "127.0.0.1",
-    "DEFAULT_FROM_EMAIL": "banc@example.invalid",
-    "MONCOMPTE_SMS_URL": "https://sms.example.invalid/",
-}
+CACHE_PREFIX = "bench"
+HASH_BOUND_TARGET = 0.65  # issue 7: at least 65 % of the hash-bound limit ...
+HASH_BOUND_AIM = 0.80  # ... aiming at 80 %
 
 ARGON2_PARAMETERS = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
 
@@ -91,36 +86,23 @@ def database_urls() -> tuple[str, str]:
     return base + "postgres", base + DATABASE_NAME
 
 
-def bench_secrets() -> dict[str, str]:
-    """BENCH_SECRETS, plus a bench value for any other ``_secret("NAME", ...)`` of the settings."""
-    source = (ROOT / "config" / "settings.py").read_text(encoding="utf-8")
-    secrets = {name: f"bench-only-{name.lower()}-not-secret" for name in re.findall(r'_secret\(\s*"(\w+)"', source)}
-    return {**secrets, **BENCH_SECRETS}
+def redis_url() -> str:
+    return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-def server_environment(static_root: Path, settings_module: str = "config.settings") -> dict[str, str]:
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MONCOMPTE_"))}
-    env.update(bench_secrets())
-    env.update(BENCH_UNUSED_SERVICES)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": settings_module,
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": database_urls()[1],
-            "REDIS_URL": redis_url,
-            "MONCOMPTE_CACHE_PREFIX": "bench",
-            "MONCOMPTE_ENV": "production",
-            "MONCOMPTE_LOG_LEVEL": "WARNING",
-            "MONCOMPTE_VAR_DIR": str(static_root.parent / "var"),
-            "DJANGO_SSL_REDIRECT": "0",
-            "DJANGO_SECURE_COOKIES": "0",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_STATIC_ROOT": str(static_root),
-        }
+def server_environment(workdir: Path, settings_module: str = "config.settings") -> dict[str, str]:
+    """A production server's environment (the shared harness's), on the bench database and Redis.
+
+    The secrets are the public development values: they protect fictional people in a throw-away
+    database, and every process of the run (migrate, populate, the servers) shares them.
+    """
+    return harness.production_environment(
+        database_url=database_urls()[1],
+        redis_url=redis_url(),
+        work_dir=workdir,
+        cache_prefix=CACHE_PREFIX,
+        settings_module=settings_module,
     )
-    return env
 
 
 def run(args: list[str], env: dict[str, str]) -> str:
@@ -139,24 +121,14 @@ def recreate_database() -> None:
         connection.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
 
-def clear_cache(env: dict[str, str]) -> None:
-    """Delete the bench's keys (prefix ``bench``) from its Redis database, nothing else."""
-    import redis
-
-    client = redis.Redis.from_url(env["REDIS_URL"])
-    keys = list(client.scan_iter(match="bench:*", count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
-
-
 def prepare(people_count: int, workdir: Path) -> list[dict]:
-    env = server_environment(workdir / "static")
+    env = server_environment(workdir)
     recreate_database()
+    harness.forget_cache(redis_url(), CACHE_PREFIX)
     run([PYTHON, "manage.py", "migrate", "--noinput"], env)
-    run([PYTHON, "manage.py", "collectstatic", "--noinput"], env)
+    harness.collect_static(env)
     output = workdir / "people.json"
     run([PYTHON, "-m", "bench.populate", str(people_count), str(output)], env)
-    clear_cache(env)
     return json.loads(output.read_text(encoding="utf-8"))
 
 
@@ -235,12 +207,6 @@ def measure_hash_bound(duration: float) -> HashBound:
 # --- Servers ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Variant:
     name: str
@@ -248,6 +214,7 @@ class Variant:
     signin_path: str
     # Builds the POST body from the person and the CSRF token.
     credentials: Callable[[dict, str], dict]
+    description: str = ""
 
 
 def _ours_credentials(person: dict, token: str) -> dict:
@@ -259,56 +226,62 @@ def _stock_credentials(person: dict, token: str) -> dict:
     return {"csrfmiddlewaretoken": token, "username": str(person["person_pk"]), "password": person["password"]}
 
 
-VARIANTS = [
-    Variant("ours", "config.settings", "/connexion/", _ours_credentials),
-    Variant("stock", "bench.settings", "/bench/connexion-stock/", _stock_credentials),
-]
+VARIANTS = {
+    "ours": Variant("ours", "config.settings", "/connexion/", _ours_credentials, "Mon Compte"),
+    "stock": Variant(
+        "stock", "bench.settings", "/bench/connexion-stock/", _stock_credentials, "Django's LoginView, our pages"
+    ),
+    "bare": Variant(
+        "bare", "bench.bare_settings", "/bench/connexion-nue/", _stock_credentials, "Django's LoginView, bare"
+    ),
+}
+
+
+def experiment_variant(spec: str) -> Variant:
+    """``--try NAME=SETTINGS_MODULE``: our pages and client under other settings (an experiment)."""
+    name, _, module = spec.partition("=")
+    if not name or not module or name in VARIANTS:
+        raise argparse.ArgumentTypeError(f"--try NAME=SETTINGS_MODULE, NAME not one of {', '.join(VARIANTS)}")
+    return Variant(name, module, "/connexion/", _ours_credentials, f"experiment: {module}")
 
 
 class Server:
-    def __init__(self, variant: Variant, workers: int, workdir: Path, profile: tuple[str, Path] | None = None) -> None:
+    """One variant's gunicorn, started through the shared harness (tests/support/server.py)."""
+
+    def __init__(
+        self, variant: Variant, args: argparse.Namespace, workdir: Path, profile: tuple[str, Path] | None = None
+    ) -> None:
         self.variant = variant
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"gunicorn-{variant.name}{'-' + profile[0] if profile else ''}.log"
-        env = server_environment(workdir / "static", variant.settings_module)
-        application = "config.wsgi:application"
-        extra = []
+        self.workers = args.workers
+        extra_args: list[str] = []
+        env = server_environment(workdir, variant.settings_module)
         if profile:
-            # bench/profiling.py wraps the application and writes its figures when a worker exits.
+            # bench/profiling.py wraps each worker's application and writes its figures when the
+            # worker exits; it is a gunicorn configuration module (its hooks).
             env.update({"BENCH_PROFILE": profile[0], "BENCH_PROFILE_DIR": str(profile[1])})
-            application, extra = "bench.profiling:application", ["--config", "python:bench.profiling"]
-        args = [
-            PYTHON, "-m", "gunicorn", application, *extra,
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers), "--threads", "1", "--worker-class", "sync",
-            "--no-control-socket", "--log-level", "warning", "--timeout", "60",
-        ]  # fmt: skip
-        self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
-        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+            extra_args = ["--config", "python:bench.profiling"]
+        self._server = harness.GunicornServer(
+            env,
+            work_dir=workdir,
+            workers=args.workers,
+            threads=args.threads,
+            worker_class="sync" if args.threads == 1 else "gthread",
+            gunicorn_args=extra_args,
+            name=variant.name + ("-" + profile[0] if profile else ""),
+            timeout=60,
+        )
+        self._server.start()
+        self.base_url = self._server.url
 
-    def wait_ready(self, workers: int, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"gunicorn ({self.variant.name}) exited:\n{self.log_tail()}")
-            try:
-                answer = requests.get(self.base_url + "/healthz", headers={"X-Bench-Warmup": "1"}, timeout=2)
-                ready = answer.status_code == 200
-            except requests.RequestException:
-                ready = False
-            if ready and len(psutil.Process(self.process.pid).children(recursive=True)) >= workers:
-                return
-            time.sleep(0.2)
-        raise BenchError(f"gunicorn ({self.variant.name}) not ready after {timeout} s:\n{self.log_tail()}")
-
-    def processes(self) -> list[psutil.Process]:
-        master = psutil.Process(self.process.pid)
-        return [master, *master.children(recursive=True)]
+    def wait_ready(self, timeout: float = 60) -> None:
+        try:
+            self._server.wait_ready(timeout=timeout, headers={"X-Bench-Warmup": "1"}, min_workers=self.workers)
+        except harness.ServerError as error:
+            raise BenchError(f"gunicorn ({self.variant.name}): {error}") from None
 
     def cpu_snapshot(self) -> dict[int, float]:
         snapshot = {}
-        for process in self.processes():
+        for process in self._server.processes():
             try:
                 times = process.cpu_times()
             except psutil.NoSuchProcess:
@@ -317,18 +290,10 @@ class Server:
         return snapshot
 
     def log_tail(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+        return self._server.log_tail()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+        self._server.stop()
 
 
 def cpu_delta(before: dict[int, float], after: dict[int, float]) -> tuple[float, bool]:
@@ -494,8 +459,8 @@ def summarize(measures: list[Measure]) -> dict[str, float]:
 
 
 def report(results: dict[str, list[Measure]], bounds: list[HashBound], args: argparse.Namespace) -> bool:
-    """Print the figures; return whether both targets are met."""
-    ours, stock = summarize(results["ours"]), summarize(results["stock"])
+    """Print the figures; return whether the targets are met."""
+    summaries = {name: summarize(measures) for name, measures in results.items()}
     bound_cpu = statistics.median(b.per_cpu_second for b in bounds)
     bound_wall = statistics.median(b.per_wall_second for b in bounds)
     hash_ms = 1000 / bound_cpu
@@ -519,51 +484,66 @@ def report(results: dict[str, list[Measure]], bounds: list[HashBound], args: arg
         f"{bound_wall:.1f} per wall second ({bounds[0].processes} processes, every core busy)"
     )
     print()
+    references = [name for name in ("stock", "bare") if name in summaries]
     header = (
-        f"{'':<7}{'sign-ins/CPU-s':>15}{'sign-ins/wall-s':>16}{'CPU ms/sign-in':>15}"
-        f"{'PG+Redis ms':>12}{'p50 ms':>8}{'p95 ms':>8}{'/hash-bound':>12}{'/stock':>8}"
+        f"{'':<10}{'sign-ins/CPU-s':>15}{'sign-ins/wall-s':>16}{'CPU ms/sign-in':>15}{'besides hash':>13}"
+        f"{'PG+Redis ms':>12}{'p50 ms':>8}{'p95 ms':>8}{'/hash-bound':>12}"
+        + "".join(f"{'/' + name:>8}" for name in references)
     )
     print(header)
     print("-" * len(header))
-    for name, summary in (("ours", ours), ("stock", stock)):
+    for name, summary in summaries.items():
         print(
-            f"{name:<7}{summary['per_cpu_second']:>15.1f}{summary['per_wall_second']:>16.1f}"
-            f"{summary['server_cpu_ms']:>15.1f}{summary['shared_cpu_ms']:>12.1f}"
-            f"{summary['p50_ms']:>8.0f}{summary['p95_ms']:>8.0f}"
+            f"{name:<10}{summary['per_cpu_second']:>15.1f}{summary['per_wall_second']:>16.1f}"
+            f"{summary['server_cpu_ms']:>15.1f}{summary['server_cpu_ms'] - hash_ms:>13.1f}"
+            f"{summary['shared_cpu_ms']:>12.1f}{summary['p50_ms']:>8.0f}{summary['p95_ms']:>8.0f}"
             f"{summary['per_cpu_second'] / bound_cpu:>12.0%}"
-            f"{summary['per_cpu_second'] / stock['per_cpu_second']:>8.2f}"
+            + "".join(f"{summary['per_cpu_second'] / summaries[r]['per_cpu_second']:>8.2f}" for r in references)
         )
+    worker = "sync" if args.threads == 1 else f"gthread --threads {args.threads}"
     print(
         f"(medians of {args.rounds} rounds of {args.seconds:.0f} s; {args.concurrency} client threads; gunicorn "
-        f"sync --workers {args.workers}; server CPU = master + workers, user + system; PG+Redis approximate)"
+        f"{worker} --workers {args.workers}; server CPU = master + workers, user + system; PG+Redis approximate)"
     )
+    if "ours" not in summaries:
+        return True
     print()
+    ours = summaries["ours"]
     bound_ratio = ours["per_cpu_second"] / bound_cpu
-    stock_ratio = ours["per_cpu_second"] / stock["per_cpu_second"]
-    bound_ok, stock_ok = bound_ratio >= HASH_BOUND_TARGET, stock_ratio >= 1
+    bound_ok = bound_ratio >= HASH_BOUND_TARGET
     print(
-        f"{'PASS' if bound_ok else 'FAIL'}  ours >= {HASH_BOUND_TARGET:.0%} of the hash-bound limit: "
+        f"{'PASS' if bound_ok else 'FAIL'}  ours >= {HASH_BOUND_TARGET:.0%} of the hash-bound limit "
+        f"(aim {HASH_BOUND_AIM:.0%}: {'reached' if bound_ratio >= HASH_BOUND_AIM else 'not reached'}): "
         f"{bound_ratio:.0%} ({ours['per_cpu_second']:.1f} vs {bound_cpu:.1f} per CPU-second; "
         f"{ours['server_cpu_ms'] - hash_ms:.1f} ms of server CPU per sign-in besides Argon2)"
     )
-    print(
-        f"{'PASS' if stock_ok else 'FAIL'}  ours >= stock LoginView: {stock_ratio:.2f} "
-        f"({ours['per_cpu_second']:.1f} vs {stock['per_cpu_second']:.1f} per CPU-second)"
-    )
-    return bound_ok and stock_ok
+    ok = bound_ok
+    if "stock" in summaries:
+        stock_ratio = ours["per_cpu_second"] / summaries["stock"]["per_cpu_second"]
+        ok = ok and stock_ratio >= 1
+        print(
+            f"{'PASS' if stock_ratio >= 1 else 'FAIL'}  ours >= stock LoginView: {stock_ratio:.2f} "
+            f"({ours['per_cpu_second']:.1f} vs {summaries['stock']['per_cpu_second']:.1f} per CPU-second)"
+        )
+    if "bare" in summaries:
+        print(
+            f"      ours / bare LoginView: {ours['per_cpu_second'] / summaries['bare']['per_cpu_second']:.2f} "
+            f"(bare: {summaries['bare']['per_cpu_second'] / bound_cpu:.0%} of the hash-bound limit)"
+        )
+    return ok
 
 
 # --- Profile (--profile) ----------------------------------------------------------------------
 
 
-def profile(people: list[dict], args: argparse.Namespace, workdir: Path) -> None:
+def profile(people: list[dict], variants: list[Variant], args: argparse.Namespace, workdir: Path) -> None:
     """Where each variant's server CPU goes, by request and by region (bench/profiling.py)."""
-    for variant in VARIANTS if args.profile == "regions" else VARIANTS[:1]:
+    for variant in variants if args.profile == "regions" else variants[:1]:
         output = workdir / f"profile-{args.profile}-{variant.name}"
         output.mkdir()
-        server = Server(variant, args.workers, workdir, profile=(args.profile, output))
+        server = Server(variant, args, workdir, profile=(args.profile, output))
         try:
-            server.wait_ready(args.workers)
+            server.wait_ready()
             drive(server, people, args.concurrency, count=4 * args.workers, warmup=True)
             measure = drive(server, people, args.concurrency, seconds=2 * args.seconds)
         finally:
@@ -586,6 +566,9 @@ def print_regions(variant: Variant, output: Path, measure: Measure) -> None:
             for label, (count, cpu) in labels.items():
                 entry = regions.setdefault(key, {}).setdefault(label, [0, 0.0])
                 entry[0], entry[1] = entry[0] + count, entry[1] + cpu
+    if not requests_cpu:
+        print(f"\nWhere the server CPU goes, {variant.name}: no figures written (see the gunicorn log)")
+        return
     print(f"\nWhere the server CPU goes, {variant.name}: {measure.server_cpu_ms:.1f} ms per sign-in (profiled run)")
     in_requests = 0.0
     for key, (count, cpu) in sorted(requests_cpu.items(), key=lambda item: -item[1][1]):
@@ -636,11 +619,26 @@ def code_revision() -> str:
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=200, help="people with an account and a file (200)")
-    parser.add_argument("--seconds", type=float, default=6.0, help="duration of each measured phase (6)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of ours, stock, hash-bound (5)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measured phase (5)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of every variant, then hash-bound (5)")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads (4)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per server (2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server (2)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker: 1 = sync workers (1)")
     parser.add_argument("--hash-seconds", type=float, default=2.0, help="hash-bound run per round, seconds (2)")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated variants to measure, among {', '.join(VARIANTS)} (all)",
+    )
+    parser.add_argument(
+        "--try",
+        dest="experiments",
+        metavar="NAME=SETTINGS_MODULE",
+        type=experiment_variant,
+        action="append",
+        default=[],
+        help="also measure our pages under these settings (an experiment, e.g. bench.experiments.x); repeatable",
+    )
     parser.add_argument(
         "--profile",
         nargs="?",
@@ -648,11 +646,17 @@ def parse_arguments() -> argparse.Namespace:
         choices=["regions", "cprofile"],
         help="afterwards, show where the server CPU goes: by request and region (default), or cProfile of ours",
     )
-    return parser.parse_args()
+    parser.add_argument("--no-journal", action="store_true", help="skip the journal lock measure")
+    args = parser.parse_args()
+    unknown = [name for name in args.variants.split(",") if name and name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants: {', '.join(unknown)}")
+    return args
 
 
 def main() -> int:
     args = parse_arguments()
+    variants = [VARIANTS[name] for name in args.variants.split(",") if name] + args.experiments
     started = time.monotonic()
     today, python = datetime.date.today().isoformat(), sys.version.split()[0]
     print(f"Sign-in benchmark, {today}, {os.cpu_count()} cores, Python {python}, code {code_revision()}")
@@ -661,19 +665,23 @@ def main() -> int:
         try:
             print(f"Preparing database {DATABASE_NAME} with {args.people} people ...", flush=True)
             people = prepare(args.people, workdir)
-            servers = [Server(variant, args.workers, workdir) for variant in VARIANTS]
+            servers = []
             try:
+                for variant in variants:
+                    servers.append(Server(variant, args, workdir))
                 for server in servers:
-                    server.wait_ready(args.workers)
-                print("Warming up both servers ...", flush=True)
+                    server.wait_ready()
+                print(f"Warming up {', '.join(v.name for v in variants)} ...", flush=True)
                 for server in servers:
                     drive(server, people, args.concurrency, count=4 * args.workers, warmup=True)
                 results: dict[str, list[Measure]] = {server.variant.name: [] for server in servers}
                 bounds: list[HashBound] = []
                 offset = 0
                 for round_number in range(args.rounds):
-                    print(f"Round {round_number + 1}/{args.rounds}: ours, stock, hash-bound ...", flush=True)
-                    for server in servers:
+                    print(f"Round {round_number + 1}/{args.rounds}: each variant, then hash-bound ...", flush=True)
+                    # Alternate the order: no variant always follows the hash-bound run.
+                    ordered = servers if round_number % 2 == 0 else servers[::-1]
+                    for server in ordered:
                         measure = drive(server, people, args.concurrency, seconds=args.seconds, offset=offset)
                         results[server.variant.name].append(measure)
                     offset += max(results[name][-1].signins for name in results)
@@ -681,19 +689,22 @@ def main() -> int:
             finally:
                 for server in servers:
                     server.stop()
-            journal_output = run([PYTHON, "-m", "bench.journal", "300"], server_environment(workdir / "static"))
-            journal = json.loads(journal_output.strip().splitlines()[-1])
             report(results, bounds, args)
-            print(
-                f"\nJournal (one chain, global lock): {journal['wall_ms']:.1f} ms per append under the lock "
-                f"({journal['cpu_ms']:.1f} ms CPU), so at most about {1000 / journal['wall_ms']:.0f} appends "
-                "per second for the whole service, whatever its number of nodes; a sign-in and its home page make 2."
-            )
+            if not args.no_journal:
+                journal_output = run([PYTHON, "-m", "bench.journal", "300"], server_environment(workdir))
+                journal = json.loads(journal_output.strip().splitlines()[-1])
+                print(
+                    f"\nJournal: one append holds its chain's lock {journal['wall_ms']:.1f} ms "
+                    f"({journal['cpu_ms']:.1f} ms CPU): at most about {1000 / journal['wall_ms']:.0f} appends per "
+                    "second per chain, whatever the number of nodes; a sign-in and its home page make 2."
+                )
             if args.profile:
-                profile(people, args, workdir)
+                profile(people, variants, args, workdir)
         except BenchError as error:
             print(f"\nBENCHMARK ERROR: {error}", file=sys.stderr)
             return 1
+        finally:
+            harness.forget_cache(redis_url(), CACHE_PREFIX)
     print(f"\n(whole benchmark: {time.monotonic() - started:.0f} s)")
     return 0
 

@@ -6,15 +6,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from moncompte.accounts import signin as ours
+try:  # issue 7 moves the web session's markers to the web channel
+    from moncompte.web.signin import session as ours
+except ImportError:
+    from moncompte.accounts import signin as ours
 
 
 class StockLoginView(LoginView):
     """Django's LoginView (AuthenticationForm, ModelBackend, no throttling, no journal).
 
-    The only addition: the session markers that the project's middleware requires
-    (moncompte.accounts.middleware: session limits and, where the code has it, a validated
-    contact), without which the home page would sign the person out or send them elsewhere.
+    The only addition: the session markers that the project's middleware requires (session
+    limits and, where the code has it, a validated contact), without which the home page would
+    sign the person out or send them elsewhere.
     """
 
     template_name = "bench/stock_login.html"

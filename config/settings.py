@@ -5,76 +5,47 @@ development keys) so that a laptop needs no server. With ``MONCOMPTE_ENV=product
 secret must be given and the service refuses to start otherwise. See docs/configuration.md.
 """
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("MONCOMPTE_VAR_DIR", BASE_DIR / "var"))
+from config.env import env_bool, env_choice, env_date, env_float, env_int, env_list, env_path, env_str
+from config.secrets import SECRET_SETTINGS, missing_in_production, read_secret, refusal_message
 
-ENVIRONMENT = os.environ.get("MONCOMPTE_ENV", "development")
-if ENVIRONMENT not in {"development", "production"}:
-    raise ImproperlyConfigured("MONCOMPTE_ENV must be 'development' or 'production'.")
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env_path("MONCOMPTE_VAR_DIR", BASE_DIR / "var")
+
+ENVIRONMENT = env_choice("MONCOMPTE_ENV", "development", ("development", "production"))
 PRODUCTION = ENVIRONMENT == "production"
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def _secret(name: str, development_default: str) -> str:
-    """A secret: required in production, a fixed and public value on a laptop."""
-    value = os.environ.get(name)
-    if value:
-        return value
-    if PRODUCTION:
-        raise ImproperlyConfigured(f"The environment variable {name} is required in production.")
-    return development_default
+def _secret(setting: str):
+    """A secret of config.secrets.SECRETS: required in production, its public development value on a laptop."""
+    return read_secret(setting, production=PRODUCTION)
 
 
 # Development defaults are public on purpose: they protect nothing and are refused in production.
-SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production")
-DEBUG = _env_bool("DJANGO_DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = _env_list(
+SECRET_KEY = _secret("SECRET_KEY")
+DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("The environment variable DJANGO_ALLOWED_HOSTS is required in production.")
-CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # Keys protecting identifiers (NIR, NIA, NNP): "keyid:secret" lists, the first one is current.
 # Rotation: docs/configuration.md#rotation-des-cles.
-MONCOMPTE_IDENTIFIER_HMAC_KEYS = _env_list(
-    "MONCOMPTE_IDENTIFIER_HMAC_KEYS",
-    ["dev1:dev-only-identifier-hmac-key-not-secret-0123456789"] if not PRODUCTION else [],
-)
-MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS = _env_list(
-    "MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS",
-    ["dev1:ZGV2LW9ubHktaWRlbnRpZmllci1hZXMta2V5LTAwMDA="] if not PRODUCTION else [],
-)
+MONCOMPTE_IDENTIFIER_HMAC_KEYS = _secret("MONCOMPTE_IDENTIFIER_HMAC_KEYS")
+MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS = _secret("MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS")
 # Key of the keyed hash of the legacy 8-digit codes (moncompte.accounts.legacy).
-MONCOMPTE_LEGACY_CODE_KEY = _secret("MONCOMPTE_LEGACY_CODE_KEY", "dev-only-legacy-code-key-not-secret")
+MONCOMPTE_LEGACY_CODE_KEY = _secret("MONCOMPTE_LEGACY_CODE_KEY")
 # Independent hash chains of the audit journal: appends to different chains run in parallel.
-MONCOMPTE_AUDIT_CHAINS = int(os.environ.get("MONCOMPTE_AUDIT_CHAINS", 16))
+MONCOMPTE_AUDIT_CHAINS = env_int("MONCOMPTE_AUDIT_CHAINS", 16, min=1, max=1024)
 # Key of the audit journal's hash chain (tamper evidence).
-MONCOMPTE_AUDIT_KEY = _secret("MONCOMPTE_AUDIT_KEY", "dev-only-audit-chain-key-not-secret")
-if PRODUCTION and not (MONCOMPTE_IDENTIFIER_HMAC_KEYS and MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS):
-    raise ImproperlyConfigured(
-        "MONCOMPTE_IDENTIFIER_HMAC_KEYS and MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS are required in production."
-    )
+MONCOMPTE_AUDIT_KEY = _secret("MONCOMPTE_AUDIT_KEY")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -106,9 +77,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "moncompte.accounts.middleware.SessionTimeoutMiddleware",
+    "moncompte.web.middleware.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "moncompte.accounts.middleware.VerifiedContactRequiredMiddleware",
+    "moncompte.web.middleware.VerifiedContactRequiredMiddleware",
+    # A policy refusal that reaches no view-level handling answers 404, never 500 nor 403.
+    "moncompte.web.middleware.NotAllowedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -129,14 +102,14 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
             ],
             # An unknown variable in a template is a bug; tests turn this into an error.
-            "string_if_invalid": os.environ.get("DJANGO_TEMPLATE_STRING_IF_INVALID", ""),
+            "string_if_invalid": env_str("DJANGO_TEMPLATE_STRING_IF_INVALID", ""),
         },
     }
 ]
 
 # Database: SQLite on a laptop, PostgreSQL through DATABASE_URL in production and CI.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASE_URL = os.environ.get("DATABASE_URL")
+DATABASE_URL = env_str("DATABASE_URL")
 if PRODUCTION and not DATABASE_URL:
     raise ImproperlyConfigured("The environment variable DATABASE_URL is required in production.")
 if DATABASE_URL:
@@ -154,7 +127,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: shared by every web process through Redis in production; local memory on a laptop.
-REDIS_URL = os.environ.get("REDIS_URL")
+REDIS_URL = env_str("REDIS_URL")
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("The environment variable REDIS_URL is required in production.")
 if REDIS_URL:
@@ -162,7 +135,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("MONCOMPTE_CACHE_PREFIX", "moncompte"),
+            "KEY_PREFIX": env_str("MONCOMPTE_CACHE_PREFIX", "moncompte"),
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
@@ -174,11 +147,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_NAME = "moncompte_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# Idle and absolute limits, enforced by moncompte.accounts.middleware.SessionTimeoutMiddleware.
-MONCOMPTE_SESSION_IDLE_SECONDS = int(os.environ.get("MONCOMPTE_SESSION_IDLE_SECONDS", 30 * 60))
-MONCOMPTE_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("MONCOMPTE_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
+# Idle and absolute limits, enforced by moncompte.web.middleware.SessionTimeoutMiddleware.
+MONCOMPTE_SESSION_IDLE_SECONDS = env_int("MONCOMPTE_SESSION_IDLE_SECONDS", 30 * 60, min=60)
+MONCOMPTE_SESSION_ABSOLUTE_SECONDS = env_int("MONCOMPTE_SESSION_ABSOLUTE_SECONDS", 12 * 3600, min=60)
 SESSION_COOKIE_AGE = MONCOMPTE_SESSION_ABSOLUTE_SECONDS
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -193,27 +166,27 @@ LOGIN_REDIRECT_URL = "web:home"
 # Argon2id with m=19 MiB, t=2, p=1 (OWASP); hashes made with other parameters are re-derived at
 # sign-in. The parameters can be raised through the environment without a code change.
 PASSWORD_HASHERS = ["moncompte.accounts.hashers.MonCompteArgon2Hasher"]
-MONCOMPTE_ARGON2_MEMORY_KIB = int(os.environ.get("MONCOMPTE_ARGON2_MEMORY_KIB", 19 * 1024))
-MONCOMPTE_ARGON2_TIME_COST = int(os.environ.get("MONCOMPTE_ARGON2_TIME_COST", 2))
-MONCOMPTE_ARGON2_PARALLELISM = int(os.environ.get("MONCOMPTE_ARGON2_PARALLELISM", 1))
+MONCOMPTE_ARGON2_MEMORY_KIB = env_int("MONCOMPTE_ARGON2_MEMORY_KIB", 19 * 1024, min=8)
+MONCOMPTE_ARGON2_TIME_COST = env_int("MONCOMPTE_ARGON2_TIME_COST", 2, min=1)
+MONCOMPTE_ARGON2_PARALLELISM = env_int("MONCOMPTE_ARGON2_PARALLELISM", 1, min=1)
 
 # Password policy (moncompte.accounts.passwords): letters and digits, this minimum, at most 128.
-MONCOMPTE_PASSWORD_MIN_LENGTH = int(os.environ.get("MONCOMPTE_PASSWORD_MIN_LENGTH", 12))
+MONCOMPTE_PASSWORD_MIN_LENGTH = env_int("MONCOMPTE_PASSWORD_MIN_LENGTH", 12, min=1, max=128)
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "moncompte.accounts.passwords.MonComptePasswordValidator"}]
 
 # The address people reach the service at: the links the domain puts in emails and SMS.
-MONCOMPTE_PUBLIC_URL = os.environ.get("MONCOMPTE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+MONCOMPTE_PUBLIC_URL = env_str("MONCOMPTE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The phone channel accepts a file's old 8-digit code until this date (ISO, end excluded), even
 # after the web's first connection retired it there (the source document: until March 2022).
-MONCOMPTE_LEGACY_CODE_PHONE_UNTIL = os.environ.get("MONCOMPTE_LEGACY_CODE_PHONE_UNTIL", "2022-04-01")
+MONCOMPTE_LEGACY_CODE_PHONE_UNTIL = env_date("MONCOMPTE_LEGACY_CODE_PHONE_UNTIL", "2022-04-01")
 
 # Members of a household hold an account from this age on ("plus de 15 ans").
-MONCOMPTE_ACCOUNT_MIN_AGE = int(os.environ.get("MONCOMPTE_ACCOUNT_MIN_AGE", 16))
+MONCOMPTE_ACCOUNT_MIN_AGE = env_int("MONCOMPTE_ACCOUNT_MIN_AGE", 16, min=0, max=120)
 
 # After a provisional identifier is replaced by a NIR, signing in with the old one says what the
 # new one is during this many days.
-MONCOMPTE_FORMER_IDENTIFIER_DAYS = int(os.environ.get("MONCOMPTE_FORMER_IDENTIFIER_DAYS", 180))
+MONCOMPTE_FORMER_IDENTIFIER_DAYS = env_int("MONCOMPTE_FORMER_IDENTIFIER_DAYS", 180, min=0)
 
 # Sign-in throttling (moncompte.accounts.throttling): free failures, then growing waits, capped.
 MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 5
@@ -222,7 +195,7 @@ MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER = 15 * 60
 MONCOMPTE_THROTTLE_MAX_WAIT_PER_ADDRESS = 60 * 60
 MONCOMPTE_THROTTLE_WINDOW_SECONDS = 24 * 3600
 # Number of reverse proxies in front of the service whose X-Forwarded-For is trusted.
-MONCOMPTE_TRUSTED_PROXY_COUNT = int(os.environ.get("MONCOMPTE_TRUSTED_PROXY_COUNT", 0))
+MONCOMPTE_TRUSTED_PROXY_COUNT = env_int("MONCOMPTE_TRUSTED_PROXY_COUNT", 0, min=0, max=10)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -231,7 +204,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = env_path("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -252,10 +225,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 63072000))
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 63072000, min=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_SSL_REDIRECT = _env_bool("DJANGO_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
@@ -278,6 +251,7 @@ CONTENT_SECURITY_POLICY = {
 # django-dsfr: no integrity checksums needed for files served from our own origin.
 DSFR_USE_INTEGRITY_CHECKSUMS = False
 
+_LOG_LEVEL = env_choice("MONCOMPTE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -286,7 +260,7 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("MONCOMPTE_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
         # Request bodies never reach the logs; Django's own request logger is enough for 4xx/5xx.
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
@@ -294,86 +268,84 @@ LOGGING = {
 }
 
 # Demo mode: pages tell that the data are fictional (make run sets it).
-MONCOMPTE_DEMO = _env_bool("MONCOMPTE_DEMO", False)
+MONCOMPTE_DEMO = env_bool("MONCOMPTE_DEMO", False)
 
 
 # --- Notifications, background tasks and one-time codes -------------------------------------
 # moncompte.notifications and moncompte.verification; see docs/notifications.md.
 
 # Key sealing message bodies (AES-256-GCM, derived with HKDF): bodies hold one-time codes.
-MONCOMPTE_MESSAGE_KEY = _secret("MONCOMPTE_MESSAGE_KEY", "dev-only-message-body-key-not-secret")
+MONCOMPTE_MESSAGE_KEY = _secret("MONCOMPTE_MESSAGE_KEY")
 # Key of the keyed hash (HMAC-SHA256) of one-time codes: the database never holds a code.
-MONCOMPTE_CODE_KEY = _secret("MONCOMPTE_CODE_KEY", "dev-only-one-time-code-key-not-secret")
+MONCOMPTE_CODE_KEY = _secret("MONCOMPTE_CODE_KEY")
 
 # Background tasks (django-tasks API). "database": django-tasks-db, the task row is written in
 # the caller's transaction and `manage.py db_worker` runs it. "immediate": the task runs in the
 # committing process right after commit, never for a rolled-back transaction (laptop, tests).
-MONCOMPTE_TASKS_BACKEND = os.environ.get("MONCOMPTE_TASKS_BACKEND", "database" if PRODUCTION else "immediate")
 _TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
     "immediate": "moncompte.notifications.backends.ImmediateOnCommitBackend",
 }
-if MONCOMPTE_TASKS_BACKEND not in _TASK_BACKENDS:
-    raise ImproperlyConfigured("MONCOMPTE_TASKS_BACKEND must be 'database' or 'immediate'.")
+MONCOMPTE_TASKS_BACKEND = env_choice(
+    "MONCOMPTE_TASKS_BACKEND", "database" if PRODUCTION else "immediate", tuple(_TASK_BACKENDS)
+)
 if PRODUCTION and MONCOMPTE_TASKS_BACKEND != "database":
     raise ImproperlyConfigured("MONCOMPTE_TASKS_BACKEND must be 'database' in production.")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[MONCOMPTE_TASKS_BACKEND]}}
 
 # Sending attempts of one message, and the waits before each retry (database backend only).
-MONCOMPTE_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("MONCOMPTE_MESSAGE_MAX_ATTEMPTS", 5))
+MONCOMPTE_MESSAGE_MAX_ATTEMPTS = env_int("MONCOMPTE_MESSAGE_MAX_ATTEMPTS", 5, min=1)
 MONCOMPTE_MESSAGE_RETRY_DELAYS = [30, 120, 600, 1800]
 
 # Email: SMTP in production, the development outbox (/dev/messages/) on a laptop.
 _OUTBOX_EMAIL_BACKEND = "moncompte.notifications.email.OutboxEmailBackend"
-EMAIL_BACKEND = os.environ.get(
+EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else _OUTBOX_EMAIL_BACKEND
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mon Compte - Caf <ne-pas-repondre@moncompte.localhost>")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, min=1, max=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, min=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mon Compte - Caf <ne-pas-repondre@moncompte.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Domain of the Message-ID header (<idempotency key@domain>); default: DEFAULT_FROM_EMAIL's domain.
-MONCOMPTE_EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("MONCOMPTE_EMAIL_MESSAGE_ID_DOMAIN", "")
+MONCOMPTE_EMAIL_MESSAGE_ID_DOMAIN = env_str("MONCOMPTE_EMAIL_MESSAGE_ID_DOMAIN", "")
 
 # SMS: the operator's HTTP gateway in production, the development outbox on a laptop.
 _OUTBOX_SMS_BACKEND = "moncompte.notifications.sms.OutboxSmsGateway"
-MONCOMPTE_SMS_BACKEND = os.environ.get(
+MONCOMPTE_SMS_BACKEND = env_str(
     "MONCOMPTE_SMS_BACKEND", "moncompte.notifications.sms.HttpSmsGateway" if PRODUCTION else _OUTBOX_SMS_BACKEND
 )
-MONCOMPTE_SMS_URL = os.environ.get("MONCOMPTE_SMS_URL", "")
-MONCOMPTE_SMS_TOKEN = (
-    _secret("MONCOMPTE_SMS_TOKEN", "dev-only-sms-token-not-secret")
-    if MONCOMPTE_SMS_BACKEND.endswith(".HttpSmsGateway")
-    else os.environ.get("MONCOMPTE_SMS_TOKEN", "")
-)
-MONCOMPTE_SMS_TIMEOUT = float(os.environ.get("MONCOMPTE_SMS_TIMEOUT", 10))
+MONCOMPTE_SMS_URL = env_str("MONCOMPTE_SMS_URL", "")
+# Needed by the HTTP gateway only: another gateway may run in production without it.
+MONCOMPTE_SMS_TOKEN = _secret("MONCOMPTE_SMS_TOKEN")
+_SECRETS_NOT_NEEDED = () if MONCOMPTE_SMS_BACKEND.endswith(".HttpSmsGateway") else ("MONCOMPTE_SMS_TOKEN",)
+MONCOMPTE_SMS_TIMEOUT = env_float("MONCOMPTE_SMS_TIMEOUT", 10.0, min=0.1)
 # Mobile numbers accepted for SMS: France and its overseas territories (ISO 3166 regions).
-MONCOMPTE_SMS_REGIONS = _env_list(
+MONCOMPTE_SMS_REGIONS = env_list(
     "MONCOMPTE_SMS_REGIONS", ["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF"]
 )
 
 if PRODUCTION:
     if EMAIL_BACKEND == _OUTBOX_EMAIL_BACKEND or MONCOMPTE_SMS_BACKEND == _OUTBOX_SMS_BACKEND:
         raise ImproperlyConfigured("The development outbox cannot be used in production.")
-    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend" and not os.environ.get("EMAIL_HOST"):
+    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend" and not env_str("EMAIL_HOST"):
         raise ImproperlyConfigured("The environment variable EMAIL_HOST is required in production.")
-    if not os.environ.get("DEFAULT_FROM_EMAIL"):
+    if not env_str("DEFAULT_FROM_EMAIL"):
         raise ImproperlyConfigured("The environment variable DEFAULT_FROM_EMAIL is required in production.")
     if MONCOMPTE_SMS_BACKEND.endswith(".HttpSmsGateway") and not MONCOMPTE_SMS_URL.startswith("https://"):
         raise ImproperlyConfigured("MONCOMPTE_SMS_URL (https://...) is required in production.")
 
 # One-time codes (moncompte.verification): lifetime, tries per code, waits before each resend
 # (the last one repeats), and codes sent to one destination per hour, all flows together.
-MONCOMPTE_CODE_TTL_SECONDS = int(os.environ.get("MONCOMPTE_CODE_TTL_SECONDS", 10 * 60))
+MONCOMPTE_CODE_TTL_SECONDS = env_int("MONCOMPTE_CODE_TTL_SECONDS", 10 * 60, min=60)
 MONCOMPTE_CODE_MAX_ATTEMPTS = 5
 MONCOMPTE_CODE_RESEND_DELAYS = [30, 60, 120, 300, 600, 900]
-MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR = int(
-    os.environ.get("MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR", 10)
+MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR = env_int(
+    "MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR", 10, min=1
 )
 
 
@@ -382,19 +354,25 @@ MONCOMPTE_CODE_MAX_SENDS_PER_DESTINATION_PER_HOUR = int(
 
 # Uploaded identity documents: stored by the default storage under random names, in a folder
 # that is never served (no MEDIA_URL route). Only the owner of the process may read them.
-MEDIA_ROOT = Path(os.environ.get("MONCOMPTE_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = env_path("MONCOMPTE_MEDIA_ROOT", VAR_DIR / "media")
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Largest identity document accepted (bytes); larger uploads are cut off while they arrive.
-MONCOMPTE_DOCUMENT_MAX_BYTES = int(os.environ.get("MONCOMPTE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
+MONCOMPTE_DOCUMENT_MAX_BYTES = env_int("MONCOMPTE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, min=1)
 
 
 # --- Invitations of household members (moncompte.households.invitations) -------------------
 # The invitation link's token is stored as an HMAC with this key; the link lives this many days.
-MONCOMPTE_INVITATION_KEY = _secret("MONCOMPTE_INVITATION_KEY", "dev-only-invitation-key-not-secret")
-MONCOMPTE_INVITATION_DAYS = int(os.environ.get("MONCOMPTE_INVITATION_DAYS", 7))
+MONCOMPTE_INVITATION_KEY = _secret("MONCOMPTE_INVITATION_KEY")
+MONCOMPTE_INVITATION_DAYS = env_int("MONCOMPTE_INVITATION_DAYS", 7, min=1)
 # Wrong identity proofs (NIR + birth date) accepted on one invitation before it is cancelled.
-MONCOMPTE_INVITATION_MAX_ATTEMPTS = int(os.environ.get("MONCOMPTE_INVITATION_MAX_ATTEMPTS", 5))
-# Public address of the service, for links sent by email or SMS (https://moncompte.caf.fr).
-# Empty on a laptop: the address of the page the invitation is sent from is used instead.
-MONCOMPTE_SITE_URL = os.environ.get("MONCOMPTE_SITE_URL", "").rstrip("/")
+MONCOMPTE_INVITATION_MAX_ATTEMPTS = env_int("MONCOMPTE_INVITATION_MAX_ATTEMPTS", 5, min=1)
+
+
+# --- Secrets: the production refusal to start ------------------------------------------------
+# The secrets are listed once, in config/secrets.py; every one of them is read above.
+MONCOMPTE_SECRET_SETTINGS = SECRET_SETTINGS
+if PRODUCTION:
+    _missing = missing_in_production(globals(), not_needed=_SECRETS_NOT_NEEDED)
+    if _missing:
+        raise ImproperlyConfigured(refusal_message(_missing))

@@ -1,13 +1,17 @@
 """The one authorization policy: who may see or do what on which file.
 
-Every channel (web pages, API, phone, counter) asks ``decide()`` or uses the scoped querysets
-below; none reads a file's content any other way. The rules are PRODUCT.md section 3, written
-out in docs/access.md.
+Every channel (web pages, API, phone, counter) asks ``decide()`` or reads through the scoped
+reads built here from the same table (``Dossier.objects.visible_to(person, action)``, the
+selectors of moncompte.households.selectors); none reads a file's content any other way. The
+rules are PRODUCT.md section 3, written out in docs/access.md. Roles and standings are compared
+here and nowhere else: the rest of the code asks.
 """
 
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q
 
 from moncompte.households.models import Dossier, Member, Role
 
@@ -33,7 +37,6 @@ class Action(StrEnum):
     ANSWER_CAF_REQUEST = "answer_caf_request"
     DECLARE_SEPARATION = "declare_separation"
     COUNTER_INFORMATION = "counter_information"
-    MANAGE_DELEGATION = "manage_delegation"
     GRANT_DELEGATION = "grant_delegation"
     REVOKE_DELEGATION = "revoke_delegation"
     RENOUNCE_DELEGATION = "renounce_delegation"
@@ -77,7 +80,6 @@ _RULES: dict[Action, tuple[set[Standing], set[Standing]]] = {
     Action.DECLARE_SEPARATION: ({_R, _SP, _S}, set()),
     Action.COUNTER_INFORMATION: ({_R, _SP}, set()),
     # The responsible person grants and revokes; a delegated spouse may only renounce.
-    Action.MANAGE_DELEGATION: ({_R, _SP}, set()),
     Action.GRANT_DELEGATION: ({_R}, set()),
     Action.REVOKE_DELEGATION: ({_R}, set()),
     Action.RENOUNCE_DELEGATION: ({_SP}, set()),
@@ -89,8 +91,23 @@ _RULES: dict[Action, tuple[set[Standing], set[Standing]]] = {
 }
 
 
+# How a standing is told to the person themselves (their own data page and export).
+STANDING_LABELS = {
+    Standing.RESPONSABLE: "Responsable du dossier",
+    Standing.SPOUSE_DELEGATED: "Conjoint ou conjointe, avec autorisation de gestion",
+    Standing.SPOUSE: "Conjoint ou conjointe, sans autorisation de gestion",
+    Standing.MEMBER: "Membre du foyer",
+    Standing.FORMER_SPOUSE: "Ancien conjoint ou ancienne conjointe",
+    Standing.STRANGER: "N'est plus rattaché(e) au dossier",
+}
+
+
+def standing_label(current: Standing) -> str:
+    return STANDING_LABELS[current]
+
+
 def _standing(role: str, delegated: bool, ended_on: datetime.date | None, on: datetime.date) -> Standing:
-    if ended_on is not None and ended_on <= on:
+    if not Member.ended_on_is_current(ended_on, on):
         return Standing.FORMER_SPOUSE if role == Role.CONJOINT else Standing.STRANGER
     if role == Role.RESPONSABLE:
         return Standing.RESPONSABLE
@@ -152,27 +169,93 @@ def decide(*, person, dossier: Dossier, action: Action) -> Decision:
     return decide_for_standing(standing(person, dossier), action)
 
 
-def memberships_with_standing(person) -> list[tuple[Member, Standing]]:
-    """Every membership of the person, with the file and its Caf, in one query."""
-    members = Member.objects.filter(person=person).select_related("dossier__caf").order_by("id")
+def allowed_on_whole_file(current: Standing, action: Action) -> bool:
+    """Allowed on the whole file, not only on the person's own part."""
+    decision = decide_for_standing(current, action)
+    return decision.allowed and not decision.own_only
+
+
+# The scoped reads: the same table, as conditions on membership rows --------------------------
+
+
+def _standing_condition(current: Standing, on: datetime.date) -> Q:
+    """The membership rows that give ``current`` (the SQL form of ``_standing``; a stranger also
+    gets O from having no row at all, which no row condition can say)."""
+    is_current = Member.current_condition(on)
+    spouse = Q(role=Role.CONJOINT)
+    return {
+        Standing.RESPONSABLE: is_current & Q(role=Role.RESPONSABLE),
+        Standing.SPOUSE_DELEGATED: is_current & spouse & Q(delegation_granted_at__isnull=False),
+        Standing.SPOUSE: is_current & spouse & Q(delegation_granted_at__isnull=True),
+        Standing.MEMBER: is_current & ~Q(role__in=[Role.RESPONSABLE, Role.CONJOINT]),
+        Standing.FORMER_SPOUSE: ~is_current & spouse,
+        Standing.STRANGER: ~is_current & ~spouse,
+    }[current]
+
+
+def membership_condition(action: Action, on: datetime.date | None = None) -> Q:
+    """The membership rows on whose file ``action`` is allowed on the whole file."""
+    whole, _ = _RULES[action]
+    if Standing.STRANGER in whole:
+        # Allowed to people with no row at all: not a question about files.
+        raise ValueError(f"{action} is not scoped to files.")
+    on = on or datetime.date.today()
+    condition = Q(pk__in=[])
+    for current in sorted(whole):
+        condition |= _standing_condition(current, on)
+    return condition
+
+
+def dossier_condition(person, action: Action, on: datetime.date | None = None) -> Exists:
+    """The condition on files behind ``Dossier.objects.visible_to(person, action)``: the person
+    has a membership row on the file giving a standing allowed on the whole file. An Exists(),
+    not a join: one row per file whatever the number of memberships."""
+    rows = Member.objects.filter(dossier=OuterRef("pk"), person=person).filter(membership_condition(action, on))
+    return Exists(rows)
+
+
+def allowed_memberships(person, *actions: Action):
+    """The person's membership rows on whose file one of ``actions`` is allowed on the whole file."""
+    if person is None or not actions:
+        return Member.objects.none()
+    condition = Q(pk__in=[])
+    for action in actions:
+        condition |= membership_condition(action)
+    return Member.objects.filter(person=person).filter(condition)
+
+
+def memberships_with_standing(person, *, current_only: bool = False) -> list[tuple[Member, Standing]]:
+    """Every membership of the person (or only the current ones), with the file and its Caf, in one query."""
+    members = Member.objects.filter(person=person)
+    if current_only:
+        members = members.current()
+    members = members.select_related("dossier__caf").order_by("id")
     return [(m, standing_of(m)) for m in members]
 
 
-def dossiers_visible_to(person, action: Action = Action.SEE_DOSSIER):
-    """The files on which the person may take ``action`` for the whole household."""
-    allowed = [s for s in _RULES[action][0]]
-    today = datetime.date.today()
-    filters = []
-    if Standing.RESPONSABLE in allowed:
-        filters.append({"members__role": Role.RESPONSABLE})
-    if Standing.SPOUSE_DELEGATED in allowed:
-        filters.append({"members__role": Role.CONJOINT, "members__delegation_granted_at__isnull": False})
-    if Standing.SPOUSE in allowed:
-        filters.append({"members__role": Role.CONJOINT})
-    from django.db.models import Q
+# The couple of a file -------------------------------------------------------------------------
+# The delegation and a separation concern the file's responsible person and spouse: found here,
+# so that no other module compares roles.
 
-    condition = Q(pk__in=[])
-    for f in filters:
-        condition |= Q(**f)
-    active = Q(members__ended_on__isnull=True) | Q(members__ended_on__gt=today)
-    return Dossier.objects.filter(Q(members__person=person) & active & condition).distinct()
+
+def couple_condition() -> Q:
+    """The membership rows of a responsible person or a spouse."""
+    return Q(role__in=[Role.RESPONSABLE, Role.CONJOINT])
+
+
+def couple(members) -> tuple[Member | None, Member | None]:
+    """The responsible person and the spouse among current membership rows (None when absent)."""
+    members = list(members)
+    responsable = next((m for m in members if m.role == Role.RESPONSABLE), None)
+    spouse = next((m for m in members if m.role == Role.CONJOINT), None)
+    return responsable, spouse
+
+
+def is_spouse(member: Member) -> bool:
+    """A spouse's row, current or former: the delegation is about spouses only."""
+    return member.role == Role.CONJOINT
+
+
+def is_current_standing(current: Standing) -> bool:
+    """A standing given by a current membership (not X, not O)."""
+    return current not in (Standing.FORMER_SPOUSE, Standing.STRANGER)

@@ -6,6 +6,8 @@ class AccountBackend(ModelBackend):
 
     Credentials are checked by moncompte.accounts.signin (identifier parsing, throttling, no
     enumeration), never by ``authenticate()``: this backend authenticates nobody by itself.
+    The session of an inactive account loads no one: it is signed out at its next request, however
+    the account was deactivated (moncompte.accounts.services.account_deactivate also ends them all).
     """
 
     def authenticate(self, request, **credentials):

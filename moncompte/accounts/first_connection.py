@@ -4,31 +4,42 @@ This is where the real service failed on 10 October 2021. Each step checks what 
 one proved, and the account is created and linked in one transaction that re-checks everything
 under a lock on the file's legacy credential: two first connections of one file are serialized,
 two of different files share nothing, and an account is linked to exactly the person whose NIR
-was typed, a current responsible person or spouse of the file whose code was proved.
-"""
+was typed, whose standing on the file whose code was proved allows claiming an account with it
+(the policy's CLAIM_BY_FIRST_CONNECTION: the responsible person or a spouse).
 
-import datetime
+The first connection retires the old code **on the web only**: the phone keeps accepting it
+until its end date (moncompte.accounts.legacy).
+"""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from moncompte.access.policy import Action, decide
 from moncompte.accounts import throttling
-from moncompte.accounts.legacy import legacy_code_matches
-from moncompte.accounts.models import Account, LegacyCodeAttempt, LegacyCredential
+from moncompte.accounts.legacy import CAPPED, WRONG_CODE, legacy_code_try
+from moncompte.accounts.models import Account, LegacyCredential
 from moncompte.accounts.services import account_create
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.models import Caf, Dossier, Member, Role
+from moncompte.core.actors import Actor
+from moncompte.core.errors import DomainError
+from moncompte.core.waits import wait_text
+from moncompte.households.models import Caf, Dossier
 from moncompte.identity.identifiers import Identifier
 from moncompte.identity.models import Person
 
-MAX_WRONG_CODES_PER_DAY = 5
-MAX_WRONG_CODES_PER_WEEK = 10
+__all__ = [
+    "ALREADY_MIGRATED",
+    "CAPPED",
+    "HAS_ACCOUNT",
+    "NOT_ELIGIBLE",
+    "WRONG_CODE",
+    "FirstConnectionError",
+    "first_connection_complete",
+    "first_connection_person",
+    "legacy_code_verify",
+]
 
-WRONG_CODE = "Numéro allocataire ou code confidentiel incorrect. Vérifiez votre saisie et votre Caf."
-CAPPED = (
-    "Trop de codes erronés ont été saisis pour ce dossier. Pour sa sécurité, la saisie est bloquée "
-    "pendant quelques jours. Vous pouvez vous faire aider au 09 69 32 52 52 ou à l'accueil de votre Caf."
-)
 ALREADY_MIGRATED = (
     "Ce dossier utilise déjà le nouveau mode de connexion : connectez-vous avec votre numéro de "
     "sécurité sociale et votre mot de passe. Mot de passe oublié ? Utilisez « Mot de passe oublié »."
@@ -38,115 +49,91 @@ NOT_ELIGIBLE = (
     "Les autres membres du foyer de plus de 15 ans créent leur compte sur invitation depuis Mon Compte."
 )
 HAS_ACCOUNT = "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
+THROTTLED = "Trop de tentatives depuis votre connexion. Réessayez dans {wait}."
 
 
-class FirstConnectionError(Exception):
-    def __init__(self, message: str, *, code: str, wait_seconds: int = 0):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class FirstConnectionError(DomainError):
+    """``code``: throttled, wrong_code, capped, already_migrated, not_eligible, has_account."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None, wait_seconds: int = 0):
+        super().__init__(message, code=code, field=field)
         self.wait_seconds = wait_seconds
+        if code == "throttled":
+            self.status = 429
 
 
-def _wrong_codes(credential: LegacyCredential, since: datetime.datetime) -> int:
-    return LegacyCodeAttempt.objects.filter(credential=credential, succeeded=False, at__gte=since).count()
-
-
-def legacy_code_verify(*, caf: Caf, numero: str, code: str, client_address: str) -> Dossier:
+def legacy_code_verify(*, actor: Actor, caf: Caf, numero: str, code: str) -> Dossier:
     """Step 1: the numéro allocataire and old 8-digit code of a file; returns the file.
 
-    Unknown files and wrong codes get the same answer. Per file, at most 5 wrong codes a day and
-    10 a week (a hard cap: 10^8 codes must not be guessable); per address, growing waits.
+    Unknown files and wrong codes get the same answer. Per file, the hard caps shared with the
+    phone (moncompte.accounts.legacy); per client address, growing waits.
     """
-    address_scope = [throttling.address_scope("first_connection", client_address)]
+    address_scope = [throttling.address_scope("first_connection", actor.client_address or "")]
     wait = throttling.scopes_wait(address_scope)
     if wait:
-        raise FirstConnectionError(
-            f"Trop de tentatives depuis votre connexion. Réessayez dans {max(1, wait // 60)} minute(s).",
-            code="throttled",
-            wait_seconds=wait,
-        )
+        raise FirstConnectionError(THROTTLED.format(wait=wait_text(wait)), code="throttled", wait_seconds=wait)
     with transaction.atomic():
-        # The lock serializes the tries on one file, so the cap cannot be overrun by parallel tries.
-        credential = (
-            LegacyCredential.objects.select_for_update()
-            .select_related("dossier")
-            .filter(dossier__caf=caf, dossier__numero=numero)
-            .first()
-        )
-        if credential is None:
+        credential, outcome = legacy_code_try(caf=caf, numero=numero, code=code)
+        dossier = credential.dossier if credential is not None else None
+        if outcome == "capped":
+            journal_record(action=JournalAction.FIRST_CONNECTION_CAPPED, actor=actor, dossier=dossier)
+        elif outcome != "right":
             throttling.scopes_failed(address_scope)
-            journal_record(action="first_connection.code_failure", client_address=client_address)
-            raise FirstConnectionError(WRONG_CODE, code="wrong_code")
-        now = timezone.now()
-        if (
-            _wrong_codes(credential, now - datetime.timedelta(days=1)) >= MAX_WRONG_CODES_PER_DAY
-            or _wrong_codes(credential, now - datetime.timedelta(days=7)) >= MAX_WRONG_CODES_PER_WEEK
-        ):
-            journal_record(action="first_connection.capped", dossier=credential.dossier, client_address=client_address)
-            raise FirstConnectionError(CAPPED, code="capped")
-        matches = legacy_code_matches(code, credential.code_digest)
-        LegacyCodeAttempt.objects.create(credential=credential, succeeded=matches)
-        if not matches:
-            throttling.scopes_failed(address_scope)
-            journal_record(
-                action="first_connection.code_failure", dossier=credential.dossier, client_address=client_address
-            )
+            journal_record(action=JournalAction.FIRST_CONNECTION_CODE_FAILURE, actor=actor, dossier=dossier)
     # Outside the block so that the failed attempt above is committed before answering.
-    if not matches:
+    if outcome == "capped":
+        raise FirstConnectionError(CAPPED, code="capped")
+    if outcome != "right":
         raise FirstConnectionError(WRONG_CODE, code="wrong_code")
-    if credential.retired_at is not None:
+    if credential.retired_on_web_at is not None:
         raise FirstConnectionError(ALREADY_MIGRATED, code="already_migrated")
-    journal_record(action="first_connection.code_success", dossier=credential.dossier, client_address=client_address)
-    return credential.dossier
+    journal_record(action=JournalAction.FIRST_CONNECTION_CODE_SUCCESS, actor=actor, dossier=dossier)
+    return dossier
 
 
-def _eligible_member(dossier: Dossier, person: Person | None) -> Member | None:
+def _may_claim(dossier: Dossier, person: Person | None) -> bool:
     if person is None:
-        return None
-    return (
-        Member.objects.current()
-        .filter(dossier=dossier, person=person, role__in=[Role.RESPONSABLE, Role.CONJOINT])
-        .first()
-    )
+        return False
+    return decide(person=person, dossier=dossier, action=Action.CLAIM_BY_FIRST_CONNECTION).allowed
 
 
-def first_connection_person(*, dossier: Dossier, identifier: Identifier) -> Person:
-    """Step 2: the NIR must be that of the file's current responsible person or spouse."""
+def first_connection_person(*, actor: Actor, dossier: Dossier, identifier: Identifier) -> Person:
+    """Step 2: the NIR must be that of a person whose standing on the file lets them claim it."""
     person = Person.objects.with_identifier(identifier.value).first()
-    if _eligible_member(dossier, person) is None:
-        journal_record(action="first_connection.nir_mismatch", dossier=dossier)
-        raise FirstConnectionError(NOT_ELIGIBLE, code="not_eligible")
+    if not _may_claim(dossier, person):
+        journal_record(action=JournalAction.FIRST_CONNECTION_NIR_MISMATCH, actor=actor, dossier=dossier)
+        raise FirstConnectionError(NOT_ELIGIBLE, code="not_eligible", field="identifier")
     if Account.objects.filter(person=person).exists():
-        raise FirstConnectionError(HAS_ACCOUNT, code="has_account")
+        raise FirstConnectionError(HAS_ACCOUNT, code="has_account", field="identifier")
     return person
 
 
-def first_connection_complete(*, dossier_id: int, person_id: int, password: str) -> Account:
-    """Step 3: create the account and retire the legacy code, all or nothing.
+def first_connection_complete(*, actor: Actor, dossier_id: int, person_id: int, password: str) -> Account:
+    """Step 3: create the account and retire the legacy code on the web, all or nothing.
 
     Everything the earlier steps proved is checked again under the credential's lock, so a
     concurrent first connection of the same file either already finished (and this one stops)
-    or waits for this one.
+    or waits for this one (tests/integration/test_first_connection_race.py holds one at the
+    critical point to prove it).
     """
     with transaction.atomic():
         credential = LegacyCredential.objects.select_for_update().select_related("dossier").get(dossier_id=dossier_id)
-        if credential.retired_at is not None:
+        if credential.retired_on_web_at is not None:
             raise FirstConnectionError(ALREADY_MIGRATED, code="already_migrated")
         person = Person.objects.get(pk=person_id)
-        if _eligible_member(credential.dossier, person) is None:
+        if not _may_claim(credential.dossier, person):
             raise FirstConnectionError(NOT_ELIGIBLE, code="not_eligible")
         try:
             with transaction.atomic():
-                account = account_create(person=person, password=password)
+                account = account_create(person=person, password=password, actor=actor)
         except IntegrityError:
             # Account.person is unique: the person got an account meanwhile through another path.
             raise FirstConnectionError(HAS_ACCOUNT, code="has_account") from None
-        credential.retired_at = timezone.now()
-        credential.save(update_fields=["retired_at"])
+        credential.retired_on_web_at = timezone.now()
+        credential.save(update_fields=["retired_on_web_at"])
         journal_record(
-            action="first_connection.account_created",
-            actor_person=person,
+            action=JournalAction.FIRST_CONNECTION_ACCOUNT_CREATED,
+            actor=actor.signed_in_as(account, session_key=actor.session_key),
             subject_person=person,
             dossier=credential.dossier,
         )

@@ -3,6 +3,8 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
+from moncompte.core.actors import ContactChannel
+
 
 class AccountManager(BaseUserManager):
     def get_by_natural_key(self, username):
@@ -14,6 +16,10 @@ class Account(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the account's first contact was validated: the account is usable only from then on
+    # (moncompte.accounts.services.account_usable). Set by the contact services only; contacts
+    # are replaced, never removed, so it cannot go back to None.
+    contact_validated_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "person"
     REQUIRED_FIELDS: list[str] = []
@@ -27,16 +33,15 @@ class Account(AbstractBaseUser):
         return f"Compte {self.pk}"
 
 
-class ContactKind(models.TextChoices):
-    EMAIL = "email", "Adresse électronique"
-    PHONE = "phone", "Téléphone mobile"
+# The older name of the one contact-channel list, for the callers not moved yet.
+ContactKind = ContactChannel
 
 
 class Contact(models.Model):
     """A contact channel of an account; usable for codes and notices once verified."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
-    kind = models.CharField(max_length=8, choices=ContactKind.choices)
+    kind = models.CharField(max_length=8, choices=ContactChannel.choices)
     value = models.CharField(max_length=254)
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -53,15 +58,18 @@ class Contact(models.Model):
 
 
 class LegacyCredential(models.Model):
-    """The old 8-digit code of a file, from the legacy system, used once for the first connection.
+    """The old 8-digit code of a file, from the legacy system, retired channel by channel.
 
     Stored as a keyed hash (moncompte.accounts.legacy): a slow hash cannot protect 10^8 values,
-    the secret key and throttling do. Retired once the file's account is created.
+    the secret key and throttling do. The web retires it once, at the file's first connection
+    (``retired_on_web_at``); the phone keeps accepting it until MONCOMPTE_LEGACY_CODE_PHONE_UNTIL
+    for every file, unless it was retired for that file on the phone (``retired_on_phone_at``).
     """
 
     dossier = models.OneToOneField("households.Dossier", on_delete=models.CASCADE, related_name="legacy_credential")
     code_digest = models.CharField(max_length=64)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_on_web_at = models.DateTimeField("retiré sur le site le", null=True, blank=True)
+    retired_on_phone_at = models.DateTimeField("retiré au téléphone le", null=True, blank=True)
 
     class Meta:
         verbose_name = "ancien code confidentiel"

@@ -43,35 +43,38 @@ validated contact is told.
 Nothing here logs or journals a code or a password.
 """
 
-import hashlib
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from moncompte.accounts import throttling
-from moncompte.accounts.models import Account, AccountSession, Contact, ContactKind
+from moncompte.accounts.models import Account, Contact
 from moncompte.accounts.passwords import password_problems
+from moncompte.accounts.reauth import WrongPassword, reauthenticate
 from moncompte.accounts.services import verified_contacts
-from moncompte.accounts.sessions import sessions_end_all
+from moncompte.accounts.sessions import session_rekeyed, sessions_end_all
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
+from moncompte.core.actors import Actor, ContactChannel
+from moncompte.core.errors import DomainError, Throttled
+from moncompte.core.waits import too_many_attempts, wait_text
 from moncompte.identity.identifiers import Identifier
 from moncompte.identity.models import FormerIdentifier, Person
 from moncompte.identity.protection import identifier_digest
-from moncompte.notifications.services import message_send
+from moncompte.notifications.services import message_channel_for, message_send
 from moncompte.verification.contacts import mask_destination
-from moncompte.verification.models import ChallengeChannel, ContactChallenge, Purpose
+from moncompte.verification.models import ContactChallenge, Purpose
 from moncompte.verification.services import (
     CheckOutcome,
     CodeSendRefused,
     challenge_check,
     challenge_issue,
     new_flow_ref,
-    wait_text,
 )
 
 __all__ = [
@@ -88,9 +91,7 @@ __all__ = [
 ]
 
 # The two slots of every reset request, in this order: one flow (and one code) per channel.
-RESET_SLOTS = (ContactKind.EMAIL, ContactKind.PHONE)
-_CHANNEL_OF_KIND = {ContactKind.EMAIL: ChallengeChannel.EMAIL, ContactKind.PHONE: ChallengeChannel.PHONE}
-_MESSAGE_CHANNEL_OF_KIND = {ContactKind.EMAIL: "email", ContactKind.PHONE: "sms"}
+RESET_SLOTS = (ContactChannel.EMAIL, ContactChannel.PHONE)
 
 DEFAULT_RESET_REQUEST_MIN_SECONDS = 0.25
 
@@ -103,40 +104,21 @@ def reset_request_min_seconds() -> float:
     return float(getattr(settings, "MONCOMPTE_PASSWORD_RESET_MIN_SECONDS", DEFAULT_RESET_REQUEST_MIN_SECONDS))
 
 
-def _short(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
-def _identifier_scope_key(digest: str, device_token: str | None) -> str:
-    if device_token and throttling.device_token_matches(device_token, digest):
-        return f"throttle:password_reset:device:{_short(device_token + digest)}"
-    return f"throttle:password_reset:identifier:{_short(digest)}"
-
-
-def _scopes(identifier_scope_key: str, client_address: str) -> list[throttling.ThrottleScope]:
-    return [
-        throttling.ThrottleScope(
-            identifier_scope_key,
-            settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
-            settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
-        ),
-        throttling.address_scope("password_reset", client_address),
-    ]
-
-
-class PasswordRefused(Exception):
+class PasswordRefused(DomainError):
     """The password was not changed.
 
     ``code``: "weak" (``messages`` lists every reason of the policy), "same", "wrong_current" or
     "throttled" (``wait_seconds``); ``field`` names the form field the messages belong to, or None.
     """
 
+    code = "password_refused"
+
     def __init__(self, messages: list[str], *, code: str, field: str | None = None, wait_seconds: int = 0):
-        super().__init__(" ".join(messages))
+        super().__init__(" ".join(messages), code=code, field=field)
         self.messages = messages
-        self.code = code
-        self.field = field
         self.wait_seconds = wait_seconds
+        if code == "throttled":
+            self.status = 429
 
 
 # Reset, step 1 ------------------------------------------------------------------------------
@@ -182,7 +164,7 @@ def _holder(identifier: Identifier) -> tuple[Person | None, bool]:
     return (former.person, True) if former else (None, False)
 
 
-def _decoy(*, flow_ref: str, channel: str) -> ContactChallenge:
+def _decoy(*, flow_ref: str, channel: ContactChannel) -> ContactChallenge:
     """A challenge that answers like a real one and that no code matches; nothing is sent."""
     now = timezone.now()
     return ContactChallenge.objects.create(
@@ -198,20 +180,18 @@ def _decoy(*, flow_ref: str, channel: str) -> ContactChallenge:
     )
 
 
-def password_reset_request(
-    *, identifier: Identifier, client_address: str, device_token: str | None = None
-) -> ResetRequest:
+def password_reset_request(*, actor: Actor, identifier: Identifier, device_token: str | None = None) -> ResetRequest:
     """Step 1: send a code to every validated contact of the identifier's account, if any.
 
-    The outcome, the work and the time (with the view's minimum duration) are the same whether
-    the identifier exists or not; see the module docstring.
+    ``actor`` is the visitor asking. The outcome, the work and the time (with the view's minimum
+    duration) are the same whether the identifier exists or not; see the module docstring.
     """
     digest = identifier_digest(identifier.value)
-    throttle_key = _identifier_scope_key(digest, device_token)
-    scopes = _scopes(throttle_key, client_address)
+    throttle_key = throttling.password_reset_key(identifier_digest=digest, device_token=device_token)
+    scopes = throttling.password_reset_scopes(throttle_key, actor.client_address or "")
     wait = throttling.scopes_wait(scopes)
     if wait:
-        journal_record(action="password_reset.throttled", client_address=client_address, detail={"wait_seconds": wait})
+        journal_record(action=JournalAction.PASSWORD_RESET_THROTTLED, actor=actor, detail={"wait_seconds": wait})
         return ResetRequest(wait_seconds=wait)
     # Every request counts, known identifier or not: each one may send messages.
     throttling.scopes_failed(scopes)
@@ -230,7 +210,7 @@ def password_reset_request(
         for kind in RESET_SLOTS:
             flow_ref = new_flow_ref()
             flow_refs.append(flow_ref)
-            channel = _CHANNEL_OF_KIND[kind]
+            channel = kind
             contact = by_kind.get(kind)
             if contact is None:
                 _decoy(flow_ref=flow_ref, channel=channel)
@@ -251,9 +231,9 @@ def password_reset_request(
             else:
                 sent += 1
         journal_record(
-            action="password_reset.request",
+            action=JournalAction.PASSWORD_RESET_REQUEST,
+            actor=actor,
             subject_person=person if account is not None else None,
-            client_address=client_address,
             detail={"sent": sent, "refused": refused},
         )
     return ResetRequest(
@@ -283,20 +263,18 @@ class ResetCheck:
 
 def password_reset_verify(
     *,
+    actor: Actor,
     flow_refs: tuple[str, ...] | list[str],
     account_id: int | None,
     throttle_key: str,
     code: str,
-    client_address: str,
 ) -> ResetCheck:
     """Step 2: check ``code`` against every flow of the request (decoys included)."""
-    scopes = _scopes(throttle_key, client_address)
+    scopes = throttling.password_reset_scopes(throttle_key, actor.client_address or "")
     wait = throttling.scopes_wait(scopes)
     if wait:
-        journal_record(action="password_reset.throttled", client_address=client_address, detail={"wait_seconds": wait})
-        return ResetCheck(
-            message=f"Trop de tentatives. Réessayez dans {wait_text(wait)}.", outcome="throttled", wait_seconds=wait
-        )
+        journal_record(action=JournalAction.PASSWORD_RESET_THROTTLED, actor=actor, detail={"wait_seconds": wait})
+        return ResetCheck(message=too_many_attempts(wait), outcome="throttled", wait_seconds=wait)
     # Every flow is checked, whatever the first answer: the work does not depend on the match.
     results = [challenge_check(flow_ref=ref, purpose=Purpose.PASSWORD_RESET, code=code) for ref in flow_refs]
     proven = next((r for r in results if r.ok), None)
@@ -304,13 +282,8 @@ def password_reset_verify(
     if proven is not None and account_id is not None and proven.challenge.account_id == account_id:
         account = Account.objects.filter(pk=account_id, is_active=True).select_related("person").first()
     if account is not None:
-        cache.delete_many([throttle_key + ":n", throttle_key + ":t"])
-        journal_record(
-            action="password_reset.code_success",
-            actor_person=account.person,
-            subject_person=account.person,
-            client_address=client_address,
-        )
+        throttling.scopes_cleared(scopes[:1])
+        journal_record(action=JournalAction.PASSWORD_RESET_CODE_SUCCESS, actor=_proven(actor, account))
         return ResetCheck(account=account, outcome=CheckOutcome.OK)
 
     throttling.scopes_failed(scopes)
@@ -319,11 +292,7 @@ def password_reset_verify(
         shown_message, outcome = "Ce code a déjà été utilisé.", CheckOutcome.USED
     else:
         shown_message, outcome = shown.message, shown.outcome
-    journal_record(
-        action="password_reset.code_failure",
-        client_address=client_address,
-        detail={"outcome": str(outcome)},
-    )
+    journal_record(action=JournalAction.PASSWORD_RESET_CODE_FAILURE, actor=actor, detail={"outcome": str(outcome)})
     return ResetCheck(message=shown_message, outcome=outcome)
 
 
@@ -341,7 +310,7 @@ def _notify(account: Account, changed_at) -> int:
     told = 0
     for contact in verified_contacts(account):
         message_send(
-            channel=_MESSAGE_CHANNEL_OF_KIND[contact.kind],
+            channel=message_channel_for(contact.kind),
             recipient=contact.value,
             template="password_changed",
             context={"changed_at": changed_at},
@@ -364,9 +333,12 @@ def masked_contacts(account: Account) -> list[str]:
     return [mask_destination(contact.kind, contact.value) for contact in verified_contacts(account)]
 
 
-def password_reset_complete(
-    *, account: Account, password: str, client_address: str, device_token: str | None = None
-) -> int:
+def _proven(actor: Actor, account: Account) -> Actor:
+    """The visitor of a reset, once they proved a code of ``account``: they act as its person."""
+    return dataclasses.replace(actor, person=account.person)
+
+
+def password_reset_complete(*, actor: Actor, account: Account, password: str, device_token: str | None = None) -> int:
     """Step 3: set the new password, end every session, tell the person; returns sessions ended.
 
     Raises PasswordRefused ("weak") when the policy refuses the password: nothing is changed.
@@ -377,14 +349,11 @@ def password_reset_complete(
     with transaction.atomic():
         account = Account.objects.select_for_update().select_related("person").get(pk=account.pk)
         changed_at = _set_password(account, password)
-        ended = sessions_end_all(account=account, reason="password_reset")
+        proven = _proven(actor, account)
+        ended = sessions_end_all(actor=proven, account=account, reason="password_reset")
         told = _notify(account, changed_at)
         journal_record(
-            action="password.reset",
-            actor_person=account.person,
-            subject_person=account.person,
-            client_address=client_address,
-            detail={"sessions_ended": ended, "notified": told},
+            action=JournalAction.PASSWORD_RESET, actor=proven, detail={"sessions_ended": ended, "notified": told}
         )
     digest = identifier_digest(account.person.identifier.value)
     throttling.signin_succeeded(identifier_digest=digest)
@@ -396,67 +365,29 @@ def password_reset_complete(
 # Change -------------------------------------------------------------------------------------
 
 
-def _account_scope(account: Account) -> throttling.ThrottleScope:
-    return throttling.ThrottleScope(
-        f"throttle:password_change:account:{_short(str(account.pk))}",
-        settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
-        settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
-    )
+def password_change(*, actor: Actor, current_password: str, new_password: str) -> int:
+    """The signed-in actor changes their password; returns how many other sessions were ended.
 
-
-def password_change(
-    *, account: Account, current_password: str, new_password: str, keep_session_key: str | None, client_address: str
-) -> int:
-    """A signed-in person changes their password; returns how many other sessions were ended.
-
-    Raises PasswordRefused: "throttled", "wrong_current" (counted on the account's scope),
-    "weak" or "same"; nothing is changed then. The session ``keep_session_key`` stays open: the
-    caller renews its key (``update_session_auth_hash``, then ``session_rekeyed``).
+    The current password goes through the one re-authentication (moncompte.accounts.reauth:
+    throttled per account, journaled). Raises PasswordRefused: "throttled", "wrong_current",
+    "weak" or "same"; nothing is changed then. The actor's session stays open: the channel
+    renews its key (the web: ``update_session_auth_hash``, then ``session_rekeyed``).
     """
-    scope = [_account_scope(account)]
-    wait = throttling.scopes_wait(scope)
-    if wait:
-        journal_record(
-            action="password.change_throttled",
-            actor_person=account.person,
-            subject_person=account.person,
-            session_key=keep_session_key,
-            client_address=client_address,
-            detail={"wait_seconds": wait},
-        )
-        raise PasswordRefused(
-            [f"Trop de tentatives. Réessayez dans {wait_text(wait)}."], code="throttled", wait_seconds=wait
-        )
-    if not account.check_password(current_password):
-        throttling.scopes_failed(scope)
-        journal_record(
-            action="password.change_failure",
-            actor_person=account.person,
-            subject_person=account.person,
-            session_key=keep_session_key,
-            client_address=client_address,
-        )
-        raise PasswordRefused([MESSAGE_WRONG_CURRENT], code="wrong_current", field="current_password")
+    account = actor.account
+    try:
+        reauthenticate(actor=actor, password=current_password, purpose="password_change")
+    except Throttled as throttled:
+        raise PasswordRefused([throttled.message], code="throttled", wait_seconds=throttled.wait_seconds) from None
+    except WrongPassword:
+        raise PasswordRefused([MESSAGE_WRONG_CURRENT], code="wrong_current", field="current_password") from None
     _check_policy(account, new_password)
     if new_password == current_password:
         raise PasswordRefused([MESSAGE_UNCHANGED], code="same", field="password")
     with transaction.atomic():
         changed_at = _set_password(account, new_password)
-        ended = sessions_end_all(account=account, except_session_key=keep_session_key, reason="password_changed")
+        ended = sessions_end_all(actor=actor, except_session_key=actor.session_key, reason="password_changed")
         told = _notify(account, changed_at)
         journal_record(
-            action="password.change",
-            actor_person=account.person,
-            subject_person=account.person,
-            session_key=keep_session_key,
-            client_address=client_address,
-            detail={"sessions_ended": ended, "notified": told},
+            action=JournalAction.PASSWORD_CHANGE, actor=actor, detail={"sessions_ended": ended, "notified": told}
         )
-    cache.delete_many([scope[0].key + ":n", scope[0].key + ":t"])
     return ended
-
-
-def session_rekeyed(*, old_key: str | None, new_key: str | None) -> None:
-    """The session store renewed a signed-in session's key: its record follows it."""
-    if old_key and new_key and old_key != new_key:
-        AccountSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(session_key=new_key)

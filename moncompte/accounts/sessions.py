@@ -1,38 +1,55 @@
-"""The sessions of an account: record, list, end one, end all."""
+"""The sessions of an account: record, list, end one, end all.
+
+The channel that holds the session (the web's session store today, the API's tokens later)
+gives the data: the session key, a description of the device, the actor. Nothing here reads a
+request.
+"""
 
 from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from moncompte.accounts.devices import describe_device, describe_place
 from moncompte.accounts.models import Account, AccountSession
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
+from moncompte.core.actors import Actor
 
 
 def _store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def session_opened(*, request: HttpRequest, account: Account, client_address: str) -> AccountSession:
-    return AccountSession.objects.create(
-        account=account,
-        session_key=request.session.session_key,
-        device=describe_device(request.META.get("HTTP_USER_AGENT", ""))[:200],
-        client_address=client_address or None,
-        place=describe_place(client_address),
-        last_seen_at=timezone.now(),
-    )
+def session_open(*, actor: Actor, user_agent: str = "", action: JournalAction) -> AccountSession:
+    """Record the session ``actor.session_key`` just opened for ``actor.account``, and journal
+    ``action`` (sign-in, first connection, account creation, invitation). ``user_agent`` is what
+    the client says it is; only a short description of it is kept."""
+    if actor.account is None or not actor.session_key:
+        raise ValueError("A session is opened for a signed-in actor with a session key.")
+    with transaction.atomic():
+        record = AccountSession.objects.create(
+            account=actor.account,
+            session_key=actor.session_key,
+            device=describe_device(user_agent or "")[:200],
+            client_address=actor.client_address or None,
+            place=describe_place(actor.client_address),
+            last_seen_at=timezone.now(),
+        )
+        journal_record(action=action, actor=actor)
+    return record
 
 
 def session_touched(*, session_key: str) -> None:
     AccountSession.objects.filter(session_key=session_key, ended_at__isnull=True).update(last_seen_at=timezone.now())
 
 
-def sessions_active(account: Account) -> list[AccountSession]:
-    return list(AccountSession.objects.filter(account=account, ended_at__isnull=True).order_by("-last_seen_at"))
+def sessions_active(*, actor: Actor) -> list[AccountSession]:
+    """The open sessions of the actor's own account, most recently used first."""
+    return list(
+        AccountSession.objects.filter(account=actor.account, ended_at__isnull=True).order_by("-last_seen_at", "-id")
+    )
 
 
 def _end(sessions: list[AccountSession], reason: str) -> int:
@@ -45,49 +62,58 @@ def _end(sessions: list[AccountSession], reason: str) -> int:
     return len(ids)
 
 
-def session_end(
-    *, account: Account, session_id: int, reason: str = "ended_by_person", actor_session_key: str | None = None
-) -> AccountSession | None:
-    """End one session of this account; None when there is no such active session of theirs."""
+def session_end(*, actor: Actor, session_id: int, reason: str = "ended_by_person") -> AccountSession | None:
+    """End one session of the actor's account; None when there is no such active session of theirs."""
     with transaction.atomic():
         sessions = list(
-            AccountSession.objects.select_for_update().filter(account=account, id=session_id, ended_at__isnull=True)
+            AccountSession.objects.select_for_update().filter(
+                account=actor.account, id=session_id, ended_at__isnull=True
+            )
         )
         if not sessions:
             return None
         _end(sessions, reason)
-        journal_record(
-            action="session.end",
-            actor_person=account.person,
-            subject_person=account.person,
-            session_key=actor_session_key,
-            detail={"reason": reason, "ended": 1},
-        )
+        journal_record(action=JournalAction.SESSION_END, actor=actor, detail={"reason": reason, "ended": 1})
     return sessions[0]
 
 
 def sessions_end_all(
-    *, account: Account, except_session_key: str | None = None, reason: str = "ended_by_person"
+    *,
+    actor: Actor,
+    account: Account | None = None,
+    except_session_key: str | None = None,
+    reason: str = "ended_by_person",
+    journal: bool = True,
 ) -> int:
-    """End every session of the account but, optionally, the current one."""
+    """End every session of ``account`` (the actor's by default) but, optionally, one.
+
+    ``journal=False`` for a caller whose own journal entry says it (deactivation).
+    """
+    account = account or actor.account
     with transaction.atomic():
         queryset = AccountSession.objects.select_for_update().filter(account=account, ended_at__isnull=True)
         if except_session_key:
             queryset = queryset.exclude(session_key=except_session_key)
         count = _end(list(queryset), reason)
-        journal_record(
-            action="session.end_all",
-            actor_person=account.person,
-            subject_person=account.person,
-            session_key=except_session_key,
-            detail={"reason": reason, "ended": count},
-        )
+        if journal:
+            journal_record(
+                action=JournalAction.SESSION_END_ALL,
+                actor=actor,
+                subject_person=account.person,
+                detail={"reason": reason, "ended": count},
+            )
     return count
 
 
 def session_closed(*, session_key: str | None, reason: str) -> None:
-    """Mark a session ended that Django already flushed (sign-out, timeout)."""
+    """Mark a session ended that its channel already discarded (sign-out, timeout)."""
     if session_key:
         AccountSession.objects.filter(session_key=session_key, ended_at__isnull=True).update(
             ended_at=timezone.now(), end_reason=reason
         )
+
+
+def session_rekeyed(*, old_key: str | None, new_key: str | None) -> None:
+    """The channel renewed a signed-in session's key: its record follows it."""
+    if old_key and new_key and old_key != new_key:
+        AccountSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(session_key=new_key)

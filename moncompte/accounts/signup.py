@@ -5,8 +5,9 @@ chooses a password; ``signup_complete`` then does everything in one transaction:
 
 - the declared identity is matched to the known persons only now, at the end, once a contact was
   validated (moncompte.identity.matching): a stranger cannot probe the base by typing identities;
-- **with a NIR held by a known person of that identity** who has no account and is not the
-  responsible person or spouse of a current file: the account is created for that person
+- **with a NIR held by a known person of that identity** who has no account and whose standing
+  on each of their files allows claiming an account alone (the policy's CLAIM_ALONE: not the
+  responsible person or spouse of a current file): the account is created for that person
   (``linked``); a child or other member of a file is thereby matched to their file, where they
   see only their own data;
 - **otherwise** a new person is recorded (with the NIR, or a new provisional identifier sent to
@@ -32,17 +33,22 @@ from dataclasses import asdict, dataclass, fields
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from moncompte.access.policy import Action, decide_for_standing, standings
 from moncompte.accounts import throttling
 from moncompte.accounts.models import Account
 from moncompte.accounts.passwords import password_problems
 from moncompte.accounts.services import account_allowed, account_create, contact_validated
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.models import Member, Role
+from moncompte.core.actors import Actor, ContactChannel
+from moncompte.core.errors import DomainError
+from moncompte.core.waits import wait_text
 from moncompte.identity.identifiers import Identifier, IdentifierKind, new_provisional_identifier
 from moncompte.identity.matching import FRANCE, MatchOutcome, MatchResult, match_person, nir_identity_problems
 from moncompte.identity.models import FormerIdentifier, IdentifierType, IdentityCheck, Person
+from moncompte.identity.normalise import birth_date_problem
 from moncompte.identity.services import person_create
-from moncompte.notifications.services import message_send
+from moncompte.notifications.services import message_channel_for, message_send
 
 __all__ = [
     "SIGNUP_REFUSED",
@@ -62,10 +68,9 @@ SIGNUP_REFUSED = (
     "êtes membre d'un foyer allocataire, demandez au responsable du dossier de vous inviter. Sinon, vérifiez "
     "les informations saisies ou appelez le 09 69 32 52 52 (service gratuit + prix d'un appel)."
 )
-THROTTLED = "Trop de tentatives de création de compte depuis votre connexion. Réessayez dans {minutes} minute(s)."
+THROTTLED = "Trop de tentatives de création de compte depuis votre connexion. Réessayez dans {wait}."
 # Draws of a provisional identifier before giving up (45 random bits: a collision is rare already).
 PROVISIONAL_DRAWS = 8
-_MESSAGE_CHANNEL = {"email": "email", "phone": "sms"}
 
 
 class SignupState(enum.StrEnum):
@@ -73,18 +78,22 @@ class SignupState(enum.StrEnum):
     TO_VERIFY = "to_verify"
 
 
-class SignupError(Exception):
-    """The account cannot be created; ``messages`` are French sentences for the person.
+class SignupError(DomainError):
+    """The account cannot be created; ``messages`` are French sentences for the person
+    (``message`` is the first one).
 
     ``code``: refused (the neutral answer), too_young, password, identity, throttled.
     """
 
     def __init__(self, messages: str | list[str], *, code: str, wait_seconds: int = 0):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
-        super().__init__(self.messages[0])
-        self.message = self.messages[0]
-        self.code = code
+        super().__init__(self.messages[0], code=code)
         self.wait_seconds = wait_seconds
+        if code == "throttled":
+            self.status = 429
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "messages": self.messages}
 
 
 @dataclass(frozen=True)
@@ -168,6 +177,9 @@ def signup_identity_problems(identity: SignupIdentity, identifier: Identifier | 
                 birth_country_code=identity.birth_country_code,
             )
         )
+    bound = birth_date_problem(identity.birth_date)
+    if bound:
+        problems.append(("birth_date", bound))
     age = signup_age_problem(identity.birth_date)
     if age:
         problems.append(("birth_date", age))
@@ -179,8 +191,8 @@ def pending_identity_check(person: Person) -> IdentityCheck | None:
     return IdentityCheck.objects.pending().filter(person=person).order_by("-created_at").first()
 
 
-def _scope(client_address: str):
-    return [throttling.address_scope("signup", client_address)]
+def _scope(actor: Actor):
+    return [throttling.address_scope("signup", actor.client_address or "")]
 
 
 def _provisional_person(identity: SignupIdentity) -> tuple[Person, Identifier]:
@@ -202,11 +214,12 @@ def _provisional_person(identity: SignupIdentity) -> tuple[Person, Identifier]:
 
 
 def _person_create(identity: SignupIdentity, identifier: Identifier) -> Person:
+    # person_create stores the names in their one written form (moncompte.identity.normalise).
     return person_create(
         identifier=identifier,
-        first_names=" ".join(identity.first_names.split()),
-        birth_name=" ".join(identity.birth_name.split()),
-        usage_name=" ".join(identity.usage_name.split()),
+        first_names=identity.first_names,
+        birth_name=identity.birth_name,
+        usage_name=identity.usage_name,
         birth_date=identity.birth_date,
         sex=identity.sex,
         birth_place_code=identity.birth_place_code,
@@ -242,33 +255,33 @@ def _linkable(person: Person) -> str | None:
     """Why a matched person cannot get an account here (None if they can)."""
     if Account.objects.filter(person=person).exists():
         return "has_account"
-    # A responsible person or spouse would see the file (with a delegation): names and a NIR are
-    # not enough proof for that. A child or other member sees only their own data.
-    if Member.objects.current().filter(person=person, role__in=[Role.RESPONSABLE, Role.CONJOINT]).exists():
+    # The policy's CLAIM_ALONE must hold on every file of theirs: a responsible person or spouse
+    # would see the file, and names and a NIR are not enough proof for that.
+    if not all(decide_for_standing(current, Action.CLAIM_ALONE) for current in standings(person).values()):
         return "member"
     return None
 
 
 def signup_complete(
     *,
+    actor: Actor,
     identity: SignupIdentity,
     identifier: Identifier | None,
     password: str,
-    contact_channel: str,
+    contact_channel: ContactChannel | str,
     contact_destination: str,
-    client_address: str = "",
 ) -> SignupResult:
     """Create the account (see the module docstring). Raises SignupError.
 
-    ``contact_channel`` ("email" or "phone") and ``contact_destination`` (normalized) must have
-    been validated with a one-time code by the caller (purpose SIGNUP).
+    ``contact_channel`` and ``contact_destination`` (normalized) must have been validated with a
+    one-time code by the caller (purpose SIGNUP). ``actor``: the visitor creating the account
+    (its client address is throttled on refusals).
     """
-    if contact_channel not in _MESSAGE_CHANNEL:
-        raise ValueError("contact_channel must be 'email' or 'phone'.")
-    wait = throttling.scopes_wait(_scope(client_address))
+    contact_channel = ContactChannel(contact_channel)  # ValueError for anything else
+    wait = throttling.scopes_wait(_scope(actor))
     if wait:
-        journal_record(action="signup.throttled", client_address=client_address, detail={"wait_seconds": wait})
-        raise SignupError(THROTTLED.format(minutes=max(1, (wait + 59) // 60)), code="throttled", wait_seconds=wait)
+        journal_record(action=JournalAction.SIGNUP_THROTTLED, actor=actor, detail={"wait_seconds": wait})
+        raise SignupError(THROTTLED.format(wait=wait_text(wait)), code="throttled", wait_seconds=wait)
     too_young = signup_age_problem(identity.birth_date)
     if too_young:
         raise SignupError(too_young, code="too_young")
@@ -294,15 +307,15 @@ def signup_complete(
                 password=password,
                 contact_channel=contact_channel,
                 contact_destination=contact_destination,
-                client_address=client_address,
+                actor=actor,
             )
     except _Refused as refused:
         # Outside the rolled-back block: the refusal itself is recorded and counted.
-        throttling.scopes_failed(_scope(client_address))
+        throttling.scopes_failed(_scope(actor))
         journal_record(
-            action="signup.refused",
+            action=JournalAction.SIGNUP_REFUSED,
+            actor=actor,
             subject_person=refused.person,
-            client_address=client_address,
             detail={"reason": refused.reason},
         )
         raise SignupError(SIGNUP_REFUSED, code="refused") from None
@@ -314,9 +327,9 @@ def _complete(
     identity: SignupIdentity,
     identifier: Identifier | None,
     password: str,
-    contact_channel: str,
+    contact_channel: ContactChannel,
     contact_destination: str,
-    client_address: str,
+    actor: Actor,
 ) -> SignupResult:
     provisional = None
     check = None
@@ -351,20 +364,21 @@ def _complete(
 
     try:
         with transaction.atomic():
-            account = account_create(person=person, password=password)
+            account = account_create(person=person, password=password, actor=actor)
     except IntegrityError:  # an account created for that person meanwhile
         raise _Refused("has_account", person) from None
-    contact_validated(account=account, kind=contact_channel, value=contact_destination)
+    # From here on the visitor acts as the new account's person.
+    acting = actor.signed_in_as(account, session_key=actor.session_key)
+    contact_validated(account=account, kind=contact_channel, value=contact_destination, actor=acting)
     journal_record(
-        action="signup.account_created",
-        actor_person=person,
+        action=JournalAction.SIGNUP_ACCOUNT_CREATED,
+        actor=acting,
         subject_person=person,
-        client_address=client_address,
         detail={"state": state.value, "identifier_type": person.identifier_type},
     )
     if provisional is not None:
         message_send(
-            channel=_MESSAGE_CHANNEL[contact_channel],
+            channel=message_channel_for(contact_channel),
             recipient=contact_destination,
             template="provisional_identifier",
             context={"identifier": provisional.display()},

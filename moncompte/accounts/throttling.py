@@ -91,6 +91,39 @@ def address_scope(purpose: str, address: str) -> ThrottleScope:
     )
 
 
+def password_reset_key(*, identifier_digest: str, device_token: str | None = None) -> str:
+    """The per-identifier counter of password-reset requests and codes (or of this device's, when
+    it already signed in to that identifier), as for sign-in; kept by the flow between steps."""
+    if device_token and device_token_matches(device_token, identifier_digest):
+        return f"throttle:password_reset:device:{_short(device_token + identifier_digest)}"
+    return f"throttle:password_reset:identifier:{_short(identifier_digest)}"
+
+
+def password_reset_scopes(identifier_key: str, address: str) -> list[ThrottleScope]:
+    return [
+        ThrottleScope(
+            identifier_key,
+            settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
+            settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
+        ),
+        address_scope("password_reset", address),
+    ]
+
+
+def reauth_scope(account_id: int) -> ThrottleScope:
+    """The per-account counter of password re-entries by a signed-in person (moncompte.accounts
+    .reauth): one for every form that asks for it, so guesses through several forms add up."""
+    return ThrottleScope(
+        f"throttle:reauth:account:{_short(str(account_id))}",
+        settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
+        settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
+    )
+
+
+def scopes_cleared(scopes: list[ThrottleScope]) -> None:
+    cache.delete_many([k for s in scopes for k in (s.key + ":n", s.key + ":t")])
+
+
 def signin_wait(*, identifier_digest: str, address: str, device_token: str | None = None) -> int:
     """Seconds the client must still wait before a new attempt on this identifier; 0 if none."""
     return signin_check(identifier_digest=identifier_digest, address=address, device_token=device_token)[0]

@@ -18,17 +18,19 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from moncompte.access.policy import Action, decide
+from moncompte.access.policy import Action, allowed_on_whole_file, standing_of
 from moncompte.accounts.models import Account
 from moncompte.accounts.services import AccountNotAllowed, account_allowed, account_create
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.models import Dossier, Invitation, InvitationChannel, Member
+from moncompte.core.actors import Actor, ContactChannel
+from moncompte.core.errors import DomainError
+from moncompte.households.models import Dossier, Invitation, Member
 from moncompte.identity.identifiers import Identifier
 from moncompte.identity.models import Person
-from moncompte.notifications.services import message_send
+from moncompte.notifications.services import message_channel_for, message_send
 from moncompte.verification.contacts import normalize_email, parse_mobile
 
 # A responsible person cannot flood someone's mailbox or phone through invitations.
@@ -55,14 +57,13 @@ TOO_MANY_ATTEMPTS = (
 HAS_ACCOUNT = "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
 
 
-class InvitationError(Exception):
-    """A refusal; ``message`` is a French sentence for the person, ``field`` the form field concerned."""
+# The path of the link in the message, fixed: the domain does not know the web's URL names
+# (moncompte/web/invitations/urls.py serves it).
+INVITATION_PATH = "/invitation/{token}/"
 
-    def __init__(self, message: str, *, code: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+
+class InvitationError(DomainError):
+    """A refusal; ``message`` is a French sentence for the person, ``field`` the form field concerned."""
 
 
 class SentInvitation(NamedTuple):
@@ -75,10 +76,12 @@ def token_digest(token: str) -> str:
     return hmac.new(settings.MONCOMPTE_INVITATION_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def may_invite(*, person: Person, dossier: Dossier) -> bool:
-    """R and S+ of the file (policy INVITE_MEMBER, on the whole file)."""
-    decision = decide(person=person, dossier=dossier, action=Action.INVITE_MEMBER)
-    return bool(decision) and not decision.own_only
+def _may_invite(person: Person | None, dossier_id: int) -> bool:
+    """The policy's INVITE_MEMBER on the whole file (R and S+), asked on the person's row."""
+    if person is None:
+        return False
+    member = Member.objects.filter(person=person, dossier_id=dossier_id).first()
+    return allowed_on_whole_file(standing_of(member), Action.INVITE_MEMBER)
 
 
 def _invitable(member: Member, *, viewer: Person | None, today: datetime.date) -> bool:
@@ -89,10 +92,11 @@ def _invitable(member: Member, *, viewer: Person | None, today: datetime.date) -
     )
 
 
-def invitable_members(*, person: Person, dossier: Dossier) -> list[Member]:
-    """Current members of the file, other than ``person``, without an account and old enough
-    (MONCOMPTE_ACCOUNT_MIN_AGE, from their birthday on); none unless ``person`` may invite."""
-    if not may_invite(person=person, dossier=dossier):
+def invitable_members(*, actor: Actor, dossier: Dossier) -> list[Member]:
+    """Current members of the file, other than the actor, without an account and old enough
+    (MONCOMPTE_ACCOUNT_MIN_AGE, from their birthday on); none unless the actor may invite."""
+    person = actor.subject
+    if not _may_invite(person, dossier.pk):
         return []
     today = datetime.date.today()
     members = (
@@ -105,44 +109,42 @@ def invitable_members(*, person: Person, dossier: Dossier) -> list[Member]:
     return [m for m in members if account_allowed(m.person, today)]
 
 
-def live_invitations(*, person: Person, dossier: Dossier) -> list[Invitation]:
-    """The invitations of the file whose link still works; none unless ``person`` may invite."""
-    if not may_invite(person=person, dossier=dossier):
+def live_invitations(*, actor: Actor, dossier: Dossier) -> list[Invitation]:
+    """The invitations of the file whose link still works; none unless the actor may invite."""
+    if not _may_invite(actor.subject, dossier.pk):
         return []
     return list(Invitation.objects.live().filter(dossier=dossier).select_related("member__person"))
 
 
 def _normalize(channel: str, destination: str) -> str:
     try:
-        if channel == InvitationChannel.EMAIL:
+        if channel == ContactChannel.EMAIL:
             return normalize_email(destination)
-        if channel == InvitationChannel.PHONE:
+        if channel == ContactChannel.PHONE:
             return parse_mobile(destination)
     except ValueError as error:
         raise InvitationError(str(error), code="invalid_destination", field=channel) from None
     raise InvitationError("Choisissez comment envoyer l'invitation.", code="invalid_channel", field="channel")
 
 
-def _link(token: str, site_url: str | None) -> str:
-    base = settings.MONCOMPTE_SITE_URL or (site_url or "").rstrip("/")
-    return base + reverse("web:invitation_open", kwargs={"token": token})
+def invitation_link(token: str) -> str:
+    """The link of the message: the public address of the service (MONCOMPTE_PUBLIC_URL)."""
+    return settings.MONCOMPTE_PUBLIC_URL.rstrip("/") + INVITATION_PATH.format(token=token)
 
 
-def invitation_send(
-    *, actor_person: Person, member: Member, channel: str, destination: str, site_url: str | None = None
-) -> SentInvitation:
+def invitation_send(*, actor: Actor, member: Member, channel: str, destination: str) -> SentInvitation:
     """Invite ``member`` by email or SMS; the open invitation of that member, if any, is cancelled.
 
-    ``site_url``: the service's address when MONCOMPTE_SITE_URL is not set (the page's own).
     The message is sent in the same transaction: no invitation without its message, and the
     other way round.
     """
+    actor_person = actor.subject
     destination = _normalize(channel, destination)
     now = timezone.now()
     with transaction.atomic():
         # The member's row is locked: two sends for one member are serialized.
         member = Member.objects.select_for_update().select_related("person", "dossier").get(pk=member.pk)
-        if not may_invite(person=actor_person, dossier=member.dossier):
+        if not _may_invite(actor_person, member.dossier_id):
             raise InvitationError(NOT_INVITABLE, code="not_allowed")
         if not Member.objects.current().filter(pk=member.pk).exists() or not _invitable(
             member, viewer=actor_person, today=datetime.date.today()
@@ -165,9 +167,9 @@ def invitation_send(
             created_at=now,
             expires_at=now + datetime.timedelta(days=settings.MONCOMPTE_INVITATION_DAYS),
         )
-        link = _link(token, site_url)
+        link = invitation_link(token)
         message_send(
-            channel="email" if channel == InvitationChannel.EMAIL else "sms",
+            channel=message_channel_for(channel),
             recipient=destination,
             template="invitation",
             context={
@@ -179,8 +181,8 @@ def invitation_send(
             expires_at=invitation.expires_at,
         )
         journal_record(
-            action="invitation.sent",
-            actor_person=actor_person,
+            action=JournalAction.INVITATION_SENT,
+            actor=actor,
             subject_person=member.person,
             dossier=member.dossier,
             detail={"invitation": invitation.pk, "channel": channel},
@@ -188,18 +190,18 @@ def invitation_send(
     return SentInvitation(invitation=invitation, token=token, link=link)
 
 
-def invitation_cancel(*, actor_person: Person, invitation_id: int) -> Invitation:
-    """Cancel an open invitation of a file on which ``actor_person`` may invite; anything else is not found."""
+def invitation_cancel(*, actor: Actor, invitation_id: int) -> Invitation:
+    """Cancel an open invitation of a file on which the actor may invite; anything else is not found."""
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().open().filter(pk=invitation_id).first()
-        if invitation is None or not may_invite(person=actor_person, dossier=invitation.dossier):
+        if invitation is None or not _may_invite(actor.subject, invitation.dossier_id):
             raise InvitationError(NOT_FOUND, code="not_found")
         invitation.cancelled_at = timezone.now()
         invitation.cancel_reason = Invitation.CancelReason.BY_INVITER
         invitation.save(update_fields=["cancelled_at", "cancel_reason"])
         journal_record(
-            action="invitation.cancelled",
-            actor_person=actor_person,
+            action=JournalAction.INVITATION_CANCELLED,
+            actor=actor,
             subject_person=invitation.member.person,
             dossier=invitation.dossier,
             detail={"invitation": invitation.pk},
@@ -232,7 +234,9 @@ def invitation_live(*, invitation_id: int) -> Invitation:
     return _check_live(invitation)
 
 
-def invitation_prove(*, invitation: Invitation, identifier: Identifier, birth_date: datetime.date) -> Person:
+def invitation_prove(
+    *, actor: Actor, invitation: Invitation, identifier: Identifier, birth_date: datetime.date
+) -> Person:
     """The person opening the link proves they are the member: their NIR and birth date.
 
     Wrong proofs are counted on the invitation (under its lock, so parallel tries cannot overrun
@@ -257,7 +261,8 @@ def invitation_prove(*, invitation: Invitation, identifier: Identifier, birth_da
                 fields += ["cancelled_at", "cancel_reason"]
             locked.save(update_fields=fields)
             journal_record(
-                action="invitation.identity_failure",
+                action=JournalAction.INVITATION_IDENTITY_FAILURE,
+                actor=actor,
                 subject_person=person,
                 dossier=locked.dossier,
                 detail={"invitation": locked.pk, "attempts": locked.failed_attempts, "cancelled": capped},
@@ -272,13 +277,17 @@ def invitation_prove(*, invitation: Invitation, identifier: Identifier, birth_da
         )
     if Account.objects.filter(person=person).exists():
         raise InvitationError(HAS_ACCOUNT, code="has_account")
-    journal_record(action="invitation.identity_proved", subject_person=person, dossier=locked.dossier)
+    journal_record(
+        action=JournalAction.INVITATION_IDENTITY_PROVED, actor=actor, subject_person=person, dossier=locked.dossier
+    )
     return person
 
 
-def invitation_accept(*, invitation: Invitation, password: str) -> Account:
+def invitation_accept(*, actor: Actor, invitation: Invitation, password: str) -> Account:
     """Create the member's account and use up the invitation, all or nothing, re-checking under
-    the invitation's lock that it is live, the member still on the file and without an account."""
+    the invitation's lock that it is live, the member still on the file and without an account.
+
+    ``actor``: the visitor who proved they are the member (not signed in yet)."""
     with transaction.atomic():
         locked = _check_live(
             Invitation.objects.select_for_update().select_related("member__person").filter(pk=invitation.pk).first()
@@ -297,8 +306,9 @@ def invitation_accept(*, invitation: Invitation, password: str) -> Account:
         locked.accepted_at = timezone.now()
         locked.save(update_fields=["accepted_at"])
         journal_record(
-            action="invitation.accepted",
-            actor_person=person,
+            # From now on the member acts with their own account.
+            action=JournalAction.INVITATION_ACCEPTED,
+            actor=actor.signed_in_as(account, session_key=actor.session_key),
             subject_person=person,
             dossier=locked.dossier,
             detail={"invitation": locked.pk},
@@ -317,6 +327,5 @@ __all__ = [
     "invitation_prove",
     "invitation_send",
     "live_invitations",
-    "may_invite",
     "token_digest",
 ]

@@ -10,6 +10,8 @@ import datetime
 from django.core.validators import RegexValidator
 from django.db import models
 
+from moncompte.core.actors import ContactChannel
+
 
 class Caf(models.Model):
     code = models.CharField(max_length=3, unique=True, validators=[RegexValidator(r"^\d{3}$")])
@@ -24,6 +26,17 @@ class Caf(models.Model):
         return self.name
 
 
+class DossierQuerySet(models.QuerySet):
+    def visible_to(self, person, action) -> "DossierQuerySet":
+        """The files on which ``person`` may take ``action`` (a moncompte.access.policy.Action) on
+        the whole household: the condition is built from the policy's rule table."""
+        from moncompte.access.policy import dossier_condition  # the policy imports this module
+
+        if person is None:
+            return self.none()
+        return self.filter(dossier_condition(person, action))
+
+
 class Dossier(models.Model):
     caf = models.ForeignKey(Caf, on_delete=models.PROTECT, related_name="dossiers")
     numero = models.CharField(
@@ -34,6 +47,8 @@ class Dossier(models.Model):
     postal_code = models.CharField("code postal", max_length=5)
     city = models.CharField("commune", max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DossierQuerySet.as_manager()
 
     class Meta:
         verbose_name = "dossier allocataire"
@@ -53,8 +68,7 @@ class Role(models.TextChoices):
 class MemberQuerySet(models.QuerySet):
     def current(self, on: datetime.date | None = None) -> "MemberQuerySet":
         """Memberships not ended (a separated spouse's membership has an end date)."""
-        on = on or datetime.date.today()
-        return self.filter(models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=on))
+        return self.filter(Member.current_condition(on))
 
 
 class Member(models.Model):
@@ -85,6 +99,21 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"Membre {self.pk} ({self.role})"
+
+    # THE definition of a current membership, in its two forms side by side: as a condition on
+    # rows (querysets, the policy's scoped reads) and on a row already read (the policy's
+    # standing). A membership ended on a day is over from that day on.
+    @staticmethod
+    def current_condition(on: datetime.date | None = None) -> models.Q:
+        on = on or datetime.date.today()
+        return models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=on)
+
+    @staticmethod
+    def ended_on_is_current(ended_on: datetime.date | None, on: datetime.date | None = None) -> bool:
+        return ended_on is None or ended_on > (on or datetime.date.today())
+
+    def is_current(self, on: datetime.date | None = None) -> bool:
+        return Member.ended_on_is_current(self.ended_on, on)
 
 
 class Benefit(models.Model):
@@ -126,11 +155,6 @@ def _now() -> datetime.datetime:
     return timezone.now()
 
 
-class InvitationChannel(models.TextChoices):
-    EMAIL = "email", "Courriel"
-    PHONE = "phone", "SMS"
-
-
 class InvitationQuerySet(models.QuerySet):
     def open(self) -> "InvitationQuerySet":
         """Neither accepted nor cancelled (an open invitation may still have expired)."""
@@ -157,7 +181,7 @@ class Invitation(models.Model):
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="invitations")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")
     invited_by = models.ForeignKey("identity.Person", on_delete=models.PROTECT, related_name="invitations_sent")
-    channel = models.CharField(max_length=8, choices=InvitationChannel.choices)
+    channel = models.CharField(max_length=8, choices=ContactChannel.choices)
     destination = models.CharField(max_length=254)
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=_now)

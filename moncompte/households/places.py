@@ -2,16 +2,17 @@
 
 import re
 
+from moncompte.core.errors import DomainError
 from moncompte.households.models import Caf
 
 _POSTAL = re.compile(r"^\d{5}$")
 _DEPARTEMENT = re.compile(r"^(\d{2}|2[AB]|97\d)$")
 
 
-class PlaceError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PlaceError(DomainError, ValueError):
+    """A place typed that names no Caf; ``message`` says what to type (ValueError: older callers)."""
+
+    code = "invalid_place"
 
 
 def departement_of(text: str) -> str:

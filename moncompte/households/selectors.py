@@ -1,8 +1,38 @@
-"""Reads of a file's content. Callers must have asked moncompte.access first."""
+"""Reads of files for an acting person: each takes the actor and returns only what the policy
+(moncompte.access.policy) lets them see; where it says no, ``NotAllowed`` (channels answer 404).
+
+No function here returns a file's content without an actor: a caller cannot forget to ask.
+The rights are those of the person the actor acts for (``actor.subject``).
+"""
 
 from dataclasses import dataclass
 
+from moncompte.access.policy import (
+    Action,
+    Standing,
+    allowed_memberships,
+    allowed_on_whole_file,
+    couple,
+    couple_condition,
+    decide,
+    memberships_with_standing,
+    standing_of,
+)
+from moncompte.core.actors import Actor
+from moncompte.core.errors import NotAllowed
 from moncompte.households.models import Benefit, Dossier, Member, Payment
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One of the acting person's membership rows and the standing it gives them."""
+
+    member: Member
+    standing: Standing
+
+    @property
+    def dossier(self) -> Dossier:
+        return self.member.dossier
 
 
 @dataclass(frozen=True)
@@ -13,8 +43,36 @@ class DossierOverview:
     payments: list[Payment]
 
 
-def dossier_overview(dossier: Dossier, *, payments_limit: int = 12) -> DossierOverview:
-    """The file's members, current benefits and latest payments, in three queries."""
+def dossiers_for(*, actor: Actor, action: Action):
+    """The files on which the actor may take ``action`` on the whole household (a queryset)."""
+    return Dossier.objects.visible_to(actor.subject, action)
+
+
+def memberships_for(*, actor: Actor, action: Action) -> list[Membership]:
+    """The actor's memberships on files where ``action`` is allowed on the whole file, oldest first."""
+    members = allowed_memberships(actor.subject, action).select_related("dossier__caf").order_by("id")
+    return [Membership(member=m, standing=standing_of(m)) for m in members]
+
+
+def membership_for(*, actor: Actor, action: Action | tuple[Action, ...]) -> Membership:
+    """The actor's oldest membership on a file where ``action`` (or one of several) is allowed on
+    the whole file; else NotAllowed.
+
+    A person has one current file in practice; pages without a file id in their URL act on this one.
+    """
+    actions = action if isinstance(action, tuple) else (action,)
+    member = allowed_memberships(actor.subject, *actions).select_related("dossier__caf").order_by("id").first()
+    if member is None:
+        raise NotAllowed()
+    return Membership(member=member, standing=standing_of(member))
+
+
+def current_memberships(*, actor: Actor) -> list[Membership]:
+    """The actor's own current membership rows (their own data: nothing about the other members)."""
+    return [Membership(member=m, standing=s) for m, s in memberships_with_standing(actor.subject, current_only=True)]
+
+
+def _overview(dossier: Dossier, payments_limit: int) -> DossierOverview:
     members = list(Member.objects.current().filter(dossier=dossier).select_related("person").order_by("id"))
     benefits = list(Benefit.objects.filter(dossier=dossier, ended_on__isnull=True).order_by("code"))
     payments = list(
@@ -23,3 +81,51 @@ def dossier_overview(dossier: Dossier, *, payments_limit: int = 12) -> DossierOv
         .order_by("-paid_on", "benefit__code")[:payments_limit]
     )
     return DossierOverview(dossier=dossier, members=members, benefits=benefits, payments=payments)
+
+
+def dossier_overview(*, actor: Actor, dossier: Dossier, payments_limit: int = 12) -> DossierOverview:
+    """The file's members, current benefits and latest payments, if the actor may see the file."""
+    if not decide(person=actor.subject, dossier=dossier, action=Action.SEE_DOSSIER).allowed:
+        raise NotAllowed()
+    return _overview(dossier, payments_limit)
+
+
+def dossier_overviews(*, actor: Actor, payments_limit: int = 12) -> list[DossierOverview]:
+    """The overview of every file the actor may see, oldest file first (the scoped read, then
+    three queries per file)."""
+    files = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).select_related("caf").order_by("id")
+    return [_overview(dossier, payments_limit) for dossier in files]
+
+
+def _own(actor: Actor, membership: Membership, action: Action | tuple[Action, ...]) -> Membership:
+    """``membership`` (as given by ``membership_for``) is the actor's and allows ``action`` (or
+    one of several) on the whole file."""
+    actions = action if isinstance(action, tuple) else (action,)
+    if membership.member.person_id != getattr(actor.subject, "pk", None) or not any(
+        allowed_on_whole_file(membership.standing, a) for a in actions
+    ):
+        raise NotAllowed()
+    return membership
+
+
+def household_members(*, actor: Actor, membership: Membership) -> list[Member]:
+    """The current members of the file of the actor's ``membership``, with their person and
+    account, if the actor may see the household."""
+    _own(actor, membership, Action.SEE_HOUSEHOLD)
+    members = Member.objects.current().filter(dossier_id=membership.member.dossier_id)
+    return list(members.select_related("person__account").order_by("id"))
+
+
+def couple_of(
+    *, actor: Actor, membership: Membership, action: Action | tuple[Action, ...]
+) -> tuple[Member | None, Member | None]:
+    """The current responsible person and spouse of the file of the actor's ``membership``, for
+    an ``action`` the membership allows: who the delegation and a separation are about."""
+    _own(actor, membership, action)
+    members = (
+        Member.objects.current()
+        .filter(couple_condition(), dossier_id=membership.member.dossier_id)
+        .select_related("person")
+        .order_by("id")
+    )
+    return couple(members)

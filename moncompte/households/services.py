@@ -8,54 +8,57 @@ every open session (docs/access.md, "Delegation" and "Separation").
 """
 
 import datetime
-import hashlib
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from moncompte.access.policy import Action, Standing, decide_for_standing, standing_of
-from moncompte.accounts import throttling
-from moncompte.accounts.models import Account, ContactKind
+from moncompte.access.policy import Action, couple, couple_condition, decide_for_standing, standing_of
+from moncompte.accounts.models import Account
+from moncompte.accounts.reauth import reauthenticate
 from moncompte.accounts.services import verified_contacts
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.models import Dossier, Member, Role, SituationChange
-from moncompte.notifications.services import message_send
-from moncompte.verification.services import wait_text
+from moncompte.core.actors import Actor
+from moncompte.core.errors import DomainError, NotAllowed
+from moncompte.households.models import Dossier, Member, SituationChange
+from moncompte.notifications.services import message_channel_for, message_send
 
-_CHANNEL_OF_KIND = {ContactKind.EMAIL: "email", ContactKind.PHONE: "sms"}
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 
 MESSAGE_NOT_ALLOWED = "Vous ne pouvez pas modifier l'autorisation de gestion de ce dossier."
-MESSAGE_WRONG_PASSWORD = "Mot de passe incorrect."  # noqa: S105 (a message, not a password)
 MESSAGE_NO_SPOUSE = "Aucun conjoint ou conjointe n'est rattaché(e) à ce dossier."
 MESSAGE_ALREADY_GRANTED = "L'autorisation de gestion est déjà accordée."
 MESSAGE_NOT_GRANTED = "Aucune autorisation de gestion n'est en cours."
+MESSAGE_SEPARATION_NOT_ALLOWED = "Vous ne pouvez pas déclarer de séparation sur ce dossier."
 
 
-class DelegationError(Exception):
-    """A delegation change refused; ``message`` is French, for the person. Nothing was changed.
+class DelegationError(DomainError):
+    """A delegation change refused; nothing was changed.
 
-    ``code``: "not_allowed", "wrong_password", "throttled", "no_spouse", "already_granted",
-    "not_granted".
+    ``code``: "not_allowed" (DelegationNotAllowed), "no_spouse", "already_granted", "not_granted".
+    A wrong password or too many of them come from the re-authentication (WrongPassword,
+    Throttled), not from here.
     """
 
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    message = MESSAGE_NOT_ALLOWED
 
 
-class SeparationError(Exception):
-    """A separation refused; ``message`` is French, ``field`` the form field it is about (or None)."""
+class DelegationNotAllowed(DelegationError, NotAllowed):
+    """The policy refuses the change to this person (also a NotAllowed: an API answers 404)."""
 
-    def __init__(self, message: str, *, code: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+    code = "not_allowed"
+    message = MESSAGE_NOT_ALLOWED
+
+
+class SeparationError(DomainError):
+    """A separation refused; ``field`` is the form field it is about (or None). Nothing was changed."""
+
+
+class SeparationNotAllowed(SeparationError, NotAllowed):
+    code = "not_allowed"
+    message = MESSAGE_SEPARATION_NOT_ALLOWED
 
 
 @dataclass(frozen=True)
@@ -68,21 +71,22 @@ class DelegationChange:
 # Helpers ----------------------------------------------------------------------------------------
 
 
-def _locked_members(dossier: Dossier) -> list[Member]:
+def _locked_couple(dossier: Dossier) -> list[Member]:
     """The file's current responsible person and spouse, locked until the end of the transaction."""
     return list(
         Member.objects.current()
         .select_for_update()
-        .filter(dossier=dossier, role__in=[Role.RESPONSABLE, Role.CONJOINT])
+        .filter(couple_condition(), dossier=dossier)
         .select_related("person")
         .order_by("id")
     )
 
 
-def _actor_standing(person, dossier: Dossier) -> tuple[Member | None, Standing]:
-    """The actor's membership (locked) and standing, read inside the caller's transaction."""
-    member = Member.objects.select_for_update().filter(person=person, dossier=dossier).first()
-    return member, standing_of(member)
+def _may(actor: Actor, dossier: Dossier, action: Action) -> bool:
+    """Asked before the password is checked (the answer is asked again on the locked rows)."""
+    person = actor.subject
+    member = Member.objects.filter(person=person, dossier=dossier).first() if person is not None else None
+    return decide_for_standing(standing_of(member), action).allowed
 
 
 def _notify(people, *, template: str, context: dict) -> int:
@@ -94,7 +98,7 @@ def _notify(people, *, template: str, context: dict) -> int:
             continue
         for contact in verified_contacts(account):
             message_send(
-                channel=_CHANNEL_OF_KIND[contact.kind],
+                channel=message_channel_for(contact.kind),
                 recipient=contact.value,
                 template=template,
                 context=context,
@@ -104,68 +108,30 @@ def _notify(people, *, template: str, context: dict) -> int:
     return told
 
 
-def _password_scope(account: Account) -> throttling.ThrottleScope:
-    return throttling.ThrottleScope(
-        "throttle:household_password:account:" + hashlib.sha256(str(account.pk).encode()).hexdigest()[:32],
-        settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER,
-        settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
-    )
-
-
-def _check_password(*, actor_person, actor_account: Account, password: str, dossier: Dossier, **journal) -> None:
-    """The person re-enters their password; wrong attempts are counted and slowed down."""
-    if actor_account.person_id != actor_person.pk:
-        raise ValueError("actor_account is not the account of actor_person.")
-    scope = [_password_scope(actor_account)]
-    wait = throttling.scopes_wait(scope)
-    if wait:
-        raise DelegationError(f"Trop de tentatives. Réessayez dans {wait_text(wait)}.", code="throttled")
-    if not actor_account.check_password(password):
-        throttling.scopes_failed(scope)
-        journal_record(
-            action="delegation.password_failure",
-            actor_person=actor_person,
-            subject_person=actor_person,
-            dossier=dossier,
-            **journal,
-        )
-        raise DelegationError(MESSAGE_WRONG_PASSWORD, code="wrong_password")
+def _reauthenticate(actor: Actor, password: str, dossier: Dossier) -> None:
+    # Outside the write transaction: a wrong attempt stays counted and journaled though refused.
+    reauthenticate(actor=actor, password=password, purpose="delegation", dossier=dossier)
 
 
 # Delegation -------------------------------------------------------------------------------------
 
 
-def delegation_grant(
-    *,
-    actor_person,
-    dossier: Dossier,
-    password: str,
-    actor_account: Account,
-    session_key: str | None = None,
-    client_address: str | None = None,
-) -> DelegationChange:
-    """The responsible person authorizes the current spouse to manage the file.
+def delegation_grant(*, actor: Actor, dossier: Dossier, password: str) -> DelegationChange:
+    """The responsible person authorizes the current spouse to manage the file (GRANT_DELEGATION).
 
-    Raises DelegationError (nothing changed): not the responsible person, wrong password,
-    no current spouse, delegation already granted.
+    Raises DelegationError (nothing changed): not allowed, no current spouse, already granted;
+    WrongPassword or Throttled from the re-authentication.
     """
-    journal = {"session_key": session_key, "client_address": client_address}
+    if not _may(actor, dossier, Action.GRANT_DELEGATION):
+        raise DelegationNotAllowed()
+    _reauthenticate(actor, password, dossier)
     with transaction.atomic():
-        _, current = _actor_standing(actor_person, dossier)
-        allowed = decide_for_standing(current, Action.MANAGE_DELEGATION).allowed
-        if not allowed or current != Standing.RESPONSABLE:
-            raise DelegationError(MESSAGE_NOT_ALLOWED, code="not_allowed")
-    # Outside the write transaction: a wrong attempt is counted and journaled even though refused.
-    _check_password(
-        actor_person=actor_person, actor_account=actor_account, password=password, dossier=dossier, **journal
-    )
-    with transaction.atomic():
-        members = _locked_members(dossier)
-        # Checked again on the locked rows: the standing may have changed since.
-        actor = next((m for m in members if m.person_id == actor_person.pk), None)
-        if actor is None or standing_of(actor) != Standing.RESPONSABLE:
-            raise DelegationError(MESSAGE_NOT_ALLOWED, code="not_allowed")
-        spouse = next((m for m in members if m.role == Role.CONJOINT), None)
+        members = _locked_couple(dossier)
+        # Asked again on the locked rows: the standing may have changed since.
+        me = next((m for m in members if m.person_id == actor.subject.pk), None)
+        if not decide_for_standing(standing_of(me), Action.GRANT_DELEGATION).allowed:
+            raise DelegationNotAllowed()
+        responsable, spouse = couple(members)
         if spouse is None:
             raise DelegationError(MESSAGE_NO_SPOUSE, code="no_spouse")
         if spouse.delegation_granted_at is not None:
@@ -174,57 +140,38 @@ def delegation_grant(
         spouse.delegation_granted_at = now
         spouse.save(update_fields=["delegation_granted_at"])
         told = _notify(
-            [actor.person, spouse.person],
+            [me.person, spouse.person],
             template="delegation_granted",
-            context={"responsable": actor.person.display_name, "spouse": spouse.person.display_name, "at": now},
+            context={"responsable": me.person.display_name, "spouse": spouse.person.display_name, "at": now},
         )
         journal_record(
-            action="delegation.granted",
-            actor_person=actor_person,
+            action=JournalAction.DELEGATION_GRANTED,
+            actor=actor,
             subject_person=spouse.person,
             dossier=dossier,
             detail={"notified": told},
-            **journal,
         )
     return DelegationChange(action="granted", spouse=spouse, at=now)
 
 
-def delegation_revoke(
-    *,
-    actor_person,
-    dossier: Dossier,
-    password: str,
-    actor_account: Account,
-    session_key: str | None = None,
-    client_address: str | None = None,
-) -> DelegationChange:
-    """The responsible person withdraws the delegation, or the delegated spouse renounces it.
-
-    Raises DelegationError (nothing changed): neither of them, wrong password, no delegation.
-    """
-    journal = {"session_key": session_key, "client_address": client_address}
+def _withdraw(*, actor: Actor, dossier: Dossier, password: str, action: Action) -> DelegationChange:
+    """Revoke (the responsible person) or renounce (the delegated spouse): the same change, told
+    and journaled as what it is."""
+    if not _may(actor, dossier, action):
+        raise DelegationNotAllowed()
+    _reauthenticate(actor, password, dossier)
+    renounced = action == Action.RENOUNCE_DELEGATION
     with transaction.atomic():
-        _, current = _actor_standing(actor_person, dossier)
-        if not decide_for_standing(current, Action.MANAGE_DELEGATION).allowed:
-            raise DelegationError(MESSAGE_NOT_ALLOWED, code="not_allowed")
-    _check_password(
-        actor_person=actor_person, actor_account=actor_account, password=password, dossier=dossier, **journal
-    )
-    with transaction.atomic():
-        members = _locked_members(dossier)
-        actor = next((m for m in members if m.person_id == actor_person.pk), None)
-        current = standing_of(actor)
-        if actor is None or current not in (Standing.RESPONSABLE, Standing.SPOUSE_DELEGATED):
-            # A spouse whose delegation was withdrawn meanwhile lands here too.
-            raise DelegationError(
-                MESSAGE_NOT_GRANTED if current == Standing.SPOUSE else MESSAGE_NOT_ALLOWED,
-                code="not_granted" if current == Standing.SPOUSE else "not_allowed",
-            )
-        spouse = next((m for m in members if m.role == Role.CONJOINT), None)
+        members = _locked_couple(dossier)
+        me = next((m for m in members if m.person_id == actor.subject.pk), None)
+        responsable, spouse = couple(members)
+        if not decide_for_standing(standing_of(me), action).allowed:
+            if me is not None and me == spouse:
+                # The spouse whose delegation was withdrawn meanwhile: nothing left to renounce.
+                raise DelegationError(MESSAGE_NOT_GRANTED, code="not_granted")
+            raise DelegationNotAllowed()
         if spouse is None or spouse.delegation_granted_at is None:
             raise DelegationError(MESSAGE_NOT_GRANTED, code="not_granted")
-        responsable = next((m for m in members if m.role == Role.RESPONSABLE), None)
-        renounced = current == Standing.SPOUSE_DELEGATED
         now = timezone.now()
         spouse.delegation_granted_at = None
         spouse.save(update_fields=["delegation_granted_at"])
@@ -239,16 +186,32 @@ def delegation_revoke(
                 "renounced": renounced,
             },
         )
-        action = "renounced" if renounced else "revoked"
         journal_record(
-            action=f"delegation.{action}",
-            actor_person=actor_person,
+            action=JournalAction.DELEGATION_RENOUNCED if renounced else JournalAction.DELEGATION_REVOKED,
+            actor=actor,
             subject_person=spouse.person,
             dossier=dossier,
             detail={"notified": told},
-            **journal,
         )
-    return DelegationChange(action=action, spouse=spouse, at=now)
+    return DelegationChange(action="renounced" if renounced else "revoked", spouse=spouse, at=now)
+
+
+def delegation_revoke(*, actor: Actor, dossier: Dossier, password: str) -> DelegationChange:
+    """The responsible person withdraws the spouse's delegation (REVOKE_DELEGATION).
+
+    Raises DelegationError (nothing changed): not allowed, no delegation; WrongPassword or
+    Throttled from the re-authentication.
+    """
+    return _withdraw(actor=actor, dossier=dossier, password=password, action=Action.REVOKE_DELEGATION)
+
+
+def delegation_renounce(*, actor: Actor, dossier: Dossier, password: str) -> DelegationChange:
+    """The delegated spouse gives up their delegation (RENOUNCE_DELEGATION).
+
+    Raises DelegationError (nothing changed): not allowed, no delegation (withdrawn meanwhile:
+    "not_granted"); WrongPassword or Throttled from the re-authentication.
+    """
+    return _withdraw(actor=actor, dossier=dossier, password=password, action=Action.RENOUNCE_DELEGATION)
 
 
 # Separation -------------------------------------------------------------------------------------
@@ -275,14 +238,7 @@ def _clean_address(new_address: dict) -> dict:
 
 
 def separation_declare(
-    *,
-    actor_person,
-    dossier: Dossier,
-    separated_on: datetime.date,
-    leaving_person,
-    new_address: dict,
-    session_key: str | None = None,
-    client_address: str | None = None,
+    *, actor: Actor, dossier: Dossier, separated_on: datetime.date, leaving_person, new_address: dict
 ) -> SituationChange:
     """One of the two spouses declares their separation.
 
@@ -301,13 +257,13 @@ def separation_declare(
             "La date de séparation ne peut pas être dans le futur.", code="future_date", field="separated_on"
         )
     address = _clean_address(new_address)
+    actor_person = actor.subject
     with transaction.atomic():
-        members = _locked_members(dossier)
-        actor = next((m for m in members if m.person_id == actor_person.pk), None)
-        if actor is None or not decide_for_standing(standing_of(actor), Action.DECLARE_SEPARATION).allowed:
-            raise SeparationError("Vous ne pouvez pas déclarer de séparation sur ce dossier.", code="not_allowed")
-        responsable = next((m for m in members if m.role == Role.RESPONSABLE), None)
-        spouse = next((m for m in members if m.role == Role.CONJOINT), None)
+        members = _locked_couple(dossier)
+        me = next((m for m in members if m.person_id == actor_person.pk), None)
+        if not decide_for_standing(standing_of(me), Action.DECLARE_SEPARATION).allowed:
+            raise SeparationNotAllowed()
+        responsable, spouse = couple(members)
         if spouse is None or responsable is None:
             raise SeparationError(MESSAGE_NO_SPOUSE, code="no_spouse")
         if leaving_person.pk == spouse.person_id:
@@ -345,12 +301,10 @@ def separation_declare(
         )
         # The new address is on the SituationChange only, not in the journal nor in messages.
         journal_record(
-            action="separation.declared",
-            actor_person=actor_person,
+            action=JournalAction.SEPARATION_DECLARED,
+            actor=actor,
             subject_person=spouse.person,
             dossier=dossier,
-            session_key=session_key,
-            client_address=client_address,
             detail={
                 "situation_change_id": change.pk,
                 "leaving_role": leaving.role,

@@ -4,13 +4,14 @@
   browser announced: ``%PDF-`` (PDF), ``FF D8 FF`` (JPEG), ``89 50 4E 47 0D 0A 1A 0A`` (PNG).
   Anything else (an executable renamed ".pdf", a Word file, an HTML page) is refused.
 - At most ``settings.MONCOMPTE_DOCUMENT_MAX_BYTES`` (10 MiB by default); an empty file is
-  refused. ``SizeLimitedUploadHandler`` stops reading a larger upload while it arrives, so it
-  never fills the disk.
+  refused. The web channel also stops reading a larger upload while it arrives, so that it never
+  fills the disk (moncompte.web.signup.uploads).
 - Stored by Django's default storage (``MEDIA_ROOT``, never served) under
   ``identity-documents/<random uuid>.<extension of the detected type>``; the name the person
   gave is not kept. The SHA-256 of the content is recorded.
 
-Errors are ``DocumentError`` with a French sentence that can be shown as it is.
+Errors are ``DocumentError`` (a DomainError) with a French sentence that can be shown as it is,
+and the field it concerns: ``kind`` or ``document``.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import hashlib
 import uuid
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
+from moncompte.core.actors import Actor
+from moncompte.core.errors import DomainError, NotAllowed
 from moncompte.identity.models import DocumentContentType, DocumentKind, IdentityCheck, IdentityDocument
 
 __all__ = [
     "MAX_DOCUMENTS_PER_CHECK",
     "DocumentError",
-    "SizeLimitedUploadHandler",
     "detect_content_type",
     "document_max_bytes",
     "document_store",
@@ -46,11 +48,11 @@ _HEAD_BYTES = 8
 _CHUNK = 64 * 1024
 
 
-class DocumentError(ValueError):
+class DocumentError(DomainError, ValueError):
+    code = "invalid"
+
     def __init__(self, message: str, *, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+        super().__init__(message, code=code, field="kind" if code == "kind" else "document")
 
 
 def document_max_bytes() -> int:
@@ -83,36 +85,12 @@ def detect_content_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-class SizeLimitedUploadHandler(FileUploadHandler):
-    """Put first in ``request.upload_handlers``: stops reading a file larger than ``limit``.
+def document_store(*, actor: Actor, check: IdentityCheck, uploaded_file, kind: str) -> IdentityDocument:
+    """Check an uploaded file and keep it as a document of ``check``; raises DocumentError.
 
-    The rest of the request body is read and dropped (the page can still answer), nothing of the
-    file is kept, and ``exceeded`` tells the view why the file is missing.
-    """
-
-    def __init__(self, request=None, *, limit: int):
-        super().__init__(request)
-        self.limit = limit
-        self.received = 0
-        self.exceeded = False
-
-    def new_file(self, *args, **kwargs):
-        super().new_file(*args, **kwargs)
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            self.exceeded = True
-            raise StopUpload(connection_reset=False)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
-def document_store(*, check: IdentityCheck, uploaded_file, kind: str) -> IdentityDocument:
-    """Check an uploaded file and keep it as a document of ``check``; raises DocumentError."""
+    Only the person whose identity is checked sends documents for it (NotAllowed otherwise)."""
+    if actor.subject is None or actor.subject.pk != check.person_id:
+        raise NotAllowed()
     if kind not in DocumentKind.values:
         raise DocumentError("Choisissez le type de document.", code="kind")
     if check.state != "to_verify":
@@ -169,8 +147,8 @@ def document_store(*, check: IdentityCheck, uploaded_file, kind: str) -> Identit
         try:
             document.save()
             journal_record(
-                action="identity.document_uploaded",
-                actor_person=check.person,
+                action=JournalAction.IDENTITY_DOCUMENT_UPLOADED,
+                actor=actor,
                 subject_person=check.person,
                 detail={"check": check.pk, "kind": kind, "content_type": content_type, "size": real_size},
             )

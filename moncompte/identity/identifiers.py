@@ -34,7 +34,8 @@ a collision.
 Error messages are French sentences meant for the person typing; they may quote one character
 or one group of two digits, never the whole identifier.
 
-This module is pure Python (no Django import) so that any layer can use it.
+This module is pure Python (no Django import; moncompte.core.errors is pure Python too) so that
+any layer can use it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from dataclasses import dataclass
 
 from stdnum import luhn
 from stdnum.fr import nir
+
+from moncompte.core.errors import DomainError
 
 __all__ = [
     "CROCKFORD_ALPHABET",
@@ -86,17 +89,16 @@ class IdentifierKind(enum.StrEnum):
     PROVISIONAL = "provisional"
 
 
-class IdentifierError(ValueError):
+class IdentifierError(DomainError, ValueError):
     """An identifier that cannot be right; ``message`` says why, in French, for the user.
 
     ``code`` is a stable machine-readable reason: empty, character, length, letter_position,
     sex, month, department, key, provisional_character, provisional_length, provisional_check.
+    A ValueError still (forms and parsers catch it as one); ``field`` is "identifier".
     """
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    def __init__(self, message: str, *, code: str, field: str | None = "identifier") -> None:
+        super().__init__(message, code=code, field=field)
 
 
 def is_canonical_value(value: str) -> bool:

@@ -4,9 +4,9 @@ Used by the account creation of new beneficiaries (moncompte.accounts.signup) an
 FranceConnect, whose "pivot identity" carries names, birth date, sex, birth place and country but
 no NIR. The rules (docs/signup.md):
 
-- **names** are compared normalized: upper case, accents stripped, ligatures spelled out,
-  hyphens, apostrophes, dots and commas turned into spaces, runs of spaces folded
-  ("Léa-Marie d'Arc" is "LEA MARIE D ARC"). The birth name is compared whole; of the first
+- **names** are compared by their key (moncompte.identity.normalise.name_key): upper case,
+  accents stripped, ligatures spelled out, hyphens, apostrophes, dots and commas turned into
+  spaces, runs of spaces folded ("Léa-Marie d'Arc" is "LEA MARIE D ARC"). The birth name is compared whole; of the first
   names only the first one (civil registers and FranceConnect do not always hold all of them);
 - **birth date** and **sex** are compared exactly;
 - **birth place**: born in France or abroad must agree; two French commune codes, when both are
@@ -29,33 +29,24 @@ from __future__ import annotations
 
 import datetime
 import enum
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from moncompte.identity.identifiers import Identifier, IdentifierKind
 from moncompte.identity.models import Person
+from moncompte.identity.normalise import birth_place_code as canonical_place_code
+from moncompte.identity.normalise import first_name_key, name_key
 
 __all__ = [
     "FRANCE",
     "MatchOutcome",
     "MatchResult",
-    "first_name_key",
     "match_person",
     "nir_identity_problems",
-    "normalize_name",
-    "normalize_place_code",
     "places_agree",
 ]
 
 FRANCE = "99100"
 
-# Letters that Unicode decomposition leaves whole.
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "đ": "d"})
-# Anything that is not a letter or a digit separates words: hyphens, apostrophes, dots, commas...
-_SEPARATORS = re.compile(r"[\W_]+")
-# A French commune code (INSEE): 5 digits, or 2A/2B followed by 3 digits for Corsica.
-_COMMUNE_CODE = re.compile(r"(?:\d{5}|2[AB]\d{3})")
 # Pseudo-fictive months of a NIR, given when the birth month is unknown.
 _PSEUDO_MONTHS = set(range(20, 43)) | set(range(50, 100))
 # Cities whose births are registered by arrondissement: the city's code and its arrondissements'.
@@ -86,26 +77,6 @@ class MatchResult:
         return self.outcome is MatchOutcome.ONE
 
 
-def normalize_name(value: str) -> str:
-    """ "Léa-Marie d'Arc" -> "LEA MARIE D ARC"; letters of any alphabet are kept."""
-    text = unicodedata.normalize("NFKD", (value or "").translate(_LIGATURES))
-    text = "".join(c for c in text if not unicodedata.combining(c)).translate(_LIGATURES)
-    text = _SEPARATORS.sub(" ", text.upper())
-    return " ".join(text.split())
-
-
-def first_name_key(first_names: str) -> str:
-    """The first of the first names, normalized ("Léa-Marie Jeanne" -> "LEA")."""
-    words = normalize_name(first_names).split()
-    return words[0] if words else ""
-
-
-def normalize_place_code(value: str) -> str:
-    """An INSEE commune code in its canonical form ("2a004" -> "2A004"), or "" if it is not one."""
-    code = "".join((value or "").split()).upper()
-    return code if _COMMUNE_CODE.fullmatch(code) else ""
-
-
 def _city_of(code: str) -> str:
     for city, arrondissements in _CITIES_WITH_ARRONDISSEMENTS.items():
         if code in arrondissements:
@@ -125,7 +96,7 @@ def places_agree(*, place_a: str, country_a: str, place_b: str, country_b: str) 
     country_a, country_b = country_a or FRANCE, country_b or FRANCE
     if (country_a == FRANCE) != (country_b == FRANCE):
         return False
-    a, b = normalize_place_code(place_a), normalize_place_code(place_b)
+    a, b = canonical_place_code(place_a), canonical_place_code(place_b)
     if country_a == FRANCE and a and b:
         return _communes_agree(a, b)
     return True
@@ -196,7 +167,7 @@ def nir_identity_problems(
                 )
             )
         else:
-            place = normalize_place_code(birth_place_code)
+            place = canonical_place_code(birth_place_code)
             if place and not _communes_agree(place, value[5:10]):
                 problems.append(
                     (
@@ -206,7 +177,7 @@ def nir_identity_problems(
                     )
                 )
     elif department == "97" and country == FRANCE:
-        place = normalize_place_code(birth_place_code)
+        place = canonical_place_code(birth_place_code)
         # Overseas: 3-digit département and 2-digit commune, the same 5 characters as the INSEE code.
         if place and place.startswith("97") and place != value[5:10]:
             problems.append(
@@ -232,7 +203,7 @@ def _identity_matches(
     return (
         person.birth_date == birth_date
         and person.sex == sex
-        and normalize_name(person.birth_name) == normalize_name(birth_name)
+        and name_key(person.birth_name) == name_key(birth_name)
         and first_name_key(person.first_names) == first_name_key(first_names)
         and bool(first_name_key(first_names))
         and places_agree(

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from moncompte.access.policy import Standing, standing_of
-from moncompte.audit.actions import label_of
+from moncompte.access.policy import Standing, is_current_standing, is_spouse, standing_label, standing_of
+from moncompte.audit.actions import JournalAction, label_of
 from moncompte.audit.models import JournalEntry
 from moncompte.audit.services import journal_record
-from moncompte.households.models import Member, Role
+from moncompte.core.actors import Actor
+from moncompte.core.errors import DomainError, NotAllowed
+from moncompte.households.models import Member
 from moncompte.identity.models import (
     IdentityCheck,
     Person,
@@ -29,14 +31,12 @@ from moncompte.logging import _NIR_LIKE
 # The export lists at most this many journal entries and sessions (the most recent ones).
 EXPORT_LIMIT = 1000
 
-STANDING_LABELS = {
-    Standing.RESPONSABLE: "Responsable du dossier",
-    Standing.SPOUSE_DELEGATED: "Conjoint ou conjointe, avec autorisation de gestion",
-    Standing.SPOUSE: "Conjoint ou conjointe, sans autorisation de gestion",
-    Standing.MEMBER: "Membre du foyer",
-    Standing.FORMER_SPOUSE: "Ancien conjoint ou ancienne conjointe",
-    Standing.STRANGER: "N'est plus rattaché(e) au dossier",
-}
+
+def _own_person(actor: Actor) -> Person:
+    """The person whose own data this is (SEE_OWN_DATA: everyone, on their own part only)."""
+    if actor.subject is None:
+        raise NotAllowed()
+    return actor.subject
 
 
 def action_label(code: str) -> str:
@@ -46,13 +46,10 @@ def action_label(code: str) -> str:
 # Rectification requests --------------------------------------------------------------------
 
 
-class RectificationError(Exception):
+class RectificationError(DomainError):
     """A request that cannot be recorded; ``field`` names the input at fault (for forms)."""
 
-    def __init__(self, message: str, *, field: str):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    code = "invalid_rectification"
 
 
 def rectification_message_problem(message: str) -> str | None:
@@ -73,10 +70,9 @@ def rectification_message_problem(message: str) -> str | None:
     return None
 
 
-def rectification_request(
-    *, person: Person, field: str, message: str, session_key: str | None = None, client_address: str | None = None
-) -> RectificationRequest:
+def rectification_request(*, actor: Actor, field: str, message: str) -> RectificationRequest:
     """Record the person's report of an error in their own data, for an agent to handle."""
+    person = _own_person(actor)
     if field not in RectificationField.values:
         raise RectificationError("Choisissez la donnée qui contient l'erreur dans la liste.", field="field")
     message = message.strip()
@@ -86,11 +82,9 @@ def rectification_request(
     with transaction.atomic():
         request = RectificationRequest.objects.create(person=person, field=field, message=message)
         journal_record(
-            action="own_data.rectification_requested",
-            actor_person=person,
+            action=JournalAction.OWN_DATA_RECTIFICATION_REQUESTED,
+            actor=actor,
             subject_person=person,
-            session_key=session_key,
-            client_address=client_address,
             detail={"request": request.pk, "field": field},
         )
     return request
@@ -121,15 +115,15 @@ class OwnMembership:
 
     @property
     def standing_label(self) -> str:
-        return STANDING_LABELS[self.standing]
+        return standing_label(self.standing)
 
     @property
     def is_current(self) -> bool:
-        return self.standing not in (Standing.FORMER_SPOUSE, Standing.STRANGER)
+        return is_current_standing(self.standing)
 
     @property
     def is_spouse(self) -> bool:
-        return self.member.role == Role.CONJOINT
+        return is_spouse(self.member)
 
 
 def own_memberships(person: Person) -> list[OwnMembership]:
@@ -152,9 +146,10 @@ class OwnData:
     rectifications: list[RectificationRequest]
 
 
-def own_data(person: Person) -> OwnData:
+def own_data(*, actor: Actor) -> OwnData:
     """What the "my data" page shows: identity (identifier masked), contacts, own memberships,
     rectification requests."""
+    person = _own_person(actor)
     account = _account_of(person)
     return OwnData(
         person=person,
@@ -165,23 +160,15 @@ def own_data(person: Person) -> OwnData:
     )
 
 
-def own_data_viewed(*, person: Person, session_key: str | None, client_address: str | None) -> None:
-    journal_record(
-        action="own_data.viewed",
-        actor_person=person,
-        subject_person=person,
-        session_key=session_key,
-        client_address=client_address,
-    )
+def own_data_viewed(*, actor: Actor) -> None:
+    journal_record(action=JournalAction.OWN_DATA_VIEWED, actor=actor, subject_person=_own_person(actor))
 
 
-def own_data_exported(*, person: Person, export_format: str, session_key: str | None, client_address: str | None):
+def own_data_exported(*, actor: Actor, export_format: str) -> None:
     journal_record(
-        action="own_data.exported",
-        actor_person=person,
-        subject_person=person,
-        session_key=session_key,
-        client_address=client_address,
+        action=JournalAction.OWN_DATA_EXPORTED,
+        actor=actor,
+        subject_person=_own_person(actor),
         detail={"format": export_format},
     )
 
@@ -223,9 +210,10 @@ def _journal_rows(person: Person, dossier_numbers: dict[int, str]) -> tuple[list
     return rows, total
 
 
-def own_data_export(person: Person) -> dict:
+def own_data_export(*, actor: Actor) -> dict:
     """Everything the service holds about the person, for the person only (JSON-ready once
     dates are encoded). The identifier is given in full: this is its holder's right of access."""
+    person = _own_person(actor)
     identifier = person.identifier
     account = _account_of(person)
     memberships = own_memberships(person)

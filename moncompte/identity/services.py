@@ -2,10 +2,17 @@
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from moncompte.audit.actions import JournalAction
+from moncompte.audit.services import journal_record
+from moncompte.core.actors import Actor
+from moncompte.core.errors import DomainError
 from moncompte.identity.identifiers import Identifier, IdentifierKind
-from moncompte.identity.models import IdentifierType, Person
+from moncompte.identity.models import FormerIdentifier, IdentifierType, Person
+from moncompte.identity.normalise import display_name, family_name
 from moncompte.identity.protection import encrypt_identifier, identifier_digest
 
 
@@ -21,7 +28,9 @@ def person_create(
     birth_country_code: str = "99100",
     identifier_type: str | None = None,
 ) -> Person:
-    """Record a person under their primary identifier, stored as a keyed hash and a ciphertext."""
+    """Record a person under their primary identifier, stored as a keyed hash and a ciphertext.
+
+    Names are stored in the one written form of moncompte.identity.normalise."""
     if identifier_type is None:
         identifier_type = {
             IdentifierKind.NIR: IdentifierType.NIR,
@@ -33,9 +42,9 @@ def person_create(
             identifier_type=identifier_type,
             identifier_digest=identifier_digest(identifier.value),
             identifier_encrypted=encrypt_identifier(identifier.value),
-            first_names=first_names,
-            birth_name=birth_name.upper(),
-            usage_name=usage_name.upper(),
+            first_names=display_name(first_names),
+            birth_name=family_name(birth_name),
+            usage_name=family_name(usage_name),
             birth_date=birth_date,
             sex=sex,
             birth_place_code=birth_place_code,
@@ -43,22 +52,27 @@ def person_create(
         )
 
 
-class RekeyError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RekeyError(DomainError):
+    code = "identifier_taken"
+    field = "identifier"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None):
+        super().__init__(message, code=code, field="identifier")
 
 
-def person_rekey(*, person: Person, new_identifier: Identifier, identifier_type: str = IdentifierType.NIR) -> Person:
+def person_rekey(
+    *,
+    person: Person,
+    new_identifier: Identifier,
+    identifier_type: str = IdentifierType.NIR,
+    actor: Actor | None = None,
+) -> Person:
     """Give a person their definitive identifier, keeping everything else (account, contacts,
     files, journal: all point at the person, not at the identifier). The old identifier is kept
-    for MONCOMPTE_FORMER_IDENTIFIER_DAYS only to tell its holder the new one."""
-    from django.conf import settings
-    from django.utils import timezone
+    for MONCOMPTE_FORMER_IDENTIFIER_DAYS only to tell its holder the new one.
 
-    from moncompte.audit.services import journal_record
-    from moncompte.identity.models import FormerIdentifier
-
+    ``actor``: the agent or the batch that re-keys (the system when not given)."""
+    actor = actor or Actor.system()
     digest = identifier_digest(new_identifier.value)
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
@@ -82,5 +96,7 @@ def person_rekey(*, person: Person, new_identifier: Identifier, identifier_type:
         person.identifier_digest = digest
         person.identifier_encrypted = encrypt_identifier(new_identifier.value)
         person.save(update_fields=["identifier_type", "identifier_digest", "identifier_encrypted"])
-        journal_record(action="identity.rekey", subject_person=person, detail={"to": identifier_type})
+        journal_record(
+            action=JournalAction.IDENTITY_REKEY, actor=actor, subject_person=person, detail={"to": identifier_type}
+        )
     return person

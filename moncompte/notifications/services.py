@@ -5,11 +5,20 @@ from datetime import datetime
 
 from django.db import transaction
 
+from moncompte.core.actors import ContactChannel
 from moncompte.notifications.models import Channel, Message
 from moncompte.notifications.rendering import message_render
 from moncompte.notifications.tasks import deliver_message
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+_MESSAGE_CHANNEL = {ContactChannel.EMAIL: Channel.EMAIL, ContactChannel.PHONE: Channel.SMS}
+
+
+def message_channel_for(contact_channel: ContactChannel | str) -> Channel:
+    """How a message reaches a contact: an email to an address, an SMS to a mobile phone."""
+    return _MESSAGE_CHANNEL[ContactChannel(contact_channel)]
 
 
 def _check_recipient(channel: str, recipient: str) -> None:

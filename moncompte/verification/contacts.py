@@ -11,7 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from moncompte.core.actors import ContactChannel
+
 MASK = "•"
+
+# How a message reaches each contact channel (moncompte.notifications' channel names).
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _PHONE_CHARACTERS = re.compile(r"^\+?[\d\s.\-()/]{4,30}$")
 
@@ -130,4 +134,4 @@ def mask_phone(value: str) -> str:
 
 
 def mask_destination(channel: str, value: str) -> str:
-    return mask_email(value) if channel == "email" else mask_phone(value)
+    return mask_email(value) if channel == ContactChannel.EMAIL else mask_phone(value)

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from moncompte.core.actors import ContactChannel
+
 
 class Purpose(models.TextChoices):
     CONTACT_VALIDATION = "contact_validation", "Validation d'un moyen de contact"
@@ -11,9 +13,8 @@ class Purpose(models.TextChoices):
     CONTACT_CHANGE = "contact_change", "Changement de moyen de contact"
 
 
-class ChallengeChannel(models.TextChoices):
-    EMAIL = "email", "Adresse électronique"
-    PHONE = "phone", "Téléphone mobile"
+# The older name of the one contact-channel list, for the callers not moved yet.
+ChallengeChannel = ContactChannel
 
 
 class ContactChallenge(models.Model):
@@ -24,7 +25,7 @@ class ContactChallenge(models.Model):
     """
 
     purpose = models.CharField(max_length=24, choices=Purpose.choices)
-    channel = models.CharField(max_length=8, choices=ChallengeChannel.choices)
+    channel = models.CharField(max_length=8, choices=ContactChannel.choices)
     destination = models.CharField(max_length=254)
     code_digest = models.CharField(max_length=64, editable=False)
     flow_ref = models.CharField(max_length=64, db_index=True)

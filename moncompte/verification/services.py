@@ -16,9 +16,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from moncompte.notifications.services import message_send
+from moncompte.core.actors import ContactChannel
+from moncompte.core.errors import DomainError
+from moncompte.core.waits import wait_text  # the one wait text (older callers import it from here)
+from moncompte.notifications.services import message_channel_for, message_send
 from moncompte.verification.contacts import normalize_email, parse_mobile
-from moncompte.verification.models import ChallengeChannel, ContactChallenge, Purpose
+from moncompte.verification.models import ContactChallenge, Purpose
 
 CODE_DIGITS = 6
 DESTINATION_WINDOW = timedelta(hours=1)
@@ -31,7 +34,6 @@ _TEMPLATE_OF_PURPOSE = {
     Purpose.CONTACT_CHANGE: "contact_code",
     Purpose.PASSWORD_RESET: "reset_code",
 }
-_MESSAGE_CHANNEL = {ChallengeChannel.EMAIL: "email", ChallengeChannel.PHONE: "sms"}
 
 
 def _now() -> datetime:
@@ -54,9 +56,9 @@ def _digest(*, flow_ref: str, purpose: str, code: str) -> str:
 
 def normalize_destination(*, channel: str, destination: str) -> str:
     """The stored form of a destination; ValueError (French message) if it is not valid."""
-    if channel == ChallengeChannel.EMAIL:
+    if channel == ContactChannel.EMAIL:
         return normalize_email(destination)
-    if channel == ChallengeChannel.PHONE:
+    if channel == ContactChannel.PHONE:
         return parse_mobile(destination)
     raise ValueError(f"Unknown channel {channel!r}.")
 
@@ -70,20 +72,15 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, int((moment - now).total_seconds() + 0.999))
 
 
-def wait_text(seconds: int) -> str:
-    if seconds < 60:
-        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
-    minutes = (seconds + 59) // 60
-    return f"{minutes} minute{'s' if minutes > 1 else ''}"
-
-
-class CodeSendRefused(Exception):
+class CodeSendRefused(DomainError):
     """No code is sent now; ``wait_seconds`` tells when one may be, ``message`` says it in French."""
 
-    def __init__(self, wait_seconds: int, message: str):
-        super().__init__(message)
+    code = "code_send_refused"
+    status = 429
+
+    def __init__(self, wait_seconds: int, message: str, *, field: str | None = None):
+        super().__init__(message, field=field)
         self.wait_seconds = wait_seconds
-        self.message = message
 
 
 def challenge_current(*, flow_ref: str, purpose: str, lock: bool = False) -> ContactChallenge | None:
@@ -128,7 +125,7 @@ def _create_and_send(
         next_send_at=now + timedelta(seconds=_resend_delay(sends)),
     )
     challenge.message = message_send(
-        channel=_MESSAGE_CHANNEL[channel],
+        channel=message_channel_for(channel),
         recipient=destination,
         template=_TEMPLATE_OF_PURPOSE[purpose],
         context={"code": code, "minutes": ttl // 60},
@@ -146,7 +143,7 @@ def challenge_issue(*, purpose: str, channel: str, destination: str, flow_ref: s
     message) for an invalid destination, and CodeSendRefused when the same destination of the same
     flow got a code too recently (use ``challenge_resend``) or got too many codes this hour.
     """
-    if purpose not in Purpose.values or channel not in ChallengeChannel.values:
+    if purpose not in Purpose.values or channel not in ContactChannel.values:
         raise ValueError("Unknown purpose or channel.")
     if not flow_ref or len(flow_ref) > 64:
         raise ValueError("flow_ref must be a non-empty reference of at most 64 characters.")

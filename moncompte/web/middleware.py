@@ -1,4 +1,13 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.utils.cache import patch_vary_headers
+
+from moncompte.accounts.services import account_usable
+from moncompte.accounts.sessions import session_touched
+from moncompte.web.signin.session import SESSION_AUTH_AT, SESSION_SEEN_AT, close_web_session
 
 PUBLIC_CACHEABLE_ATTR = "moncompte_public_cacheable"
 
@@ -33,4 +42,83 @@ class PersonalResponseHeadersMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(view_func, PUBLIC_CACHEABLE_ATTR, False):
             request.moncompte_public_cacheable = True
+        return None
+
+
+# Write the last-seen time at most this often, so that reading a page rarely writes a session.
+_SEEN_RESOLUTION_SECONDS = 60
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session idle for too long, or older than the absolute limit, whatever its use."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            auth_at = request.session.get(SESSION_AUTH_AT, 0)
+            seen_at = request.session.get(SESSION_SEEN_AT, 0)
+            if (
+                now - auth_at > settings.MONCOMPTE_SESSION_ABSOLUTE_SECONDS
+                or now - seen_at > settings.MONCOMPTE_SESSION_IDLE_SECONDS
+            ):
+                close_web_session(request, reason="expired")
+                messages.info(request, "Votre session a expiré. Merci de vous connecter à nouveau.")
+                return redirect(settings.LOGIN_URL)
+            if now - seen_at > _SEEN_RESOLUTION_SECONDS:
+                request.session[SESSION_SEEN_AT] = now
+                session_touched(session_key=request.session.session_key)
+        return self.get_response(request)
+
+
+def contact_not_required(view):
+    """Marks a view a signed-in person may use before validating a contact (the validation itself)."""
+    view.moncompte_contact_not_required = True
+    return view
+
+
+class VerifiedContactRequiredMiddleware:
+    """The web's side of the domain rule ``account_usable``: until the account has a validated
+    contact, a signed-in person is sent to the contact validation (PRODUCT.md section 1).
+
+    Read from the account loaded for this request, never from a session flag: nothing can go
+    stale and the API applies the very same rule.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or account_usable(request.user):
+            return None
+        if (
+            getattr(view_func, "moncompte_contact_not_required", False)
+            or getattr(view_func, "login_required", True) is False
+        ):
+            return None
+        return redirect("web:contact_validate")
+
+
+class NotAllowedMiddleware:
+    """A NotAllowed that a view lets through answers 404 (moncompte.web.errors.refusals_as_404
+    does the same for one view)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from moncompte.core.errors import NotAllowed
+        from moncompte.web.errors import http404_for
+
+        if isinstance(exception, NotAllowed):
+            # Raised from here, the Http404 goes through the project's 404 handler.
+            raise http404_for(exception) from None
         return None

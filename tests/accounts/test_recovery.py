@@ -18,6 +18,7 @@ from moncompte.accounts.recovery import (
     session_rekeyed,
 )
 from moncompte.audit.models import JournalEntry
+from moncompte.core.actors import Actor, Channel
 from moncompte.identity.identifiers import nir_key, parse_identifier
 from moncompte.notifications.models import Message
 from moncompte.verification.models import ContactChallenge
@@ -31,22 +32,25 @@ UNKNOWN = parse_identifier("1 80 01 75 001 001 " + nir_key("1800175001001"))
 JULIEN = "1 78 02 75 056 123 92"  # a person without account
 
 
+VISITOR = Actor.visitor(channel=Channel.WEB, client_address=ADDRESS)
+
+
 def _account(raw: str) -> Account:
     return Account.objects.select_related("person").get(person=person_of(raw))
 
 
 def _request(raw_or_identifier, **kwargs):
     identifier = raw_or_identifier if not isinstance(raw_or_identifier, str) else parse_identifier(raw_or_identifier)
-    return password_reset_request(identifier=identifier, client_address=ADDRESS, **kwargs)
+    return password_reset_request(actor=VISITOR, identifier=identifier, **kwargs)
 
 
 def _verify(request, code):
     return password_reset_verify(
+        actor=VISITOR,
         flow_refs=request.flow_refs,
         account_id=request.account_id,
         throttle_key=request.throttle_key,
         code=code,
-        client_address=ADDRESS,
     )
 
 
@@ -170,7 +174,7 @@ def test_reset_complete_sets_the_password_ends_every_session_and_tells_the_perso
     account = _account(CLAIRE[0])
     before = account.password_changed_at
     with django_capture_on_commit_callbacks(execute=True):
-        ended = password_reset_complete(account=account, password=NEW_PASSWORD, client_address=ADDRESS)
+        ended = password_reset_complete(actor=VISITOR, account=account, password=NEW_PASSWORD)
     assert ended == 2
     account.refresh_from_db()
     assert account.check_password(NEW_PASSWORD) and account.password_changed_at > before
@@ -181,7 +185,8 @@ def test_reset_complete_sets_the_password_ends_every_session_and_tells_the_perso
         ("sms", "+33611223344"),
     ]
     entry = JournalEntry.objects.get(action="password.reset")
-    assert entry.subject_person == account.person
+    assert entry.subject_person == account.person == entry.actor_person
+    assert entry.client_address == ADDRESS
     assert entry.detail == {"sessions_ended": 2, "notified": 2}
 
 
@@ -189,7 +194,7 @@ def test_reset_complete_refuses_a_weak_password_and_changes_nothing(demo):
     account = _account(CLAIRE[0])
     hashed = account.password
     with pytest.raises(PasswordRefused) as refused:
-        password_reset_complete(account=account, password="Claire1985", client_address=ADDRESS)
+        password_reset_complete(actor=VISITOR, account=account, password="Claire1985")
     assert refused.value.code == "weak" and refused.value.field == "password"
     assert len(refused.value.messages) >= 2  # too short, contains a name
     account.refresh_from_db()
@@ -206,9 +211,8 @@ def test_masked_contacts(demo):
 
 
 def _change(account, current, new, keep=None):
-    return password_change(
-        account=account, current_password=current, new_password=new, keep_session_key=keep, client_address=ADDRESS
-    )
+    actor = Actor(channel=Channel.WEB, account=account, session_key=keep, client_address=ADDRESS)
+    return password_change(actor=actor, current_password=current, new_password=new)
 
 
 def test_change_with_a_wrong_current_password_is_refused_and_counted(demo):
@@ -223,7 +227,23 @@ def test_change_with_a_wrong_current_password_is_refused_and_counted(demo):
     assert refused.value.code == "throttled" and refused.value.wait_seconds == 1
     account.refresh_from_db()
     assert account.password == hashed
-    assert JournalEntry.objects.filter(action="password.change_failure").count() == 6
+    # The one re-authentication counted and journaled them (moncompte.accounts.reauth).
+    failures = JournalEntry.objects.filter(action="reauth.failure")
+    assert failures.count() == 6 and all(e.detail == {"purpose": "password_change"} for e in failures)
+    assert JournalEntry.objects.filter(action="reauth.throttled").count() == 1
+
+
+def test_wrong_passwords_elsewhere_count_against_the_change_too(demo):
+    from moncompte.accounts.reauth import WrongPassword, reauthenticate
+
+    account = _account(CLAIRE[0])
+    actor = Actor(channel=Channel.WEB, account=account, client_address="203.0.113.9")
+    for _ in range(6):
+        with pytest.raises(WrongPassword):
+            reauthenticate(actor=actor, password="Pas le bon 2021", purpose="contact_change")
+    with pytest.raises(PasswordRefused) as refused:
+        _change(account, CLAIRE[1], NEW_PASSWORD)
+    assert refused.value.code == "throttled" and refused.value.status == 429
 
 
 def test_change_refuses_weak_and_unchanged_passwords(demo):

@@ -28,3 +28,29 @@ def test_the_age_rule_follows_the_birthday(demo, settings):
 def test_age_on_leap_day():
     assert age_on(datetime.date(2008, 2, 29), datetime.date(2024, 2, 28)) == 15
     assert age_on(datetime.date(2008, 2, 29), datetime.date(2024, 2, 29)) == 16
+
+
+def test_an_account_is_usable_once_active_with_a_validated_contact(demo):
+    from moncompte.accounts.services import account_usable, contact_validated
+    from moncompte.core.actors import ContactChannel
+    from moncompte.core.errors import DomainError
+
+    assert issubclass(AccountNotAllowed, DomainError)
+    julien = person_of("1 78 02 75 056 123 92")
+    account = account_create(person=julien, password="Charonne et 30 tilleuls")
+    assert not account_usable(account) and not account_usable(None)
+    contact_validated(account=account, kind=ContactChannel.EMAIL, value="julien@example.fr")
+    assert account_usable(account)
+    assert account_usable(Account.objects.get(pk=account.pk))  # stored, not only on this object
+    first = Account.objects.get(pk=account.pk).contact_validated_at
+    contact_validated(account=account, kind=ContactChannel.PHONE, value="+33611223355")
+    assert Account.objects.get(pk=account.pk).contact_validated_at == first
+    Account.objects.filter(pk=account.pk).update(is_active=False)
+    assert not account_usable(Account.objects.get(pk=account.pk))
+
+
+def test_demo_accounts_with_contacts_are_usable(demo):
+    from moncompte.accounts.services import account_usable
+
+    claire = Account.objects.get(person=person_of("2 85 05 75 115 042 95"))
+    assert account_usable(claire)

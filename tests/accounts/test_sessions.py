@@ -101,3 +101,41 @@ def test_ending_this_very_session_signs_out(client, demo):
     response = client.post(f"/mon-compte/appareils/{own.id}/fermer/")
     assert response.status_code == 302
     assert client.get("/mon-compte/").status_code == 302
+
+
+def test_a_deactivated_account_loses_every_session(demo):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from moncompte.accounts.models import Account
+    from moncompte.accounts.services import account_deactivate
+    from moncompte.core.actors import Actor
+
+    laptop, phone = _two_devices()
+    keys = [laptop.session.session_key, phone.session.session_key]
+    account = Account.objects.get(person=person_of(CLAIRE[0]))
+    assert account_deactivate(actor=Actor.system(), account=account) == 2
+    # Ended in the store itself (not only refused by the backend) and in the list.
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    assert not any(store().exists(key) for key in keys)
+    assert set(AccountSession.objects.filter(account=account).values_list("end_reason", flat=True)) == {
+        "account_deactivated"
+    }
+    assert not AccountSession.objects.filter(account=account, ended_at__isnull=True).exists()
+    assert laptop.get("/mon-compte/").status_code == 302
+    assert phone.get("/mon-compte/").status_code == 302
+    entry = JournalEntry.objects.get(action="account.deactivated")
+    assert entry.subject_person == account.person and entry.detail == {"sessions_ended": 2}
+    assert not Account.objects.get(pk=account.pk).is_active
+    assert sign_in(Client(), *CLAIRE).status_code == 401
+
+
+def test_a_session_of_an_account_made_inactive_otherwise_is_refused(demo):
+    """Deactivated without the service (the admin, a script): the backend refuses its sessions."""
+    from moncompte.accounts.models import Account
+
+    laptop, _ = _two_devices()
+    Account.objects.filter(person=person_of(CLAIRE[0])).update(is_active=False)
+    response = laptop.get("/mon-compte/")
+    assert response.status_code == 302 and response["Location"].startswith("/connexion/")

@@ -77,15 +77,58 @@ def test_unknown_identifier_and_wrong_password_answer_the_same(client, demo):
     assert without_tokens(unknown, "1 80 01 75 056 123 75") == without_tokens(wrong, MARC[0])
 
 
-def test_unknown_identifier_costs_a_password_hash(client, demo, monkeypatch):
-    """Timing: an unknown identifier still runs one Argon2 verification, like a wrong password."""
-    from moncompte.accounts import signin as signin_module
+@pytest.fixture
+def argon2_work(monkeypatch):
+    """Every Argon2 verification run, as (memory KiB, iterations, lanes, hash length): the work
+    it costs, read from the hash it verifies against. Wraps the call PasswordHasher.verify makes
+    (argon2._password_hasher.verify_secret), the one every Argon2 check goes through."""
+    import argon2._password_hasher as password_hasher
+    from argon2 import extract_parameters
 
-    calls = []
-    real = signin_module.check_password
-    monkeypatch.setattr(signin_module, "check_password", lambda *a, **k: calls.append(1) or real(*a, **k))
-    sign_in(client, "1 80 01 75 056 123 75", "Mauvais2021mot")
-    assert calls == [1]
+    runs = []
+    real = password_hasher.verify_secret
+
+    def verify_secret(hash, secret, type):
+        params = extract_parameters(hash.decode() if isinstance(hash, bytes) else hash)
+        runs.append((params.memory_cost, params.time_cost, params.parallelism, params.hash_len))
+        return real(hash, secret, type)
+
+    monkeypatch.setattr(password_hasher, "verify_secret", verify_secret)
+    return runs
+
+
+def _production_work():
+    from argon2 import DEFAULT_HASH_LENGTH
+
+    return (
+        settings.MONCOMPTE_ARGON2_MEMORY_KIB,
+        settings.MONCOMPTE_ARGON2_TIME_COST,
+        settings.MONCOMPTE_ARGON2_PARALLELISM,
+        DEFAULT_HASH_LENGTH,
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param("1 80 01 75 056 123 75", id="unknown-identifier"),
+        pytest.param("1 13 07 75 112 045 09", id="person-without-account"),
+        pytest.param(LEA[0], id="inactive-account"),
+        pytest.param(MARC[0], id="wrong-password"),
+    ],
+)
+def test_every_failure_costs_one_argon2_verification_with_the_production_parameters(demo, argon2_work, raw):
+    """Anti-enumeration by work: a cheaper dummy hash (fewer KiB or iterations, another hasher,
+    no hash at all) for an unknown identifier fails here, not only a missing call."""
+    Account.objects.filter(person=person_of(LEA[0])).update(is_active=False)
+    assert sign_in(Client(), raw, "Mauvais2021mot").status_code == 401
+    assert argon2_work == [_production_work()]
+    assert _production_work()[:2] == (19 * 1024, 2)  # the production defaults, not lowered for tests
+
+
+def test_a_real_verification_costs_the_same_as_a_failure(demo, argon2_work):
+    assert sign_in(Client(), *MARC).status_code == 302
+    assert argon2_work == [_production_work()]
 
 
 def test_person_without_account_cannot_sign_in(client, demo):
@@ -126,7 +169,29 @@ def test_open_redirect_is_refused(client, demo):
 
 
 def test_next_is_followed_when_local(client, demo):
-    response = client.post("/connexion/", {"identifier": CLAIRE[0], "password": CLAIRE[1], "next": "/mon-compte/"})
+    # A target other than the default one: following it or not makes a difference.
+    response = client.post(
+        "/connexion/", {"identifier": CLAIRE[0], "password": CLAIRE[1], "next": "/mon-compte/appareils/"}
+    )
+    assert response["Location"] == "/mon-compte/appareils/"
+
+
+def test_a_protected_page_sends_to_sign_in_and_back(client, demo):
+    response = client.get("/mon-compte/appareils/")
+    assert response.status_code == 302
+    assert response["Location"] == "/connexion/?next=/mon-compte/appareils/"
+    page = client.get(response["Location"]).content.decode()
+    assert 'name="next" value="/mon-compte/appareils/"' in page
+    # The page's form posts to /connexion/ with the hidden field; the query string works too.
+    response = client.post("/connexion/?next=/mon-compte/appareils/", {"identifier": CLAIRE[0], "password": CLAIRE[1]})
+    assert response["Location"] == "/mon-compte/appareils/"
+    # Already signed in: /connexion/ goes straight to the target.
+    assert client.get("/connexion/?next=/mon-compte/appareils/")["Location"] == "/mon-compte/appareils/"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/mon-compte/", "javascript:alert(1)"])
+def test_foreign_next_targets_fall_back_to_home(client, demo, target):
+    response = client.post("/connexion/", {"identifier": CLAIRE[0], "password": CLAIRE[1], "next": target})
     assert response["Location"] == "/mon-compte/"
 
 
@@ -200,6 +265,25 @@ class TestThrottling:
         assert sign_in(stranger, *MARC).status_code == 429
         # The owner's browser, known from an earlier success, still gets in.
         assert sign_in(owner, *MARC).status_code == 302
+
+    def test_known_and_unknown_identifiers_get_the_same_answers_try_after_try(self, demo, settings):
+        """Anti-enumeration by outcome: an unknown identifier is throttled exactly like a known
+        one (per identifier, not only per address), so the 7th answer tells nothing either."""
+        import re
+
+        free = settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER
+        answers = {}
+        for n, raw in enumerate([MARC[0], "1 80 01 75 056 123 75", "1 13 07 75 112 045 09"]):
+            attacker = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+            responses = [sign_in(attacker, raw, "Mauvais2021mot") for _ in range(free + 2)]
+            messages = [
+                re.search(r'id="erreur-connexion">.*?<p>([^<]+)</p>', r.content.decode(), re.S) for r in responses
+            ]
+            answers[raw] = [(r.status_code, m and m.group(1)) for r, m in zip(responses, messages, strict=True)]
+        known, unknown, without_account = answers.values()
+        assert [status for status, _ in known] == [401] * (free + 1) + [429]
+        assert known == unknown == without_account
+        assert known[-1][1].startswith("Trop de tentatives de connexion. Réessayez dans ")
 
     def test_throttled_attempts_are_journaled(self, client, demo, settings):
         for _ in range(settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER + 2):

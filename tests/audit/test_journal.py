@@ -5,54 +5,58 @@ from django.db import connection
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.models import AppendOnlyError, JournalEntry
 from moncompte.audit.services import journal_record, journal_verify, session_ref
-from tests.conftest import CLAIRE, MARC, person_of, sign_in
+from tests.conftest import sign_in
+from tests.factories import nir_for, typed
+from tests.support.services import requires_postgresql
 
 pytestmark = pytest.mark.django_db
 
 
-def test_successful_signin_is_journaled_with_session_and_address(client, demo):
-    sign_in(client, *CLAIRE, REMOTE_ADDR="198.51.100.7")
-    entry = JournalEntry.objects.filter(action="signin.success").latest("id")
-    claire = person_of(CLAIRE[0])
-    assert entry.actor_person == claire and entry.subject_person == claire
+def test_successful_signin_is_journaled_with_session_and_address(client, family):
+    sign_in(client, *family.responsible.credentials, REMOTE_ADDR="198.51.100.7")
+    entry = JournalEntry.objects.filter(action=JournalAction.SIGNIN_SUCCESS).latest("id")
+    responsible = family.responsible.person
+    assert entry.actor_person == responsible and entry.subject_person == responsible
     assert entry.client_address == "198.51.100.7"
     assert entry.session_ref == session_ref(client.session.session_key)
     assert client.session.session_key not in str(entry.__dict__)
 
 
-def test_failed_signin_is_journaled(client, demo):
-    sign_in(client, MARC[0], "Mauvais2021mot", REMOTE_ADDR="203.0.113.9")
-    entry = JournalEntry.objects.filter(action="signin.failure").latest("id")
-    assert entry.subject_person == person_of(MARC[0])
+def test_failed_signin_is_journaled(client, family):
+    sign_in(client, family.spouse.identifier, "Mauvais2021mot", REMOTE_ADDR="203.0.113.9")
+    entry = JournalEntry.objects.filter(action=JournalAction.SIGNIN_FAILURE).latest("id")
+    assert entry.subject_person == family.spouse.person
     assert entry.actor_person is None
     assert entry.client_address == "203.0.113.9"
 
 
-def test_failed_signin_with_unknown_identifier_is_journaled(client, demo):
-    sign_in(client, "1 80 01 75 056 123 75", "Mauvais2021mot")
-    entry = JournalEntry.objects.filter(action="signin.failure").latest("id")
+def test_failed_signin_with_unknown_identifier_is_journaled(client, family):
+    # A valid NIR that nobody holds, next to a household that exists.
+    spouse = family.spouse.person
+    unknown = nir_for(sex=spouse.sex, birth_date=spouse.birth_date, birth_place_code=spouse.birth_place_code)
+    sign_in(client, typed(unknown), "Mauvais2021mot")
+    entry = JournalEntry.objects.filter(action=JournalAction.SIGNIN_FAILURE).latest("id")
     assert entry.subject_person is None
 
 
-def test_display_of_the_file_is_journaled(client, demo):
-    sign_in(client, *CLAIRE)
+def test_display_of_the_file_is_journaled(client, family):
+    sign_in(client, *family.responsible.credentials)
     client.get("/mon-compte/")
-    entry = JournalEntry.objects.filter(action="home.view").latest("id")
-    assert entry.dossier.numero == "1234567"
-    assert entry.actor_person == person_of(CLAIRE[0])
+    entry = JournalEntry.objects.filter(action=JournalAction.HOME_VIEW).latest("id")
+    assert entry.dossier == family.dossier
+    assert entry.actor_person == family.responsible.person
     assert entry.session_ref == session_ref(client.session.session_key)
 
 
-def test_own_page_without_file_is_journaled_without_file(client, demo):
-    from tests.conftest import LEA
-
-    sign_in(client, *LEA)
+def test_own_page_without_file_is_journaled_without_file(client, family):
+    # A child over 15 sees their own page only: nothing of the file, so no file in the entry.
+    sign_in(client, *family.child.credentials)
     client.get("/mon-compte/")
-    entry = JournalEntry.objects.filter(action="home.view").latest("id")
-    assert entry.dossier is None and entry.subject_person == person_of(LEA[0])
+    entry = JournalEntry.objects.filter(action=JournalAction.HOME_VIEW).latest("id")
+    assert entry.dossier is None and entry.subject_person == family.child.person
 
 
-def test_journal_cannot_be_changed_or_deleted_through_the_application(demo):
+def test_journal_cannot_be_changed_or_deleted_through_the_application():
     entry = journal_record(action=JournalAction.SIGNOUT)
     entry.action = "forged"
     with pytest.raises(AppendOnlyError):
@@ -66,7 +70,7 @@ def test_journal_cannot_be_changed_or_deleted_through_the_application(demo):
     assert JournalEntry.objects.get(pk=entry.pk).action == "signout"
 
 
-def test_chain_detects_a_change_made_behind_the_application(demo):
+def test_chain_detects_a_change_made_behind_the_application():
     for i in range(5):
         journal_record(action=JournalAction.SIGNOUT, detail={"i": i})
     assert all(intact for _, intact in journal_verify())
@@ -85,8 +89,8 @@ def test_chain_detects_a_change_made_behind_the_application(demo):
         call_command("audit_verify")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the database trigger exists on PostgreSQL")
-def test_database_refuses_updates_on_postgresql(demo):
+@requires_postgresql("the database trigger exists on PostgreSQL")
+def test_database_refuses_updates_on_postgresql():
     from django.db import DatabaseError, transaction
 
     entry = journal_record(action=JournalAction.SIGNOUT)

@@ -46,12 +46,14 @@ def _first_mail(collector):
 
 
 @pytest.fixture
-def pierre(demo_site):  # noqa: F811
+def pierre(demo_site, settings):  # noqa: F811
     """Pierre, born 2008, without an account, added to the Martin file.
 
     Added before Playwright starts: once its event loop runs in this thread, the ORM would open
     another connection that nothing closes (and PostgreSQL could not drop the test database).
+    The links in messages come from MONCOMPTE_PUBLIC_URL: here, the live server.
     """
+    settings.MONCOMPTE_PUBLIC_URL = demo_site
     return add_member(
         Dossier.objects.get(numero="1234567"),
         identifier=PIERRE_NIR,

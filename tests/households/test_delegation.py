@@ -7,12 +7,16 @@ from django.core import mail
 from django.utils import timezone
 
 from moncompte.access.policy import Standing, standing
+from moncompte.accounts.reauth import WrongPassword
 from moncompte.audit.models import JournalEntry
+from moncompte.core.actors import Actor, Channel
+from moncompte.core.errors import DomainError, NotAllowed, Throttled
 from moncompte.households.models import Dossier, Member, Role, SituationChange
 from moncompte.households.services import (
     DelegationError,
     SeparationError,
     delegation_grant,
+    delegation_renounce,
     delegation_revoke,
     separation_declare,
 )
@@ -35,15 +39,18 @@ def people(demo):
     }
 
 
+def web(person) -> Actor:
+    """The person acting through the web, signed in to their account."""
+    return Actor(channel=Channel.WEB, account=person.account, session_key="k", client_address="192.0.2.7")
+
+
 def _spouse_member(dossier) -> Member:
     return Member.objects.get(dossier=dossier, role=Role.CONJOINT)
 
 
 def _grant(people):
     claire = people["claire"]
-    return delegation_grant(
-        actor_person=claire, dossier=people["file"], password=CLAIRE[1], actor_account=claire.account
-    )
+    return delegation_grant(actor=web(claire), dossier=people["file"], password=CLAIRE[1])
 
 
 def test_responsable_grants_the_delegation_and_both_are_told(people, django_capture_on_commit_callbacks):
@@ -68,13 +75,12 @@ def test_responsable_grants_the_delegation_and_both_are_told(people, django_capt
 def test_sms_texts_fit_in_one_sms(people):
     _grant(people)
     delegation_revoke(
-        actor_person=people["claire"],
+        actor=web(people["claire"]),
         dossier=people["file"],
         password=CLAIRE[1],
-        actor_account=people["claire"].account,
     )
     separation_declare(
-        actor_person=people["claire"],
+        actor=web(people["claire"]),
         dossier=people["file"],
         separated_on=timezone.localdate(),
         leaving_person=people["marc"],
@@ -89,13 +95,15 @@ def test_only_the_responsable_grants(people, who):
     person = people[who]
     with pytest.raises(DelegationError) as refused:
         delegation_grant(
-            actor_person=person, dossier=people["file"], password=dict(marc=MARC, lea=LEA, sofia=SOFIA)[who][1],
-            actor_account=person.account,
+            actor=web(person), dossier=people["file"], password=dict(marc=MARC, lea=LEA, sofia=SOFIA)[who][1],
         )  # fmt: skip
     assert refused.value.code == "not_allowed"
+    assert isinstance(refused.value, NotAllowed)  # an API answers 404
     assert _spouse_member(people["file"]).delegation_granted_at is None
     assert not Message.objects.exists()
     assert not JournalEntry.objects.filter(action__startswith="delegation.").exists()
+    # Refused before the password is even looked at: nothing counted against the account.
+    assert not JournalEntry.objects.filter(action__startswith="reauth.").exists()
 
 
 def test_delegated_spouse_cannot_grant(people):
@@ -103,22 +111,23 @@ def test_delegated_spouse_cannot_grant(people):
     before = _spouse_member(people["file"]).delegation_granted_at
     marc = people["marc"]
     with pytest.raises(DelegationError) as refused:
-        delegation_grant(actor_person=marc, dossier=people["file"], password=MARC[1], actor_account=marc.account)
+        delegation_grant(actor=web(marc), dossier=people["file"], password=MARC[1])
     assert refused.value.code == "not_allowed"
     assert _spouse_member(people["file"]).delegation_granted_at == before
 
 
 def test_wrong_password_changes_nothing(people):
     claire = people["claire"]
-    with pytest.raises(DelegationError) as refused:
-        delegation_grant(
-            actor_person=claire, dossier=people["file"], password="pas le bon", actor_account=claire.account
-        )
-    assert refused.value.code == "wrong_password"
+    with pytest.raises(WrongPassword) as refused:
+        delegation_grant(actor=web(claire), dossier=people["file"], password="pas le bon")
+    assert refused.value.code == "wrong_password" and refused.value.field == "password"
     assert refused.value.message == "Mot de passe incorrect."
     assert _spouse_member(people["file"]).delegation_granted_at is None
     assert not Message.objects.exists()
-    assert JournalEntry.objects.filter(action="delegation.password_failure").count() == 1
+    # The one re-authentication journals the failure, with the file, even though nothing changed.
+    failure = JournalEntry.objects.get(action="reauth.failure")
+    assert failure.actor_person == claire and failure.dossier == people["file"]
+    assert failure.client_address == "192.0.2.7"
     assert not JournalEntry.objects.filter(action="delegation.granted").exists()
 
 
@@ -127,13 +136,14 @@ def test_repeated_wrong_passwords_are_slowed_down(people, settings):
     claire = people["claire"]
     codes = []
     for _ in range(4):
-        with pytest.raises(DelegationError) as refused:
-            delegation_grant(actor_person=claire, dossier=people["file"], password="faux", actor_account=claire.account)
+        with pytest.raises(DomainError) as refused:
+            delegation_grant(actor=web(claire), dossier=people["file"], password="faux")
         codes.append(refused.value.code)
     assert codes[:3] == ["wrong_password"] * 3 and codes[3] == "throttled"
-    with pytest.raises(DelegationError) as refused:  # even the right password waits
+    with pytest.raises(Throttled) as refused:  # even the right password waits
         _grant(people)
-    assert refused.value.code == "throttled"
+    assert refused.value.code == "throttled" and refused.value.wait_seconds > 0
+    assert _spouse_member(people["file"]).delegation_granted_at is None
 
 
 def test_grant_twice_is_refused(people):
@@ -147,9 +157,7 @@ def test_responsable_revokes(people, django_capture_on_commit_callbacks):
     _grant(people)
     claire = people["claire"]
     with django_capture_on_commit_callbacks(execute=True):
-        change = delegation_revoke(
-            actor_person=claire, dossier=people["file"], password=CLAIRE[1], actor_account=claire.account
-        )
+        change = delegation_revoke(actor=web(claire), dossier=people["file"], password=CLAIRE[1])
     assert change.action == "revoked"
     assert standing(people["marc"], people["file"]) == Standing.SPOUSE
     revoked = [m for m in mail.outbox if "retirée" in m.subject]
@@ -162,9 +170,7 @@ def test_delegated_spouse_renounces(people, django_capture_on_commit_callbacks):
     _grant(people)
     marc = people["marc"]
     with django_capture_on_commit_callbacks(execute=True):
-        change = delegation_revoke(
-            actor_person=marc, dossier=people["file"], password=MARC[1], actor_account=marc.account
-        )
+        change = delegation_renounce(actor=web(marc), dossier=people["file"], password=MARC[1])
     assert change.action == "renounced"
     assert standing(marc, people["file"]) == Standing.SPOUSE
     renounced = [m for m in mail.outbox if "abandonnée" in m.subject]
@@ -173,30 +179,73 @@ def test_delegated_spouse_renounces(people, django_capture_on_commit_callbacks):
     assert JournalEntry.objects.filter(action="delegation.renounced", actor_person=marc).count() == 1
 
 
-def test_spouse_without_delegation_and_child_cannot_revoke(people):
+@pytest.mark.parametrize("service", [delegation_revoke, delegation_renounce])
+def test_spouse_without_delegation_and_child_cannot_withdraw(people, service):
     for who, creds in (("marc", MARC), ("lea", LEA)):
         person = people[who]
-        with pytest.raises(DelegationError):
-            delegation_revoke(
-                actor_person=person, dossier=people["file"], password=creds[1], actor_account=person.account
-            )
+        with pytest.raises(DelegationError) as refused:
+            service(actor=web(person), dossier=people["file"], password=creds[1])
+        assert refused.value.code == "not_allowed"
+
+
+def test_the_delegated_spouse_cannot_revoke_and_the_responsable_cannot_renounce(people):
+    """Two actions of the policy: REVOKE_DELEGATION (R) and RENOUNCE_DELEGATION (S+)."""
+    _grant(people)
+    with pytest.raises(DelegationError) as refused:
+        delegation_revoke(actor=web(people["marc"]), dossier=people["file"], password=MARC[1])
+    assert refused.value.code == "not_allowed"
+    with pytest.raises(DelegationError) as refused:
+        delegation_renounce(actor=web(people["claire"]), dossier=people["file"], password=CLAIRE[1])
+    assert refused.value.code == "not_allowed"
+    assert _spouse_member(people["file"]).delegation_granted_at is not None
+    assert not JournalEntry.objects.filter(action__in=["delegation.revoked", "delegation.renounced"]).exists()
 
 
 def test_revoke_without_delegation_is_refused(people):
     claire = people["claire"]
     with pytest.raises(DelegationError) as refused:
-        delegation_revoke(actor_person=claire, dossier=people["file"], password=CLAIRE[1], actor_account=claire.account)
+        delegation_revoke(actor=web(claire), dossier=people["file"], password=CLAIRE[1])
     assert refused.value.code == "not_granted"
+
+
+def test_renounce_after_the_delegation_was_withdrawn_meanwhile(people, monkeypatch):
+    """The spouse passed the first check as S+, then the responsible person revoked before the
+    locked re-check: nothing left to renounce, and said so."""
+    from moncompte.households import services
+
+    _grant(people)
+    real = services.reauthenticate
+
+    def revoked_meanwhile(**kwargs):
+        real(**kwargs)
+        Member.objects.filter(pk=_spouse_member(people["file"]).pk).update(delegation_granted_at=None)
+
+    monkeypatch.setattr(services, "reauthenticate", revoked_meanwhile)
+    with pytest.raises(DelegationError) as refused:
+        delegation_renounce(actor=web(people["marc"]), dossier=people["file"], password=MARC[1])
+    assert refused.value.code == "not_granted"
+
+
+def test_the_standing_is_asked_again_on_the_locked_rows(people, monkeypatch):
+    """Claire passes the first check, then is no longer the responsible person: refused."""
+    from moncompte.households import services
+
+    real = services.reauthenticate
+
+    def demoted_meanwhile(**kwargs):
+        real(**kwargs)
+        Member.objects.filter(person=people["claire"]).update(ended_on=datetime.date.today())
+
+    monkeypatch.setattr(services, "reauthenticate", demoted_meanwhile)
+    with pytest.raises(DelegationError) as refused:
+        _grant(people)
+    assert refused.value.code == "not_allowed"
+    assert _spouse_member(people["file"]).delegation_granted_at is None
 
 
 def test_account_must_be_the_actors(people):
     with pytest.raises(ValueError):
-        delegation_grant(
-            actor_person=people["claire"],
-            dossier=people["file"],
-            password=MARC[1],
-            actor_account=people["marc"].account,
-        )
+        Actor(channel=Channel.WEB, person=people["claire"], account=people["marc"].account)
 
 
 # Separation -------------------------------------------------------------------------------------
@@ -211,7 +260,7 @@ def test_separation_ends_the_spouse_membership_and_delegation(
     day = timezone.localdate() - datetime.timedelta(days=3)
     with django_capture_on_commit_callbacks(execute=True):
         change = separation_declare(
-            actor_person=people[declared_by],
+            actor=web(people[declared_by]),
             dossier=people["file"],
             separated_on=day,
             leaving_person=people[leaving],
@@ -240,7 +289,7 @@ def test_separation_ends_the_spouse_membership_and_delegation(
 
 def test_separation_by_a_spouse_without_delegation(people):
     separation_declare(
-        actor_person=people["marc"],
+        actor=web(people["marc"]),
         dossier=people["file"],
         separated_on=timezone.localdate(),
         leaving_person=people["marc"],
@@ -253,7 +302,7 @@ def test_separation_by_a_spouse_without_delegation(people):
 def test_separation_refused_to_others(people, who):
     with pytest.raises(SeparationError) as refused:
         separation_declare(
-            actor_person=people[who],
+            actor=web(people[who]),
             dossier=people["file"],
             separated_on=timezone.localdate(),
             leaving_person=people["marc"],
@@ -265,7 +314,7 @@ def test_separation_refused_to_others(people, who):
 
 
 def test_separation_refuses_bad_inputs(people):
-    base = dict(actor_person=people["claire"], dossier=people["file"], leaving_person=people["marc"])
+    base = dict(actor=web(people["claire"]), dossier=people["file"], leaving_person=people["marc"])
     with pytest.raises(SeparationError) as refused:
         separation_declare(**base, separated_on=timezone.localdate() + datetime.timedelta(days=1), new_address=ADDRESS)
     assert refused.value.field == "separated_on" and "futur" in refused.value.message
@@ -274,7 +323,7 @@ def test_separation_refuses_bad_inputs(people):
     assert refused.value.field == "city"
     with pytest.raises(SeparationError) as refused:
         separation_declare(
-            actor_person=people["claire"],
+            actor=web(people["claire"]),
             dossier=people["file"],
             leaving_person=people["lea"],
             separated_on=timezone.localdate(),
@@ -286,7 +335,7 @@ def test_separation_refuses_bad_inputs(people):
 
 def test_after_separation_the_former_spouse_can_do_nothing_more(people):
     separation_declare(
-        actor_person=people["claire"],
+        actor=web(people["claire"]),
         dossier=people["file"],
         separated_on=timezone.localdate(),
         leaving_person=people["marc"],
@@ -295,7 +344,7 @@ def test_after_separation_the_former_spouse_can_do_nothing_more(people):
     marc = people["marc"]
     with pytest.raises(SeparationError) as refused:
         separation_declare(
-            actor_person=marc,
+            actor=web(marc),
             dossier=people["file"],
             separated_on=timezone.localdate(),
             leaving_person=marc,

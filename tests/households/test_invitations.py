@@ -8,6 +8,8 @@ from django.core import mail
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
+from moncompte.core.actors import Actor, Channel
+from moncompte.core.errors import DomainError
 from moncompte.households.invitations import (
     EXPIRED,
     INVALID_LINK,
@@ -43,6 +45,16 @@ PIERRE_NIR = nir("1 08 04 75 112 077")
 PIERRE_BORN = datetime.date(2008, 4, 12)
 
 
+def web(who) -> Actor:
+    """The person (or the person of this identifier), signed in on the web."""
+    person = person_of(who) if isinstance(who, str) else who
+    return Actor(channel=Channel.WEB, account=person.account, session_key="k", client_address="192.0.2.7")
+
+
+# Whoever opens the link, not signed in.
+VISITOR = Actor.visitor(channel=Channel.WEB, client_address="198.51.100.4", session_key="v")
+
+
 def add_member(dossier, *, identifier: str, first_names: str, birth_date: datetime.date, role=Role.AUTRE, sex="M"):
     person = person_create(
         identifier=parse_identifier(identifier),
@@ -70,13 +82,7 @@ def pierre(martin):
 def send(django_capture_on_commit_callbacks):
     def send(actor=CLAIRE[0], member=None, channel="email", destination="pierre@example.fr"):
         with django_capture_on_commit_callbacks(execute=True):
-            return invitation_send(
-                actor_person=person_of(actor),
-                member=member,
-                channel=channel,
-                destination=destination,
-                site_url="https://moncompte.example.fr/",
-            )
+            return invitation_send(actor=web(actor), member=member, channel=channel, destination=destination)
 
     return send
 
@@ -87,19 +93,19 @@ def _token_in(body: str) -> str:
 
 def test_responsible_person_sees_the_members_she_may_invite(martin, pierre):
     # Marc and Léa already have an account, Tom is 13: only Pierre.
-    assert invitable_members(person=person_of(CLAIRE[0]), dossier=martin) == [pierre]
+    assert invitable_members(actor=web(CLAIRE[0]), dossier=martin) == [pierre]
 
 
 def test_spouse_with_delegation_may_invite_without_not(martin, pierre):
     marc = person_of(MARC[0])
-    assert invitable_members(person=marc, dossier=martin) == []
+    assert invitable_members(actor=web(marc), dossier=martin) == []
     Member.objects.filter(dossier=martin, person=marc).update(delegation_granted_at=timezone.now())
-    assert invitable_members(person=marc, dossier=martin) == [pierre]
+    assert invitable_members(actor=web(marc), dossier=martin) == [pierre]
 
 
 @pytest.mark.parametrize("who", [MARC[0], LEA[0], SOFIA[0]], ids=["spouse", "child", "stranger"])
 def test_others_may_not_invite(martin, pierre, send, who):
-    assert invitable_members(person=person_of(who), dossier=martin) == []
+    assert invitable_members(actor=web(who), dossier=martin) == []
     with pytest.raises(InvitationError) as error:
         send(actor=who, member=pierre)
     assert error.value.code == "not_allowed"
@@ -110,7 +116,7 @@ def test_former_spouse_may_not_invite(martin, pierre, send):
     Member.objects.filter(dossier=martin, role=Role.CONJOINT).update(
         delegation_granted_at=None, ended_on=datetime.date.today()
     )
-    assert invitable_members(person=person_of(MARC[0]), dossier=martin) == []
+    assert invitable_members(actor=web(MARC[0]), dossier=martin) == []
 
 
 def test_member_of_another_file_cannot_be_invited(martin, send):
@@ -119,7 +125,7 @@ def test_member_of_another_file_cannot_be_invited(martin, send):
     with pytest.raises(InvitationError) as error:
         send(member=other)
     assert error.value.code == "not_allowed"
-    assert other not in invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+    assert other not in invitable_members(actor=web(CLAIRE[0]), dossier=martin)
 
 
 def test_child_becomes_invitable_on_the_sixteenth_birthday(martin):
@@ -139,26 +145,27 @@ def test_child_becomes_invitable_on_the_sixteenth_birthday(martin):
         birth_date=sixteen + datetime.timedelta(days=1),
         role=Role.ENFANT,
     )
-    invitable = invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+    invitable = invitable_members(actor=web(CLAIRE[0]), dossier=martin)
     assert birthday in invitable and tomorrow not in invitable
 
 
 def test_the_age_rule_is_a_setting(martin, settings):
     tom = Member.objects.get(dossier=martin, person__first_names="Tom")
-    assert tom not in invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+    assert tom not in invitable_members(actor=web(CLAIRE[0]), dossier=martin)
     settings.MONCOMPTE_ACCOUNT_MIN_AGE = 13
-    assert tom in invitable_members(person=person_of(CLAIRE[0]), dossier=martin)
+    assert tom in invitable_members(actor=web(CLAIRE[0]), dossier=martin)
 
 
 def test_member_who_left_the_file_is_not_invitable(martin, pierre, send):
     Member.objects.filter(pk=pierre.pk).update(ended_on=datetime.date.today())
-    assert invitable_members(person=person_of(CLAIRE[0]), dossier=martin) == []
+    assert invitable_members(actor=web(CLAIRE[0]), dossier=martin) == []
     with pytest.raises(InvitationError) as error:
         send(member=pierre)
     assert error.value.code == "not_invitable"
 
 
-def test_sending_stores_a_digest_and_mails_the_link(martin, pierre, send):
+def test_sending_stores_a_digest_and_mails_the_link(martin, pierre, send, settings):
+    settings.MONCOMPTE_PUBLIC_URL = "https://moncompte.example.fr"
     sent = send(member=pierre, destination="  Pierre.Martin@Example.FR ")
     invitation = sent.invitation
     assert invitation.destination == "Pierre.Martin@example.fr"
@@ -171,8 +178,8 @@ def test_sending_stores_a_digest_and_mails_the_link(martin, pierre, send):
     assert f"https://moncompte.example.fr/invitation/{sent.token}/" in message.body
     assert message.body.startswith("Bonjour Pierre,")
     assert _token_in(message.body) == sent.token
-    assert live_invitations(person=person_of(CLAIRE[0]), dossier=martin) == [invitation]
-    assert live_invitations(person=person_of(MARC[0]), dossier=martin) == []
+    assert live_invitations(actor=web(CLAIRE[0]), dossier=martin) == [invitation]
+    assert live_invitations(actor=web(MARC[0]), dossier=martin) == []
 
 
 def test_invitation_days_is_a_setting(pierre, send, settings):
@@ -181,9 +188,24 @@ def test_invitation_days_is_a_setting(pierre, send, settings):
     assert invitation.expires_at - invitation.created_at == datetime.timedelta(days=2)
 
 
-def test_site_url_setting_wins(pierre, send, settings):
-    settings.MONCOMPTE_SITE_URL = "https://moncompte.caf.fr"
-    assert send(member=pierre).link.startswith("https://moncompte.caf.fr/invitation/")
+def test_the_link_comes_from_the_public_url_setting(pierre, send, settings):
+    settings.MONCOMPTE_PUBLIC_URL = "https://moncompte.caf.fr"
+    sent = send(member=pierre)
+    assert sent.link == f"https://moncompte.caf.fr/invitation/{sent.token}/"
+
+
+def test_the_link_path_is_the_one_the_web_serves():
+    from django.urls import reverse
+
+    from moncompte.households.invitations import INVITATION_PATH
+
+    assert reverse("web:invitation_open", kwargs={"token": "T"}) == INVITATION_PATH.format(token="T")
+
+
+def test_refusals_are_domain_errors(pierre, send):
+    with pytest.raises(DomainError) as error:
+        send(actor=LEA[0], member=pierre)
+    assert isinstance(error.value, InvitationError) and error.value.code == "not_allowed"
 
 
 def test_invalid_destinations_are_refused_in_french(pierre, send):
@@ -197,7 +219,7 @@ def test_invalid_destinations_are_refused_in_french(pierre, send):
 
 
 def test_sms_invitation_fits_in_one_sms(pierre, send, settings):
-    settings.MONCOMPTE_SITE_URL = "https://moncompte.caf.fr"
+    settings.MONCOMPTE_PUBLIC_URL = "https://moncompte.caf.fr"
     sent = send(member=pierre, channel="phone", destination="06 12 34 56 78")
     assert sent.invitation.destination == "+33612345678"
     rendered = message_render(
@@ -255,7 +277,7 @@ def test_expired_invitation(pierre, send):
         invitation_open(token=sent.token)
     assert error.value.message == EXPIRED
     with pytest.raises(InvitationError):
-        invitation_accept(invitation=sent.invitation, password=PASSWORD)
+        invitation_accept(actor=VISITOR, invitation=sent.invitation, password=PASSWORD)
     assert not Account.objects.filter(person=pierre.person).exists()
 
 
@@ -263,25 +285,27 @@ def test_cancel(martin, pierre, send):
     sent = send(member=pierre)
     for who in (MARC[0], LEA[0], SOFIA[0]):
         with pytest.raises(InvitationError) as error:
-            invitation_cancel(actor_person=person_of(who), invitation_id=sent.invitation.pk)
+            invitation_cancel(actor=web(who), invitation_id=sent.invitation.pk)
         assert error.value.code == "not_found"
     with pytest.raises(InvitationError):
-        invitation_cancel(actor_person=person_of(CLAIRE[0]), invitation_id=sent.invitation.pk + 1000)
-    cancelled = invitation_cancel(actor_person=person_of(CLAIRE[0]), invitation_id=sent.invitation.pk)
+        invitation_cancel(actor=web(CLAIRE[0]), invitation_id=sent.invitation.pk + 1000)
+    cancelled = invitation_cancel(actor=web(CLAIRE[0]), invitation_id=sent.invitation.pk)
     assert cancelled.cancel_reason == Invitation.CancelReason.BY_INVITER
     with pytest.raises(InvitationError) as error:
         invitation_open(token=sent.token)
     assert error.value.message == INVALID_LINK
     with pytest.raises(InvitationError):  # already cancelled
-        invitation_cancel(actor_person=person_of(CLAIRE[0]), invitation_id=sent.invitation.pk)
+        invitation_cancel(actor=web(CLAIRE[0]), invitation_id=sent.invitation.pk)
 
 
 def test_identity_proof_and_account_creation(pierre, send):
     sent = send(member=pierre)
     invitation = invitation_open(token=sent.token)
-    person = invitation_prove(invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN)
+    person = invitation_prove(
+        actor=VISITOR, invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN
+    )
     assert person == pierre.person
-    account = invitation_accept(invitation=invitation, password=PASSWORD)
+    account = invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
     assert account.person == pierre.person and account.check_password(PASSWORD)
     # The address the invitation went to was typed by someone else: not a validated contact.
     assert not account.contacts.exists()
@@ -292,8 +316,8 @@ def test_identity_proof_and_account_creation(pierre, send):
         invitation_open(token=sent.token)
     assert error.value.message == INVALID_LINK
     with pytest.raises(InvitationError):
-        invitation_accept(invitation=invitation, password=PASSWORD)
-    assert invitable_members(person=person_of(CLAIRE[0]), dossier=pierre.dossier) == []
+        invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
+    assert invitable_members(actor=web(CLAIRE[0]), dossier=pierre.dossier) == []
 
 
 @pytest.mark.parametrize(
@@ -310,17 +334,23 @@ def test_wrong_identity_is_counted_then_cancels_the_invitation(pierre, send, ide
     invitation = invitation_open(token=sent.token)
     for left in (4, 3, 2, 1):
         with pytest.raises(InvitationError) as error:
-            invitation_prove(invitation=invitation, identifier=parse_identifier(identifier), birth_date=birth_date)
+            invitation_prove(
+                actor=VISITOR, invitation=invitation, identifier=parse_identifier(identifier), birth_date=birth_date
+            )
         assert error.value.code == "wrong_identity"
         assert f"Il vous reste {left} essai" in error.value.message
     with pytest.raises(InvitationError) as error:
-        invitation_prove(invitation=invitation, identifier=parse_identifier(identifier), birth_date=birth_date)
+        invitation_prove(
+            actor=VISITOR, invitation=invitation, identifier=parse_identifier(identifier), birth_date=birth_date
+        )
     assert error.value.code == "too_many_attempts"
     invitation.refresh_from_db()
     assert invitation.cancel_reason == Invitation.CancelReason.ATTEMPTS
     # Even the right proof is refused now.
     with pytest.raises(InvitationError) as error:
-        invitation_prove(invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN)
+        invitation_prove(
+            actor=VISITOR, invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN
+        )
     assert error.value.code == "invalid"
 
 
@@ -329,7 +359,7 @@ def test_member_who_left_before_accepting(pierre, send):
     invitation = invitation_open(token=sent.token)
     Member.objects.filter(pk=pierre.pk).update(ended_on=datetime.date.today())
     with pytest.raises(InvitationError) as error:
-        invitation_accept(invitation=invitation, password=PASSWORD)
+        invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
     assert error.value.code == "invalid"
     assert not Account.objects.filter(person=pierre.person).exists()
 
@@ -341,5 +371,5 @@ def test_member_who_got_an_account_meanwhile(pierre, send):
     invitation = invitation_open(token=sent.token)
     account_create(person=pierre.person, password=PASSWORD)
     with pytest.raises(InvitationError) as error:
-        invitation_accept(invitation=invitation, password="Un autre mot de passe 2024")
+        invitation_accept(actor=VISITOR, invitation=invitation, password="Un autre mot de passe 2024")
     assert error.value.code == "has_account"

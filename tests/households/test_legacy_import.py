@@ -19,8 +19,7 @@ from moncompte.households.legacy_import import COLUMNS, LegacyImportError, legac
 from moncompte.households.models import Caf, Dossier, Member
 from moncompte.identity.identifiers import new_provisional_identifier, nir_key, parse_identifier
 from moncompte.identity.models import Person
-
-ON_POSTGRESQL = connection.vendor == "postgresql"
+from tests.support.services import require_postgresql, requires_postgresql
 
 
 def with_key(body: str) -> str:
@@ -103,8 +102,8 @@ def write_csv(path, rows, header=COLUMNS):
 
 @pytest.fixture(params=["orm", "copy"])
 def method(request):
-    if request.param == "copy" and not ON_POSTGRESQL:
-        pytest.skip("COPY path: PostgreSQL only (CI)")
+    if request.param == "copy":
+        require_postgresql("the COPY path")
     return request.param
 
 
@@ -170,7 +169,7 @@ def test_imports_files_members_roles_and_codes(cafs, legacy_csv, method):
     credential = LegacyCredential.objects.get(dossier=dossier)
     assert credential.code_digest == legacy_code_digest(CODE_A)
     assert legacy_code_matches(CODE_A, credential.code_digest)
-    assert credential.retired_at is None
+    assert credential.retired_on_web_at is None
     assert LegacyCredential.objects.get(dossier=other).code_digest == legacy_code_digest(CODE_B)
 
 
@@ -262,7 +261,7 @@ def test_import_twice_changes_nothing(cafs, legacy_csv, method):
 def test_codes_kept_unless_replaced_and_a_retired_code_stays_retired(cafs, tmp_path, method):
     legacy_import(path=write_csv(tmp_path / "v1.csv", file_a() + file_b()), method=method)
     retired_at = timezone.now()
-    LegacyCredential.objects.filter(dossier__numero="1234567").update(retired_at=retired_at)
+    LegacyCredential.objects.filter(dossier__numero="1234567").update(retired_on_web_at=retired_at)
     new_codes = [r[:2] + ["11223344"] + r[3:] for r in file_a() + file_b()]
     path = write_csv(tmp_path / "v2.csv", new_codes)
 
@@ -274,7 +273,7 @@ def test_codes_kept_unless_replaced_and_a_retired_code_stays_retired(cafs, tmp_p
     assert (replaced.codes_created, replaced.codes_replaced, replaced.codes_kept) == (0, 1, 1)
     assert LegacyCredential.objects.get(dossier__numero="7654321").code_digest == legacy_code_digest("11223344")
     retired = LegacyCredential.objects.get(dossier__numero="1234567")
-    assert retired.retired_at == retired_at
+    assert retired.retired_on_web_at == retired_at
     assert retired.code_digest == legacy_code_digest(CODE_A)
 
 
@@ -355,7 +354,7 @@ def test_command_prints_the_report_and_exits_1_on_rejected_rows(cafs, tmp_path):
     assert error.value.returncode == 1
 
 
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="parallel writers: PostgreSQL only (CI)")
+@requires_postgresql("the parallel writers")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_writers_give_the_same_result(tmp_path):
     Caf.objects.create(code="751", name="Caf de Paris", departement="75")
@@ -393,7 +392,7 @@ def test_the_responsible_person_wins_over_an_earlier_duplicate_row(cafs, tmp_pat
 
 def test_the_copy_path_fills_every_column_of_the_tables_it_writes():
     # The COPY path writes these tables with SQL of its own: a new column must be handled there
-    # (moncompte/households/legacy_import.py, _write_copy), then listed here.
+    # (moncompte/households/legacy_import/writing.py, write_copy), then listed here.
     columns = {
         model._meta.db_table: {f.column for f in model._meta.concrete_fields}
         for model in (Person, Dossier, Member, LegacyCredential)
@@ -432,5 +431,5 @@ def test_the_copy_path_fills_every_column_of_the_tables_it_writes():
             "joined_on",
             "ended_on",
         },
-        "accounts_legacycredential": {"id", "dossier_id", "code_digest", "retired_at"},
+        "accounts_legacycredential": {"id", "dossier_id", "code_digest", "retired_on_web_at", "retired_on_phone_at"},
     }

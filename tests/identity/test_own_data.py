@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from moncompte.audit.models import JournalEntry
 from moncompte.audit.services import journal_record
+from moncompte.core.actors import Actor, Channel
 from moncompte.households.models import Dossier, Member
 from moncompte.identity import own_data as own_data_module
 from moncompte.identity.models import RectificationRequest, RectificationState
@@ -25,6 +26,11 @@ from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of
 pytestmark = pytest.mark.django_db
 
 
+def me(person, **where) -> Actor:
+    """The person acting for themselves on the web."""
+    return Actor(channel=Channel.WEB, person=person, **where)
+
+
 def _dump(data: dict) -> str:
     return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
 
@@ -32,11 +38,9 @@ def _dump(data: dict) -> str:
 def test_a_rectification_request_is_recorded_journaled_and_in_the_history(demo):
     claire = person_of(CLAIRE[0])
     request = rectification_request(
-        person=claire,
+        actor=me(claire, session_key="abc", client_address="198.51.100.7"),
         field="usage_name",
         message="  Mon nom d'usage est DURAND depuis mon mariage.  ",
-        session_key="abc",
-        client_address="198.51.100.7",
     )
     assert request.state == RectificationState.TO_PROCESS
     assert request.message == "Mon nom d'usage est DURAND depuis mon mariage."
@@ -52,8 +56,8 @@ def test_a_rectification_request_is_recorded_journaled_and_in_the_history(demo):
 
 def test_the_history_is_newest_first(demo):
     claire = person_of(CLAIRE[0])
-    first = rectification_request(person=claire, field="birth_place", message="Je suis née à Lyon.")
-    second = rectification_request(person=claire, field="other", message="Autre chose.")
+    first = rectification_request(actor=me(claire), field="birth_place", message="Je suis née à Lyon.")
+    second = rectification_request(actor=me(claire), field="other", message="Autre chose.")
     assert rectification_requests_of(claire) == [second, first]
 
 
@@ -72,7 +76,7 @@ def test_the_history_is_newest_first(demo):
 def test_invalid_requests_are_refused_in_french(demo, field, message, at_fault, words):
     claire = person_of(CLAIRE[0])
     with pytest.raises(RectificationError) as caught:
-        rectification_request(person=claire, field=field, message=message)
+        rectification_request(actor=me(claire), field=field, message=message)
     assert caught.value.field == at_fault
     assert words in caught.value.message
     assert not RectificationRequest.objects.exists()
@@ -81,7 +85,7 @@ def test_invalid_requests_are_refused_in_french(demo, field, message, at_fault, 
 
 def test_the_page_data_masks_the_identifier_and_holds_only_own_memberships(demo):
     claire = person_of(CLAIRE[0])
-    data = own_data(claire)
+    data = own_data(actor=me(claire))
     assert data.masked_identifier == "2 •• •• •• ••• ••• 95"
     assert [m.dossier_numero for m in data.memberships] == ["1234567"]
     assert [c.value for c in data.contacts] == ["claire.martin@example.fr", "+33611223344"]
@@ -89,7 +93,7 @@ def test_the_page_data_masks_the_identifier_and_holds_only_own_memberships(demo)
 
 def test_claires_export_holds_her_data_and_nobody_elses(demo):
     claire = person_of(CLAIRE[0])
-    data = own_data_export(claire)
+    data = own_data_export(actor=me(claire))
     text = _dump(data)
     assert data["identite"]["identifiant"] == "2 85 05 75 115 042 95"
     assert data["identite"]["prenoms"] == "Claire Anne"
@@ -108,12 +112,12 @@ def test_claires_export_holds_her_data_and_nobody_elses(demo):
 
 def test_a_spouses_export_shows_the_delegation_state_of_his_own_membership(demo):
     marc = person_of(MARC[0])
-    membership = own_data_export(marc)["rattachements"][0]
+    membership = own_data_export(actor=me(marc))["rattachements"][0]
     assert membership["role"] == "conjoint"
     assert membership["autorisation_de_gestion"] == {"accordee": False, "accordee_le": None}
     granted = timezone.now()
     Member.objects.filter(person=marc).update(delegation_granted_at=granted)
-    membership = own_data_export(marc)["rattachements"][0]
+    membership = own_data_export(actor=me(marc))["rattachements"][0]
     assert membership["situation"] == "conjoint_autorise"
     assert membership["autorisation_de_gestion"]["accordee"] is True
 
@@ -122,7 +126,7 @@ def test_a_former_spouse_keeps_his_ended_membership_and_nothing_of_the_file(demo
     marc = person_of(MARC[0])
     ended = datetime.date.today() - datetime.timedelta(days=1)
     Member.objects.filter(person=marc).update(ended_on=ended)
-    data = own_data_export(marc)
+    data = own_data_export(actor=me(marc))
     (membership,) = data["rattachements"]
     assert membership["situation"] == "ancien_conjoint"
     assert membership["jusqu_au"] == ended
@@ -150,7 +154,7 @@ def test_the_export_lists_journal_entries_caused_by_others(demo):
     # Entries about other people only are not hers.
     journal_record(action="signin.failure", subject_person=marc, client_address="203.0.113.10")
 
-    data = own_data_export(claire)
+    data = own_data_export(actor=me(claire))
     rows = {row["action"]: row for row in data["journal"]}
     failure = rows["signin.failure"]
     assert failure["action_libelle"] == "Échec de connexion (identifiant ou mot de passe incorrect)"
@@ -173,7 +177,7 @@ def test_the_journal_of_the_export_is_capped_newest_first(demo, monkeypatch):
     for _ in range(5):
         journal_record(action="home.view", actor_person=claire, subject_person=claire)
     journal_record(action="signout", actor_person=claire, subject_person=claire)
-    data = own_data_export(claire)
+    data = own_data_export(actor=me(claire))
     assert len(data["journal"]) == 3
     assert data["journal_total"] == 7
     assert data["journal_tronque"] is True
@@ -183,8 +187,8 @@ def test_the_journal_of_the_export_is_capped_newest_first(demo, monkeypatch):
 
 def test_the_export_lists_rectification_requests(demo):
     claire = person_of(CLAIRE[0])
-    rectification_request(person=claire, field="birth_date", message="Je suis née le 15 mai.")
-    (request,) = own_data_export(claire)["demandes_de_rectification"]
+    rectification_request(actor=me(claire), field="birth_date", message="Je suis née le 15 mai.")
+    (request,) = own_data_export(actor=me(claire))["demandes_de_rectification"]
     assert request["donnee"] == "birth_date"
     assert request["donnee_libelle"] == "Date de naissance"
     assert request["etat"] == "to_process" and request["etat_libelle"] == "À traiter"

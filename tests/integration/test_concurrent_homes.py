@@ -17,13 +17,13 @@ import requests
 from django.db import connection
 from stdnum.fr import nir
 
-from moncompte.accounts.models import ContactKind
 from moncompte.accounts.services import account_create, contact_add_verified
+from moncompte.core.actors import ContactChannel
 from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
 from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.services import person_create
 from tests.support.server import database_url_from_settings, running_server
-from tests.support.services import redis_url, require_or_skip
+from tests.support.services import redis_url, require_or_skip, require_postgresql
 
 pytestmark = [pytest.mark.server]
 
@@ -89,7 +89,7 @@ def _create(people: list[Someone]) -> None:
         )
         account = account_create(person=person, password=someone.password)
         # An account is usable once a contact is validated (PRODUCT.md section 1).
-        contact_add_verified(account=account, kind=ContactKind.EMAIL, value=someone.email)
+        contact_add_verified(account=account, kind=ContactChannel.EMAIL, value=someone.email)
         dossier = Dossier.objects.create(
             caf=caf,
             numero=someone.numero,
@@ -201,11 +201,9 @@ def _run(client: Client, signin_barrier: threading.Barrier, home_barrier: thread
 @pytest.fixture
 def backing_services(transactional_db):
     """PostgreSQL (this run's own test database, shared with the server) and Redis."""
-    if connection.vendor != "postgresql":
-        require_or_skip(
-            "the concurrent server test needs the test run itself on PostgreSQL "
-            "(DATABASE_URL=postgres://...), so that the server reads the test database"
-        )
+    require_postgresql(
+        "the concurrent server test needs the test run itself on PostgreSQL, so that the server reads the test database"
+    )
     redis = redis_url()
     if redis is None:
         require_or_skip("the concurrent server test needs a reachable Redis (REDIS_URL=redis://...)")

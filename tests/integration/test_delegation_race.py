@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
+from moncompte.core.actors import Actor, Channel
 from moncompte.households.models import Dossier, Member, Role
 from tests.conftest import CLAIRE, MARC, person_of
 from tests.integration.test_concurrent_homes import backing_services  # noqa: F401  (fixture)
@@ -74,10 +75,9 @@ def test_no_answer_after_the_revocation_shows_the_file(backing_services, tmp_pat
             reader.start()
         time.sleep(max(0.0, revoke_at - time.time()))
         delegation_revoke(
-            actor_person=claire,
+            actor=Actor(channel=Channel.WEB, account=Account.objects.get(person=claire)),
             dossier=dossier,
             password=CLAIRE[1],
-            actor_account=Account.objects.get(person=claire),
         )
         committed_at = time.time()
         observations = [item for _ in readers for item in results.get(timeout=120)]

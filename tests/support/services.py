@@ -1,8 +1,18 @@
-"""Finding the real services a test needs (PostgreSQL, Redis, Chromium).
+"""Finding the real services a test needs (PostgreSQL, Redis, Chromium): skip locally, fail in CI.
 
-Locally a test whose service is missing is skipped, so the suite runs on a laptop with nothing
-installed. In CI (``CI=true``, or ``MONCOMPTE_REQUIRE_SERVICES=1`` anywhere) the same test
-fails instead: a green CI run must mean that the real-component tests did run.
+Locally a test whose service is missing is skipped with the reason (shown by ``-rs``), so the
+suite runs on a laptop with nothing installed. In CI (``CI=true``, or
+``MONCOMPTE_REQUIRE_SERVICES=1`` anywhere) the same test fails instead: a green CI run must mean
+that the real-component tests did run. Every such test goes through ``require_or_skip``:
+
+- PostgreSQL-only tests are marked ``@requires_postgresql("why")`` (the marker is enforced by
+  tests/support/ci_plugin.py), or take the ``postgresql`` fixture, or call
+  ``require_postgresql("why")`` where the decision is made at run time (a fixture parameter);
+- Redis: ``redis_url()`` then ``require_or_skip(...)`` when it is None, or the ``redis_service`` fixture;
+- Chromium: ``chromium_path()`` likewise.
+
+Never ``pytest.mark.skipif(connection.vendor != "postgresql", ...)``: it would skip in CI too,
+and ci_plugin.py fails a CI run in which any test skipped.
 """
 
 import os
@@ -15,14 +25,17 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+_TRUTHY = {"1", "true", "yes", "on"}
+
+# ``@requires_postgresql("reason")``: the test runs on PostgreSQL only (skip locally, fail in CI).
+requires_postgresql = pytest.mark.requires_postgresql
 
 
 def services_required() -> bool:
     """True in CI, where a missing service is an error rather than a reason to skip."""
-    truthy = {"1", "true", "yes", "on"}
     return (
-        os.environ.get("CI", "").strip().lower() in truthy
-        or os.environ.get("MONCOMPTE_REQUIRE_SERVICES", "").strip().lower() in truthy
+        os.environ.get("CI", "").strip().lower() in _TRUTHY
+        or os.environ.get("MONCOMPTE_REQUIRE_SERVICES", "").strip().lower() in _TRUTHY
     )
 
 
@@ -31,6 +44,38 @@ def require_or_skip(reason: str) -> NoReturn:
     if services_required():
         pytest.fail(f"Required service missing (CI=true or MONCOMPTE_REQUIRE_SERVICES=1): {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def on_postgresql() -> bool:
+    """Whether this test run's database is PostgreSQL (DATABASE_URL=postgres://...)."""
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def postgresql_reason(reason: str) -> str:
+    return f"PostgreSQL only (DATABASE_URL=postgres://...): {reason}"
+
+
+def require_postgresql(reason: str) -> None:
+    """Go on only if the test run is on PostgreSQL: else skip (laptop) or fail (CI)."""
+    if not on_postgresql():
+        require_or_skip(postgresql_reason(reason))
+
+
+@pytest.fixture
+def postgresql() -> None:
+    """For a test that needs the run's database to be PostgreSQL (skip locally, fail in CI)."""
+    require_postgresql("this test needs PostgreSQL")
+
+
+@pytest.fixture
+def redis_service() -> str:
+    """The URL of a reachable Redis (skip locally, fail in CI)."""
+    url = redis_url()
+    if url is None:
+        require_or_skip("this test needs a reachable Redis (REDIS_URL=redis://...)")
+    return url
 
 
 def _reachable(url: str, default_port: int, timeout: float = 1.0) -> bool:

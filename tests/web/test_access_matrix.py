@@ -5,9 +5,15 @@ separation, O = Sofia (another file's responsible person: a stranger to the Mart
 cell is one page answering, or answering 404, and the file's data showing or not. Actions with
 no page yet (procedures, Caf requests, counter) are checked cell by cell in
 tests/access/test_policy.py.
+
+Then the strangers a leak would most likely reach, all in the Martin file's own Caf: a second
+file with its own R, S and M; a person who is M on the Martin file and R on a file of their own;
+a person with Claire's names and birth date, R on another file. On every page, nobody sees a
+name, a file number, an address or an amount of a file they may not see.
 """
 
 import datetime
+import html
 import re
 
 import pytest
@@ -15,8 +21,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from moncompte.accounts.models import AccountSession
-from moncompte.households.models import Member, Role
-from tests.conftest import CLAIRE, LEA, MARC, SOFIA, sign_in
+from moncompte.core.actors import Actor, Channel
+from moncompte.households.models import Caf, Dossier, Member, Role
+from moncompte.web.templatetags.money import euros
+from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of, sign_in
+from tests.factories import AccountFactory, BenefitFactory, DossierFactory, MemberFactory, PersonFactory, make_household
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +97,12 @@ def test_a_strangers_identifiers_in_urls_answer_404(client, demo):
         sign_in(type(client)(), *who)
     claire = person_of(CLAIRE[0])
     pierre = _invitable_member()
-    invitation_send(actor_person=claire, member=pierre, channel="email", destination="pierre@example.fr")
+    invitation_send(
+        actor=Actor(channel=Channel.WEB, account=claire.account),
+        member=pierre,
+        channel="email",
+        destination="pierre@example.fr",
+    )
     foreign_ids = set(AccountSession.objects.values_list("id", flat=True))
     from moncompte.households.models import Invitation
 
@@ -132,3 +146,122 @@ def _invitable_member():
         sex="M",
     )
     return Member.objects.create(dossier=Dossier.objects.get(numero="1234567"), person=person, role=Role.AUTRE)
+
+
+# Strangers of the same Caf, members of two files, people with the same names ------------------
+
+# Every page a signed-in person can open without an object id.
+ALL_PAGES = [
+    "/mon-compte/",
+    "/mon-compte/mes-donnees/",
+    "/mon-compte/mes-donnees/export.json",
+    "/mon-compte/mes-donnees/export/",
+    "/mon-compte/coordonnees/valider/",
+    "/mon-compte/appareils/",
+    "/mon-compte/foyer/",
+    "/mon-compte/foyer/autorisation/",
+    "/mon-compte/foyer/separation/",
+    "/mon-compte/foyer/inviter/",
+]
+# Amounts none of the demo's files has, one per new file.
+NEIGHBOURS_AMOUNT, OWN_FILE_AMOUNT, TWIN_AMOUNT = 77731, 66621, 55511
+
+
+def _file_markers(dossier: Dossier) -> set[str]:
+    """What only someone who may see the file may read: number, address, amounts."""
+    markers = {dossier.numero, dossier.address_line1}
+    for benefit in dossier.benefits.all():
+        markers.add(euros(benefit.monthly_amount_cents))
+    return markers
+
+
+def _names(dossier: Dossier) -> set[str]:
+    return {m.person.display_name for m in Member.objects.filter(dossier=dossier).select_related("person")}
+
+
+@pytest.fixture
+def caf_world(demo):
+    """Besides the demo: three more files in the Martin file's Caf (Caf de Paris)."""
+    caf = Caf.objects.get(code="751")
+    martin = Dossier.objects.get(numero="1234567")
+    neighbours = make_household(caf=caf, benefits=False)
+    BenefitFactory(dossier=neighbours.dossier, monthly_amount_cents=NEIGHBOURS_AMOUNT)
+
+    # M on the Martin file, R on a file of their own.
+    double = PersonFactory(age=19)
+    double_account = AccountFactory(person=double)
+    MemberFactory(dossier=martin, person=double, other=True)
+    own_file = DossierFactory(caf=caf)
+    MemberFactory(dossier=own_file, person=double)
+    MemberFactory(dossier=own_file, child=True)
+    BenefitFactory(dossier=own_file, monthly_amount_cents=OWN_FILE_AMOUNT)
+
+    # Claire's names and birth date, another person (another NIR), R on another file.
+    claire = person_of(CLAIRE[0])
+    twin = PersonFactory(
+        first_names=claire.first_names,
+        birth_name=claire.birth_name,
+        birth_date=claire.birth_date,
+        sex=claire.sex,
+        birth_place_code="75112",
+    )
+    assert twin.display_name == claire.display_name and twin.pk != claire.pk
+    twin_account = AccountFactory(person=twin)
+    twin_file = DossierFactory(caf=caf)
+    MemberFactory(dossier=twin_file, person=twin)
+    MemberFactory(dossier=twin_file, spouse=True)
+    BenefitFactory(dossier=twin_file, monthly_amount_cents=TWIN_AMOUNT)
+
+    files = {"martin": martin, "neighbours": neighbours.dossier, "own_file": own_file, "twin_file": twin_file}
+    viewers = {
+        # viewer -> (credentials, files they may see whole, files they belong to without seeing them)
+        "R": (CLAIRE, {"martin"}, set()),
+        "S+": (MARC, {"martin"}, set()),
+        "S": (MARC, set(), {"martin"}),
+        "M": (LEA, set(), {"martin"}),
+        "X": (MARC, set(), {"martin"}),
+        "neighbour R": (neighbours.responsible.credentials, {"neighbours"}, set()),
+        "neighbour S": (neighbours.spouse.credentials, set(), {"neighbours"}),
+        "neighbour M": (neighbours.child.credentials, set(), {"neighbours"}),
+        "M here, R there": ((double.raw_identifier, double_account.raw_password), {"own_file"}, {"martin"}),
+        "same names": ((twin.raw_identifier, twin_account.raw_password), {"twin_file"}, set()),
+        "O": (SOFIA, set(), set()),
+    }
+    return files, viewers
+
+
+@pytest.mark.parametrize(
+    "viewer",
+    ["R", "S+", "S", "M", "X", "neighbour R", "neighbour S", "neighbour M", "M here, R there", "same names", "O"],
+)
+def test_nobody_reads_anything_of_a_file_they_may_not_see(client, caf_world, viewer):
+    files, viewers = caf_world
+    credentials, sees, belongs = viewers[viewer]
+    _set_role(viewer if viewer in ("S+", "X") else "")
+    sign_in(client, *credentials)
+    me = person_of(credentials[0])
+    allowed_names = {me.display_name} | {name for key in sees for name in _names(files[key])}
+    forbidden = set()
+    for key, dossier in files.items():
+        if key in sees:
+            continue
+        markers = _file_markers(dossier)
+        if key in belongs:
+            markers.discard(dossier.numero)  # the number of one's own file is one's own data
+        forbidden |= markers
+        forbidden |= _names(dossier) - allowed_names
+    assert forbidden
+    bodies = {}
+    for path in ALL_PAGES:
+        response = client.get(path)
+        assert response.status_code in (200, 404), (viewer, path, response.status_code)
+        bodies[path] = response.content.decode()
+    for path, body in bodies.items():
+        for marker in forbidden:
+            for form in {marker, html.escape(marker)}:
+                assert form not in body, (viewer, path, marker)
+    # And what they may see is there: the check above is not blind.
+    home = bodies["/mon-compte/"]
+    for key in sees:
+        for marker in _file_markers(files[key]):
+            assert marker in home or html.escape(marker) in home, (viewer, key, marker)

@@ -110,3 +110,47 @@ def test_changing_a_validated_contact_needs_the_password(client, demo):
         Contact.objects.filter(account__person=person_of(CLAIRE[0]), kind="email").values_list("value", flat=True)
     )
     assert emails == ["claire@example.org"]
+
+
+def test_a_stolen_session_cannot_guess_the_password_through_the_contact_change(demo, settings):
+    """The contact change re-checks the password through the one re-authentication: counted per
+    account (whatever the address), slowed down, journaled."""
+    from moncompte.audit.models import JournalEntry
+
+    thief = Client(REMOTE_ADDR="203.0.113.9")
+    sign_in(thief, *CLAIRE)
+    data = {"action": "envoyer", "channel": "email", "email": "voleur@example.org", "current_password": "faux"}
+    free = settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER
+    statuses = [thief.post("/mon-compte/coordonnees/valider/", data).status_code for _ in range(free + 2)]
+    assert statuses == [400] * (free + 1) + [429]
+    # Even the right password now waits, and nothing was sent.
+    response = thief.post("/mon-compte/coordonnees/valider/", {**data, "current_password": CLAIRE[1]})
+    assert response.status_code == 429 and "Trop de tentatives. Réessayez dans" in response.content.decode()
+    assert not [m for m in mail.outbox if m.to == ["voleur@example.org"]]
+    failures = JournalEntry.objects.filter(action="reauth.failure", subject_person=person_of(CLAIRE[0]))
+    assert failures.count() == free + 1 and failures.first().detail == {"purpose": "contact_change"}
+    assert JournalEntry.objects.filter(action="reauth.throttled").count() == 2
+
+
+def test_an_account_without_validated_contact_is_held_at_the_validation_whatever_its_session(demo):
+    """The rule is the account's (moncompte.accounts.services.account_usable), not a session flag."""
+    from moncompte.accounts.models import Account
+
+    client = _new_account_client()
+    assert client.get("/mon-compte/")["Location"] == "/mon-compte/coordonnees/valider/"
+    # A session flag planted or left over grants nothing.
+    session = client.session
+    session["moncompte_contact_ok"] = True
+    session.save()
+    assert client.get("/mon-compte/")["Location"] == "/mon-compte/coordonnees/valider/"
+    assert client.get("/mon-compte/appareils/")["Location"] == "/mon-compte/coordonnees/valider/"
+    assert Account.objects.get(person=person_of(JULIEN)).contact_validated_at is None
+    # Once a contact is validated, every page opens, in this session and in the others.
+    other = Client()
+    sign_in(other, JULIEN, PASSWORD)
+    client.post(
+        "/mon-compte/coordonnees/valider/", {"action": "envoyer", "channel": "email", "email": "julien@example.fr"}
+    )
+    client.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": _last_code()})
+    assert client.get("/mon-compte/").status_code == 200
+    assert other.get("/mon-compte/").status_code == 200

@@ -228,3 +228,99 @@ def test_separation_missing_address_and_confirmation_are_refused(demo):
     assert not SituationChange.objects.exists() and _spouse().ended_on is None
     response = claire.post("/mon-compte/foyer/separation/", _separation_form(leaving=None))
     assert response.status_code == 400 and "Indiquez qui quitte le logement." in response.content.decode()
+
+
+# Refusals and the acting person, as the web maps them -----------------------------------------
+
+
+def test_repeated_wrong_passwords_answer_429_on_the_password_field(demo, settings):
+    settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 1
+    claire = _signed_in(CLAIRE)
+    statuses = [
+        claire.post("/mon-compte/foyer/autorisation/", {"intent": "accorder", "password": "faux"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses[:2] == [400, 400] and statuses[2] == 429
+    response = claire.post("/mon-compte/foyer/autorisation/", {"intent": "accorder", "password": CLAIRE[1]})
+    assert response.status_code == 429  # the right password waits too
+    assert "Trop de tentatives" in response.content.decode()
+    assert response.context["form"].errors["password"]
+    assert _spouse().delegation_granted_at is None
+    assert JournalEntry.objects.filter(action="reauth.failure").count() == 2
+
+
+def test_a_refusal_of_the_service_after_the_page_shows_on_the_form(demo, monkeypatch):
+    """The policy said yes to the page, then no in the service (the standing changed between):
+    the page says so, nothing changes."""
+    from moncompte.households.services import DelegationNotAllowed
+    from moncompte.web.household import views
+
+    def refused(**kwargs):
+        raise DelegationNotAllowed()
+
+    monkeypatch.setitem(views._SERVICES, "grant", refused)
+    response = _signed_in(CLAIRE).post("/mon-compte/foyer/autorisation/", {"intent": "accorder", "password": CLAIRE[1]})
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [
+        "Vous ne pouvez pas modifier l'autorisation de gestion de ce dossier."
+    ]
+    assert _spouse().delegation_granted_at is None
+
+
+def test_add_domain_error_puts_the_message_on_its_field_or_on_top():
+    from django import forms
+
+    from moncompte.core.errors import DomainError
+    from moncompte.web.errors import add_domain_error
+
+    class Form(forms.Form):
+        password = forms.CharField()
+
+    form = Form({"password": "x"})
+    form.is_valid()
+    add_domain_error(form, DomainError("Sur le champ.", field="password"))
+    add_domain_error(form, DomainError("Ailleurs.", field="unknown"))
+    add_domain_error(form, DomainError("Pour tout le formulaire."))
+    assert form.errors["password"] == ["Sur le champ."]
+    assert form.non_field_errors() == ["Ailleurs.", "Pour tout le formulaire."]
+
+
+def test_not_allowed_answers_404_from_a_view_or_through_the_middleware(rf):
+    from django.http import Http404, HttpResponse
+
+    from moncompte.core.errors import NotAllowed
+    from moncompte.web.errors import refusals_as_404
+    from moncompte.web.middleware import NotAllowedMiddleware
+
+    def view(request):
+        raise NotAllowed()
+
+    with pytest.raises(Http404):
+        refusals_as_404(view)(rf.get("/"))
+    middleware = NotAllowedMiddleware(lambda request: HttpResponse())
+    with pytest.raises(Http404):
+        middleware.process_exception(rf.get("/"), NotAllowed())
+    assert middleware.process_exception(rf.get("/"), ValueError()) is None
+
+
+def test_actor_of_a_signed_in_request(demo, rf, settings):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from moncompte.accounts.models import Account
+    from moncompte.core.actors import Channel
+    from moncompte.web.actors import actor_of
+    from tests.conftest import person_of
+
+    settings.MONCOMPTE_TRUSTED_PROXY_COUNT = 0
+    account = Account.objects.get(person=person_of(CLAIRE[0]))
+    request = rf.get("/", REMOTE_ADDR="192.0.2.8")
+    request.user = account
+    request.session = SessionStore()
+    request.session.create()
+    actor = actor_of(request)
+    assert actor.channel == Channel.WEB and actor.account == account and actor.person == account.person
+    assert actor.session_key == request.session.session_key and actor.client_address == "192.0.2.8"
+    request.user = AnonymousUser()
+    visitor = actor_of(request)
+    assert visitor.account is None and visitor.person is None and not visitor.is_signed_in

@@ -146,3 +146,138 @@ def test_spouse_without_delegation_finds_the_separation_page_from_home(client, d
     lea = Client()
     sign_in(lea, *LEA)
     assert 'href="/mon-compte/foyer/separation/"' not in lea.get("/mon-compte/").content.decode()
+
+
+# Error pages --------------------------------------------------------------------------------------
+# A URLconf of its own: the site's URLs, plus views that fail each way, with config/urls.py's handlers.
+
+
+def _fail_400(request):
+    from django.core.exceptions import SuspiciousOperation
+
+    raise SuspiciousOperation("test")
+
+
+def _fail_403(request):
+    from django.core.exceptions import PermissionDenied
+
+    raise PermissionDenied
+
+
+def _fail_404(request):
+    from django.http import Http404
+
+    raise Http404
+
+
+def _fail_500(request):
+    raise RuntimeError("a bug, on purpose; its details must not reach the page")
+
+
+def _error_urlpatterns():
+    from django.contrib.auth.decorators import login_not_required
+    from django.urls import include, path
+
+    views = {"400": _fail_400, "403": _fail_403, "404": _fail_404, "500": _fail_500}
+    return [path(f"test-erreur/{code}/", login_not_required(view)) for code, view in views.items()] + [
+        path("", include("config.urls"))
+    ]
+
+
+def __getattr__(name):
+    # Django reads these from the module given as ROOT_URLCONF (this one, in the tests below).
+    if name == "urlpatterns":
+        return _error_urlpatterns()
+    if name.startswith("handler") and name[7:] in {"400", "403", "404", "500"}:
+        import config.urls
+
+        return getattr(config.urls, name)
+    raise AttributeError(name)
+
+
+def test_the_site_declares_its_error_pages():
+    import config.urls
+
+    assert config.urls.handler400 == "moncompte.web.errors.bad_request"
+    assert config.urls.handler403 == "moncompte.web.errors.forbidden"
+    assert config.urls.handler404 == "moncompte.web.errors.not_found"
+    assert config.urls.handler500 == "moncompte.web.errors.server_error"
+
+
+@pytest.mark.urls("tests.web.test_pages")
+@pytest.mark.parametrize(
+    "code, title, text",
+    [
+        (400, "Demande incorrecte", "Votre demande n'a pas pu être traitée."),
+        (403, "Accès refusé", "Votre demande n'a pas pu être traitée."),
+        (404, "Page non trouvée", "La page que vous cherchez n'existe pas"),
+        (500, "Erreur inattendue", "Une erreur s'est produite de notre côté."),
+    ],
+)
+def test_error_pages_are_the_sites_in_french_and_tell_nothing(demo, code, title, text):
+    for signed_in in (False, True):
+        client = Client(raise_request_exception=False)
+        if signed_in:
+            sign_in(client, *CLAIRE)
+        response = client.get(f"/test-erreur/{code}/")
+        body = response.content.decode()
+        assert response.status_code == code
+        assert f"<h1>{title}</h1>" in body and text in body
+        assert "Traceback" not in body and "on purpose" not in body
+        assert response["Cache-Control"] == "private, no-store, max-age=0"
+
+
+def test_an_unknown_address_gets_the_404_page(client, demo):
+    sign_in(client, *CLAIRE)
+    response = client.get("/cette-page-n-existe-pas/")
+    assert response.status_code == 404 and "<h1>Page non trouvée</h1>" in response.content.decode()
+
+
+# The client's address behind proxies -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "proxies, forwarded, expected",
+    [
+        # No trusted proxy: the header is whatever the client sent, never believed.
+        (0, None, "192.0.2.10"),
+        (0, "203.0.113.5", "192.0.2.10"),
+        # One proxy: it appended the address it saw; anything before is the client's own say.
+        (1, "203.0.113.5", "203.0.113.5"),
+        (1, "6.6.6.6, 203.0.113.5", "203.0.113.5"),
+        (1, "6.6.6.6,7.7.7.7 ,  203.0.113.5", "203.0.113.5"),
+        # Two proxies: the client is the second entry from the end.
+        (2, "203.0.113.5, 10.0.0.2", "203.0.113.5"),
+        (2, "6.6.6.6, 203.0.113.5, 10.0.0.2", "203.0.113.5"),
+        # A header shorter than the chain did not come through it: the connection's address.
+        (1, None, "192.0.2.10"),
+        (2, "203.0.113.5", "192.0.2.10"),
+        (2, " , ", "192.0.2.10"),
+    ],
+)
+def test_client_address_behind_trusted_proxies(settings, proxies, forwarded, expected):
+    from django.test import RequestFactory
+
+    from moncompte.web.actors import actor_of, client_address
+
+    settings.MONCOMPTE_TRUSTED_PROXY_COUNT = proxies
+    extra = {"REMOTE_ADDR": "192.0.2.10"}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    request = RequestFactory().get("/", **extra)
+    assert client_address(request) == expected
+    assert actor_of(request).client_address == expected
+
+
+def test_throttling_counts_the_address_seen_through_the_proxy(demo, settings):
+    """A spoofed first entry does not give an attacker a fresh address counter."""
+    settings.MONCOMPTE_TRUSTED_PROXY_COUNT = 1
+    settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 3
+    unknown = ["1 80 01 75 056 123 75", "1 81 01 75 056 123 26", "1 82 01 75 056 123 74", "1 83 01 75 056 123 25"]
+    for n, raw in enumerate(unknown):
+        attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"6.6.6.{n}, 203.0.113.9")
+        sign_in(attacker, raw, "Mauvais2021mot")
+    attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.99, 203.0.113.9")
+    assert sign_in(attacker, *CLAIRE).status_code == 429
+    # Another client behind the same proxy is not concerned.
+    assert sign_in(Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7"), *CLAIRE).status_code == 302

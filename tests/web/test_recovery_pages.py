@@ -256,12 +256,54 @@ def test_requests_are_throttled_per_address(demo, settings):
     assert _request(Client(REMOTE_ADDR="203.0.113.10"), UNKNOWN).status_code == 302
 
 
-def test_a_reset_request_takes_the_same_minimum_time(demo, settings):
+def test_a_reset_request_answers_known_and_unknown_identifiers_after_the_same_time(demo, settings, monkeypatch):
+    """Outcome, not wall time: the view's clock is simulated. The real account's request does
+    more work (its codes and messages) than the unknown one's (decoys); both answers leave at the
+    same minimum duration, with the same page, the same rows and the same journal entry."""
+    from moncompte.web.recovery import views
+
     settings.MONCOMPTE_PASSWORD_RESET_MIN_SECONDS = 0.2
+    clock = {"now": 1000.0}
+    slept = []
+
+    class Clock:
+        time = staticmethod(time.time)
+
+        @staticmethod
+        def monotonic():
+            return clock["now"]
+
+        @staticmethod
+        def sleep(seconds):
+            slept.append(seconds)
+            clock["now"] += seconds
+
+    real_request = views.password_reset_request
+
+    def working(**kwargs):
+        result = real_request(**kwargs)
+        clock["now"] += 0.15 if result.account_id else 0.01  # the real account's extra work
+        return result
+
+    monkeypatch.setattr(views, "time", Clock)
+    monkeypatch.setattr(views, "password_reset_request", working)
+    outcomes = []
     for who in (CLAIRE[0], UNKNOWN):
-        started = time.monotonic()
-        _request(Client(), who)
-        assert time.monotonic() - started >= 0.2
+        started = clock["now"]
+        challenges, entries = ContactChallenge.objects.count(), JournalEntry.objects.count()
+        response = _request(Client(), who)
+        outcomes.append(
+            (
+                round(clock["now"] - started, 6),
+                response.status_code,
+                response["Location"],
+                ContactChallenge.objects.count() - challenges,
+                JournalEntry.objects.count() - entries,
+                JournalEntry.objects.order_by("-id").first().action,
+            )
+        )
+    assert outcomes[0] == outcomes[1] == (0.2, 302, CODE, 2, 1, "password_reset.request")
+    assert len(slept) == 2
 
 
 def test_a_signed_in_person_is_sent_to_the_change_page(client, demo):
@@ -302,7 +344,7 @@ def test_change_needs_the_current_password(client, demo):
     assert response.status_code == 400
     assert "Votre mot de passe actuel est incorrect." in response.content.decode()
     assert Account.objects.get(person=person_of(CLAIRE[0])).password == before
-    assert JournalEntry.objects.filter(action="password.change_failure").count() == 1
+    assert JournalEntry.objects.filter(action="reauth.failure", detail__purpose="password_change").count() == 1
 
 
 def test_wrong_current_passwords_are_throttled(client, demo):

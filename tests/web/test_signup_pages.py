@@ -92,7 +92,8 @@ def test_unknown_nir_end_to_end_then_the_identity_document(client, demo, media):
     person = Person.objects.with_identifier(nir(NEW_NIR).value).get()
     account = Account.objects.get(person=person)
     assert client.session["_auth_user_id"] == str(account.pk)
-    assert client.session["moncompte_contact_ok"] is True
+    # The contact validated during the flow makes the account usable (a domain rule, not a session flag).
+    assert account.contact_validated_at is not None
     assert JournalEntry.objects.filter(action="signup.signed_in", subject_person=person).exists()
 
     page = client.get("/creer-mon-compte/justificatif/")
@@ -232,6 +233,8 @@ def test_a_child_under_16_is_refused_at_the_first_step(client):
         ({"birth_year": ""}, "Date de naissance incomplète : saisissez l&#x27;année."),
         ({"birth_year": "91"}, "L&#x27;année de naissance s&#x27;écrit avec 4 chiffres"),
         ({"birth_year": "2999"}, "La date de naissance ne peut pas être dans le futur."),
+        # The one bound of moncompte.identity.normalise: not before 1 January 1890.
+        ({"birth_year": "1889", "has_nir": "non", "identifier": ""}, "Vérifiez l&#x27;année de naissance."),
         ({"birth_day": "1er"}, "ne s&#x27;écrit qu&#x27;avec des chiffres"),
         ({"sex": ""}, "Indiquez votre sexe."),
         ({"sex": "M"}, "ne correspond pas au sexe indiqué"),

@@ -9,9 +9,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from moncompte.accounts.middleware import contact_not_required
-from moncompte.accounts.services import contact_validated
-from moncompte.accounts.signin import SESSION_CONTACT_OK
+from moncompte.accounts.reauth import reauthenticate
+from moncompte.accounts.services import account_usable, contact_validated
+from moncompte.core.errors import DomainError, Throttled
 from moncompte.verification.contacts import mask_destination
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import (
@@ -22,7 +22,9 @@ from moncompte.verification.services import (
     challenge_resend,
     new_flow_ref,
 )
+from moncompte.web.actors import actor_of
 from moncompte.web.forms import CodeForm, ContactChoiceForm, CurrentPasswordForm
+from moncompte.web.middleware import contact_not_required
 
 PENDING_KEY = "moncompte_contact_pending"
 
@@ -30,7 +32,7 @@ PENDING_KEY = "moncompte_contact_pending"
 @contact_not_required
 @require_http_methods(["GET", "POST"])
 def contact_validate_view(request):
-    first_contact = not request.session.get(SESSION_CONTACT_OK)
+    first_contact = not account_usable(request.user)
     pending = request.session.get(PENDING_KEY)
     action = request.POST.get("action", "")
     if request.method == "POST" and action == "changer":
@@ -51,11 +53,21 @@ def _choice_step(request, first_contact: bool):
     status = 200
     if request.method == "POST":
         status = 400
-        password_ok = password_form is None or (
-            password_form.is_valid() and request.user.check_password(password_form.cleaned_data["current_password"])
-        )
-        if password_form is not None and password_form.is_valid() and not password_ok:
-            password_form.add_error("current_password", "Mot de passe incorrect.")
+        password_ok = password_form is None
+        if password_form is not None and password_form.is_valid():
+            # Throttled per account and journaled: a stolen session cannot guess the password here.
+            try:
+                reauthenticate(
+                    actor=actor_of(request),
+                    password=password_form.cleaned_data["current_password"],
+                    purpose="contact_change",
+                )
+            except DomainError as error:
+                password_form.add_error("current_password", error.message)
+                if isinstance(error, Throttled):
+                    status = 429
+            else:
+                password_ok = True
         if form.is_valid() and password_ok:
             channel, destination = form.cleaned_data["channel"], form.cleaned_data["destination"]
             flow_ref = new_flow_ref()
@@ -68,7 +80,7 @@ def _choice_step(request, first_contact: bool):
                     account=request.user,
                 )
             except CodeSendRefused as refused:
-                form.add_error(None, refused.message)
+                form.add_error(refused.field, refused.message)
             else:
                 request.session[PENDING_KEY] = {"flow_ref": flow_ref, "channel": channel, "destination": destination}
                 return redirect("web:contact_validate")
@@ -97,9 +109,13 @@ def _code_step(request, pending: dict, first_contact: bool):
         if form.is_valid():
             result = challenge_check(flow_ref=pending["flow_ref"], purpose=purpose, code=form.cleaned_data["code"])
             if result.ok:
-                contact_validated(account=request.user, kind=pending["channel"], value=pending["destination"])
+                contact_validated(
+                    account=request.user,
+                    kind=pending["channel"],
+                    value=pending["destination"],
+                    actor=actor_of(request),
+                )
                 request.session.pop(PENDING_KEY, None)
-                request.session[SESSION_CONTACT_OK] = True
                 messages.success(request, "Vos coordonnées sont validées.")
                 return redirect("web:home")
             form.add_error("code", result.message)

@@ -19,11 +19,13 @@ from moncompte.accounts.first_connection import (
     legacy_code_verify,
 )
 from moncompte.accounts.passwords import password_min_length
-from moncompte.accounts.signin import client_address, open_session
+from moncompte.audit.actions import JournalAction
 from moncompte.households.models import Dossier
 from moncompte.households.places import PlaceError, caf_for_place
 from moncompte.identity.models import Person
+from moncompte.web.actors import actor_of
 from moncompte.web.forms import LegacyCodeForm, NewPasswordForm, NirForm
+from moncompte.web.signin.session import open_web_session
 
 STATE_KEY = "moncompte_first_connection"
 FLOW_SECONDS = 30 * 60
@@ -67,16 +69,16 @@ def file_view(request):
             try:
                 caf = caf_for_place(form.cleaned_data["place"])
                 dossier = legacy_code_verify(
+                    actor=actor_of(request),
                     caf=caf,
                     numero=form.cleaned_data["numero"],
                     code=form.cleaned_data["code"],
-                    client_address=client_address(request),
                 )
             except PlaceError as error:
                 form.add_error("place", error.message)
             except FirstConnectionError as error:
-                form.add_error(None, error.message)
-                status = 429 if error.code == "throttled" else 400
+                form.add_error(error.field, error.message)
+                status = error.status
             else:
                 # A new session key once the file is proved: a key planted earlier is worthless.
                 request.session.cycle_key()
@@ -98,9 +100,11 @@ def nir_view(request):
         if form.is_valid():
             dossier = Dossier.objects.get(pk=state["dossier_id"])
             try:
-                person = first_connection_person(dossier=dossier, identifier=form.cleaned_data["identifier"])
+                person = first_connection_person(
+                    actor=actor_of(request), dossier=dossier, identifier=form.cleaned_data["identifier"]
+                )
             except FirstConnectionError as error:
-                form.add_error("identifier", error.message)
+                form.add_error(error.field or "identifier", error.message)
             else:
                 request.session[STATE_KEY] = {**state, "person_id": person.id}
                 return redirect("web:first_connection_password")
@@ -121,13 +125,16 @@ def password_view(request):
         if form.is_valid():
             try:
                 account = first_connection_complete(
-                    dossier_id=state["dossier_id"], person_id=person.id, password=form.cleaned_data["password"]
+                    actor=actor_of(request),
+                    dossier_id=state["dossier_id"],
+                    person_id=person.id,
+                    password=form.cleaned_data["password"],
                 )
             except FirstConnectionError as error:
-                form.add_error(None, error.message)
+                form.add_error(error.field, error.message)
             else:
                 request.session.pop(STATE_KEY, None)
-                open_session(request=request, account=account, action="first_connection.signed_in")
+                open_web_session(request, account, JournalAction.FIRST_CONNECTION_SIGNED_IN)
                 return redirect("web:contact_validate")
     return _render(
         request,

@@ -3,37 +3,30 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from moncompte.access.policy import Action, Standing, decide_for_standing, memberships_with_standing
-from moncompte.accounts.signin import client_address
+from moncompte.access.policy import Action, allowed_on_whole_file
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.selectors import dossier_overview
+from moncompte.households.selectors import current_memberships, dossier_overviews
+from moncompte.web.actors import actor_of
+from moncompte.web.errors import refusals_as_404
 
 
 @require_GET
+@refusals_as_404
 def home_view(request):
-    person = request.user.person
-    files = []
-    for member, standing in memberships_with_standing(person):
-        if standing in (Standing.FORMER_SPOUSE, Standing.STRANGER):
-            # A membership that has ended gives nothing to see on the file.
-            continue
-        overview = dossier_overview(member.dossier) if decide_for_standing(standing, Action.SEE_DOSSIER) else None
-        files.append(
-            {
-                "member": member,
-                "overview": overview,
-                "can_separate": decide_for_standing(standing, Action.DECLARE_SEPARATION).allowed,
-            }
-        )
-    shown = [f["member"].dossier for f in files if f["overview"] is not None]
+    actor = actor_of(request)
+    # The files' content comes only from the scoped read; the memberships are the person's own rows.
+    overviews = {overview.dossier.pk: overview for overview in dossier_overviews(actor=actor)}
+    files = [
+        {
+            "member": mine.member,
+            "overview": overviews.get(mine.member.dossier_id),
+            "can_separate": allowed_on_whole_file(mine.standing, Action.DECLARE_SEPARATION),
+        }
+        for mine in current_memberships(actor=actor)
+    ]
+    shown = [f["overview"].dossier for f in files if f["overview"] is not None]
     for dossier in shown or [None]:
-        journal_record(
-            action="home.view",
-            actor_person=person,
-            subject_person=person,
-            dossier=dossier,
-            session_key=request.session.session_key,
-            client_address=client_address(request),
-        )
+        journal_record(action=JournalAction.HOME_VIEW, actor=actor, dossier=dossier)
     contacts = list(request.user.contacts.all())
-    return render(request, "web/home.html", {"person": person, "files": files, "contacts": contacts})
+    return render(request, "web/home.html", {"person": actor.person, "files": files, "contacts": contacts})

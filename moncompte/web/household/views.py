@@ -1,9 +1,9 @@
 """Household pages: /mon-compte/foyer/ (members and roles), the delegation and a separation.
 
-No file id in any URL: the file is taken from the signed-in person's own memberships, asking the
-one policy (moncompte.access.policy) for the action of the page. A person has one current file
-in practice; if they had several, the oldest current membership on which the action is allowed
-is used. Where the policy says no, the page answers 404, never 403 (docs/access.md).
+No file id in any URL: the file is taken from the signed-in person's own memberships through the
+scoped selectors (moncompte.households.selectors), for the action of the page. A person has one
+current file in practice; if they had several, the oldest current membership on which the action
+is allowed is used. Where the policy says no, the page answers 404, never 403 (docs/access.md).
 """
 
 from django.contrib import messages
@@ -11,36 +11,24 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from moncompte.access.policy import Action, Standing, decide_for_standing, memberships_with_standing
+from moncompte.access.policy import Action, allowed_on_whole_file, couple
 from moncompte.accounts.models import Account
-from moncompte.accounts.signin import client_address
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.models import Member, Role
+from moncompte.core.errors import DomainError, Throttled
+from moncompte.households.selectors import couple_of, household_members, membership_for
 from moncompte.households.services import (
-    DelegationError,
-    SeparationError,
     delegation_grant,
+    delegation_renounce,
     delegation_revoke,
     separation_declare,
 )
+from moncompte.web.actors import actor_of
+from moncompte.web.errors import add_domain_error, refusals_as_404
 from moncompte.web.household.forms import DelegationForm, SeparationForm
 
-
-def _file_for(person, action: Action) -> tuple[Member, Standing]:
-    """The person's membership and standing on the file where ``action`` is allowed, else 404."""
-    for member, standing in memberships_with_standing(person):
-        if decide_for_standing(standing, action).allowed:
-            return member, standing
-    raise Http404
-
-
-def _spouses(dossier) -> tuple[Member | None, Member | None]:
-    """The file's current responsible person and current spouse."""
-    members = Member.objects.current().filter(dossier=dossier, role__in=[Role.RESPONSABLE, Role.CONJOINT])
-    members = list(members.select_related("person").order_by("id"))
-    responsable = next((m for m in members if m.role == Role.RESPONSABLE), None)
-    spouse = next((m for m in members if m.role == Role.CONJOINT), None)
-    return responsable, spouse
+_DELEGATION_ACTIONS = (Action.GRANT_DELEGATION, Action.REVOKE_DELEGATION, Action.RENOUNCE_DELEGATION)
+_SERVICES = {"grant": delegation_grant, "revoke": delegation_revoke, "renounce": delegation_renounce}
 
 
 def _has_account(person) -> bool:
@@ -51,50 +39,58 @@ def _has_account(person) -> bool:
 
 
 @require_GET
+@refusals_as_404
 def household_view(request):
-    person = request.user.person
-    member, standing = _file_for(person, Action.SEE_HOUSEHOLD)
-    dossier = member.dossier
+    actor = actor_of(request)
+    mine = membership_for(actor=actor, action=Action.SEE_HOUSEHOLD)
+    dossier = mine.dossier
+    members = household_members(actor=actor, membership=mine)
     rows = [
-        {"member": m, "has_account": _has_account(m.person), "is_me": m.person_id == person.pk}
-        for m in Member.objects.current().filter(dossier=dossier).select_related("person__account").order_by("id")
+        {"member": m, "has_account": _has_account(m.person), "is_me": m.person_id == actor.person.pk} for m in members
     ]
-    spouse = next((r["member"] for r in rows if r["member"].role == Role.CONJOINT), None)
-    journal_record(
-        action="household.view",
-        actor_person=person,
-        subject_person=person,
-        dossier=dossier,
-        session_key=request.session.session_key,
-        client_address=client_address(request),
-    )
-    is_responsable = standing == Standing.RESPONSABLE
+    _, spouse = couple(members)
+    journal_record(action=JournalAction.HOUSEHOLD_VIEW, actor=actor, dossier=dossier)
+    granted = spouse is not None and spouse.delegation_granted_at is not None
+
+    def may(action: Action) -> bool:
+        return allowed_on_whole_file(mine.standing, action)
+
     context = {
         "dossier": dossier,
         "rows": rows,
         "spouse": spouse,
-        "can_grant": is_responsable and spouse is not None and spouse.delegation_granted_at is None,
-        "can_revoke": is_responsable and spouse is not None and spouse.delegation_granted_at is not None,
-        "can_renounce": standing == Standing.SPOUSE_DELEGATED,
-        "can_invite": decide_for_standing(standing, Action.INVITE_MEMBER).allowed,
-        "can_separate": spouse is not None and decide_for_standing(standing, Action.DECLARE_SEPARATION).allowed,
+        "can_grant": may(Action.GRANT_DELEGATION) and spouse is not None and not granted,
+        "can_revoke": may(Action.REVOKE_DELEGATION) and granted,
+        "can_renounce": may(Action.RENOUNCE_DELEGATION),
+        "can_invite": may(Action.INVITE_MEMBER),
+        "can_separate": spouse is not None and may(Action.DECLARE_SEPARATION),
     }
     return render(request, "web/household/index.html", context)
 
 
+def _delegation_change(mine, spouse) -> str:
+    """What this person may do to the delegation as it stands: "grant", "revoke" or "renounce"."""
+    granted = spouse.delegation_granted_at is not None
+    if granted and allowed_on_whole_file(mine.standing, Action.REVOKE_DELEGATION):
+        return "revoke"
+    if granted and allowed_on_whole_file(mine.standing, Action.RENOUNCE_DELEGATION):
+        return "renounce"
+    if not granted and allowed_on_whole_file(mine.standing, Action.GRANT_DELEGATION):
+        return "grant"
+    raise Http404
+
+
 @require_http_methods(["GET", "POST"])
+@refusals_as_404
 def delegation_view(request):
-    person = request.user.person
-    member, standing = _file_for(person, Action.MANAGE_DELEGATION)
-    dossier = member.dossier
-    _, spouse = _spouses(dossier)
+    actor = actor_of(request)
+    mine = membership_for(actor=actor, action=_DELEGATION_ACTIONS)
+    dossier = mine.dossier
+    _, spouse = couple_of(actor=actor, membership=mine, action=_DELEGATION_ACTIONS)
     if spouse is None:
         raise Http404
-    if standing == Standing.RESPONSABLE:
-        intent = "retirer" if spouse.delegation_granted_at else "accorder"
-        what = "revoke" if spouse.delegation_granted_at else "grant"
-    else:  # a delegated spouse may only renounce
-        intent, what = "retirer", "renounce"
+    what = _delegation_change(mine, spouse)
+    intent = "accorder" if what == "grant" else "retirer"
     form = DelegationForm(request.POST or None, initial={"intent": intent})
     status = 200
     if request.method == "POST":
@@ -104,20 +100,11 @@ def delegation_view(request):
                 # The delegation changed since the page was shown (the other spouse acted).
                 messages.warning(request, "L'autorisation de gestion a changé entre-temps. Vérifiez puis confirmez.")
                 return redirect("web:household_delegation")
-            service = delegation_grant if intent == "accorder" else delegation_revoke
             try:
-                service(
-                    actor_person=person,
-                    dossier=dossier,
-                    password=form.cleaned_data["password"],
-                    actor_account=request.user,
-                    session_key=request.session.session_key,
-                    client_address=client_address(request),
-                )
-            except DelegationError as refused:
-                field = "password" if refused.code in ("wrong_password", "throttled") else None
-                form.add_error(field, refused.message)
-                if refused.code == "throttled":
+                _SERVICES[what](actor=actor, dossier=dossier, password=form.cleaned_data["password"])
+            except DomainError as refused:
+                add_domain_error(form, refused)
+                if isinstance(refused, Throttled):
                     status = 429
             else:
                 name = spouse.person.display_name
@@ -138,32 +125,30 @@ def delegation_view(request):
 
 
 @require_http_methods(["GET", "POST"])
+@refusals_as_404
 def separation_view(request):
-    person = request.user.person
-    member, standing = _file_for(person, Action.DECLARE_SEPARATION)
-    dossier = member.dossier
-    responsable, spouse = _spouses(dossier)
+    actor = actor_of(request)
+    mine = membership_for(actor=actor, action=Action.DECLARE_SEPARATION)
+    responsable, spouse = couple_of(actor=actor, membership=mine, action=Action.DECLARE_SEPARATION)
     if responsable is None or spouse is None:
         raise Http404
-    other = spouse if member.role == Role.RESPONSABLE else responsable
+    other = spouse if mine.member.pk == responsable.pk else responsable
     form = SeparationForm(request.POST or None)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            leaving = person if form.cleaned_data["leaving"] == "moi" else other.person
+            leaving = actor.person if form.cleaned_data["leaving"] == "moi" else other.person
             try:
                 separation_declare(
-                    actor_person=person,
-                    dossier=dossier,
+                    actor=actor,
+                    dossier=mine.dossier,
                     separated_on=form.cleaned_data["separated_on"],
                     leaving_person=leaving,
                     new_address=form.new_address(),
-                    session_key=request.session.session_key,
-                    client_address=client_address(request),
                 )
-            except SeparationError as refused:
-                form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+            except DomainError as refused:
+                add_domain_error(form, refused)
             else:
                 messages.success(
                     request,

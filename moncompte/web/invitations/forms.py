@@ -4,7 +4,8 @@ import datetime
 
 from django import forms
 
-from moncompte.households.models import InvitationChannel
+from moncompte.core.actors import ContactChannel
+from moncompte.identity.normalise import birth_date_problem
 from moncompte.web.forms import ContactChoiceForm, IdentifierField
 
 
@@ -18,7 +19,7 @@ class InvitationSendForm(ContactChoiceForm):
         super().__init__(*args, **kwargs)
         channel, email, phone = self.fields["channel"], self.fields["email"], self.fields["phone"]
         channel.label = "Envoyer l'invitation"
-        channel.choices = [(InvitationChannel.EMAIL, "Par courriel"), (InvitationChannel.PHONE, "Par SMS")]
+        channel.choices = [(ContactChannel.EMAIL, "Par courriel"), (ContactChannel.PHONE, "Par SMS")]
         channel.error_messages = {
             "required": "Choisissez comment envoyer l'invitation.",
             "invalid_choice": "Choix invalide.",
@@ -74,8 +75,7 @@ class InvitationIdentityForm(forms.Form):
 
     def clean_birth_date(self):
         birth_date = self.cleaned_data["birth_date"]
-        if birth_date > datetime.date.today():
-            raise forms.ValidationError("La date de naissance ne peut pas être dans le futur.")
-        if birth_date.year < 1900:
-            raise forms.ValidationError("Vérifiez l'année de naissance.")
+        problem = birth_date_problem(birth_date)
+        if problem:
+            raise forms.ValidationError(problem)
         return birth_date

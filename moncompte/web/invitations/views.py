@@ -15,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from moncompte.access.policy import Action, decide_for_standing, memberships_with_standing
+from moncompte.access.policy import Action
 from moncompte.accounts.passwords import password_min_length
-from moncompte.accounts.signin import client_address, open_session
+from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
+from moncompte.core.actors import ContactChannel
 from moncompte.households.invitations import (
     InvitationError,
     invitable_members,
@@ -30,10 +31,13 @@ from moncompte.households.invitations import (
     invitation_send,
     live_invitations,
 )
-from moncompte.households.models import InvitationChannel
+from moncompte.households.selectors import memberships_for
 from moncompte.verification.contacts import mask_destination
+from moncompte.web.actors import actor_of
+from moncompte.web.errors import add_domain_error
 from moncompte.web.forms import NewPasswordForm
 from moncompte.web.invitations.forms import InvitationIdentityForm, InvitationSendForm
+from moncompte.web.signin.session import open_web_session
 
 STATE_KEY = "moncompte_invitation"
 FLOW_SECONDS = 30 * 60
@@ -47,24 +51,20 @@ NO_FLOW = (
 # --- Sending (responsible person, spouse with delegation) ------------------------------------
 
 
-def _files_to_invite_on(person) -> list:
-    return [
-        member.dossier
-        for member, current in memberships_with_standing(person)
-        if (decision := decide_for_standing(current, Action.INVITE_MEMBER)) and not decision.own_only
-    ]
+def _files_to_invite_on(actor) -> list:
+    return [mine.dossier for mine in memberships_for(actor=actor, action=Action.INVITE_MEMBER)]
 
 
 def _prefix(member) -> str:
     return f"membre-{member.pk}"
 
 
-def _invite_post(request, person, files):
+def _invite_post(request, actor, files):
     """Handle one POST of the page; a response, or the bound form to show again with its errors."""
     action = request.POST.get("action")
     if action == "annuler":
         try:
-            invitation = invitation_cancel(actor_person=person, invitation_id=int(request.POST.get("invitation", "")))
+            invitation = invitation_cancel(actor=actor, invitation_id=int(request.POST.get("invitation", "")))
         except (ValueError, InvitationError):
             raise Http404 from None
         messages.success(request, f"L'invitation de {invitation.member.person.display_name} est annulée.")
@@ -76,7 +76,7 @@ def _invite_post(request, person, files):
     except ValueError:
         raise Http404 from None
     member = next(
-        (m for dossier in files for m in invitable_members(person=person, dossier=dossier) if m.pk == member_id), None
+        (m for dossier in files for m in invitable_members(actor=actor, dossier=dossier) if m.pk == member_id), None
     )
     if member is None:
         raise Http404
@@ -84,17 +84,16 @@ def _invite_post(request, person, files):
     if form.is_valid():
         try:
             sent = invitation_send(
-                actor_person=person,
+                actor=actor,
                 member=member,
                 channel=form.cleaned_data["channel"],
                 destination=form.cleaned_data["destination"],
-                site_url=request.build_absolute_uri("/"),
             )
         except InvitationError as error:
-            form.add_error(error.field if error.field in ("email", "phone") else None, error.message)
+            add_domain_error(form, error)
         else:
             invitation = sent.invitation
-            how = "par courriel" if invitation.channel == InvitationChannel.EMAIL else "par SMS"
+            how = "par courriel" if invitation.channel == ContactChannel.EMAIL else "par SMS"
             until = formats.date_format(timezone.localtime(invitation.expires_at), "j F Y")
             messages.success(
                 request,
@@ -108,21 +107,21 @@ def _invite_post(request, person, files):
 
 @require_http_methods(["GET", "POST"])
 def invite_view(request):
-    person = request.user.person
-    files = _files_to_invite_on(person)
+    actor = actor_of(request)
+    files = _files_to_invite_on(actor)
     if not files:
         raise Http404
     bound = None
     status = 200
     if request.method == "POST":
-        response, bound = _invite_post(request, person, files)
+        response, bound = _invite_post(request, actor, files)
         if response is not None:
             return response
         status = 400
     sections = []
     for dossier in files:
         members = []
-        for member in invitable_members(person=person, dossier=dossier):
+        for member in invitable_members(actor=actor, dossier=dossier):
             if bound is not None and bound[0] == member.pk:
                 form = bound[1]
             else:
@@ -130,16 +129,10 @@ def invite_view(request):
             members.append({"member": member, "form": form})
         invitations = [
             {"invitation": i, "masked": mask_destination(i.channel, i.destination)}
-            for i in live_invitations(person=person, dossier=dossier)
+            for i in live_invitations(actor=actor, dossier=dossier)
         ]
         sections.append({"dossier": dossier, "members": members, "invitations": invitations})
-        journal_record(
-            action="invitation.page_view",
-            actor_person=person,
-            dossier=dossier,
-            session_key=request.session.session_key,
-            client_address=client_address(request),
-        )
+        journal_record(action=JournalAction.INVITATION_PAGE_VIEW, actor=actor, subject_person=None, dossier=dossier)
     return render(request, "web/invitation/invite.html", {"sections": sections}, status=status)
 
 
@@ -185,10 +178,10 @@ def open_view(request, token):
     request.session.cycle_key()
     request.session[STATE_KEY] = {"invitation_id": invitation.pk, "started_at": time.time()}
     journal_record(
-        action="invitation.opened",
+        action=JournalAction.INVITATION_OPENED,
+        actor=actor_of(request),
         subject_person=invitation.member.person,
         dossier=invitation.dossier,
-        client_address=client_address(request),
     )
     return redirect("web:invitation_identity")
 
@@ -206,6 +199,7 @@ def identity_view(request):
         if form.is_valid():
             try:
                 invitation_prove(
+                    actor=actor_of(request),
                     invitation=invitation,
                     identifier=form.cleaned_data["identifier"],
                     birth_date=form.cleaned_data["birth_date"],
@@ -243,7 +237,9 @@ def password_view(request):
         status = 400
         if form.is_valid():
             try:
-                account = invitation_accept(invitation=invitation, password=form.cleaned_data["password"])
+                account = invitation_accept(
+                    actor=actor_of(request), invitation=invitation, password=form.cleaned_data["password"]
+                )
             except InvitationError as error:
                 if error.code in ("invalid", "expired"):
                     return _refused(request, error.message, 410 if error.code == "expired" else 404)
@@ -252,9 +248,7 @@ def password_view(request):
                 request.session.pop(STATE_KEY, None)
                 # The invitation's destination was typed by someone else: the member validates
                 # a contact of their own before using anything.
-                open_session(
-                    request=request, account=account, action="invitation.signed_in", has_verified_contact=False
-                )
+                open_web_session(request, account, "invitation.signed_in")
                 return redirect("web:contact_validate")
     return _render_step(
         request,

@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from moncompte.accounts.signin import client_address
 from moncompte.identity.own_data import (
     RectificationError,
     own_data,
@@ -21,16 +20,21 @@ from moncompte.identity.own_data import (
     own_data_viewed,
     rectification_request,
 )
+from moncompte.web.actors import actor_of
+from moncompte.web.errors import add_domain_error
 from moncompte.web.own_data.forms import RectificationForm
 
 EXPORT_FILENAME = "mes-donnees-mon-compte.json"
 
 
 def _render_page(request, form: RectificationForm, *, status: int = 200):
-    person = request.user.person
-    own_data_viewed(person=person, session_key=request.session.session_key, client_address=client_address(request))
+    actor = actor_of(request)
+    own_data_viewed(actor=actor)
     return render(
-        request, "web/own_data/page.html", {"data": own_data(person), "person": person, "form": form}, status=status
+        request,
+        "web/own_data/page.html",
+        {"data": own_data(actor=actor), "person": actor.person, "form": form},
+        status=status,
     )
 
 
@@ -45,14 +49,10 @@ def rectification_view(request):
     if form.is_valid():
         try:
             rectification_request(
-                person=request.user.person,
-                field=form.cleaned_data["field"],
-                message=form.cleaned_data["message"],
-                session_key=request.session.session_key,
-                client_address=client_address(request),
+                actor=actor_of(request), field=form.cleaned_data["field"], message=form.cleaned_data["message"]
             )
         except RectificationError as error:
-            form.add_error(error.field, error.message)
+            add_domain_error(form, error)
         else:
             messages.success(
                 request,
@@ -64,15 +64,10 @@ def rectification_view(request):
 
 
 def _export(request, export_format: str) -> dict:
-    person = request.user.person
+    actor = actor_of(request)
     # Journaled first, so that the export lists itself.
-    own_data_exported(
-        person=person,
-        export_format=export_format,
-        session_key=request.session.session_key,
-        client_address=client_address(request),
-    )
-    return own_data_export(person)
+    own_data_exported(actor=actor, export_format=export_format)
+    return own_data_export(actor=actor)
 
 
 @require_GET

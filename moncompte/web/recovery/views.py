@@ -28,9 +28,9 @@ from moncompte.accounts.recovery import (
     reset_request_min_seconds,
     session_rekeyed,
 )
-from moncompte.accounts.signin import client_address
-from moncompte.accounts.throttling import DEVICE_COOKIE_NAME
+from moncompte.web.actors import actor_of
 from moncompte.web.recovery.forms import PasswordChangeForm, ResetCodeForm, ResetIdentifierForm, ResetPasswordForm
+from moncompte.web.signin.session import device_token
 
 STATE_KEY = "moncompte_password_reset"
 CODE_STAGE_SECONDS = 30 * 60
@@ -69,9 +69,9 @@ def reset_request_view(request):
         if form.is_valid():
             started = time.monotonic()
             result = password_reset_request(
+                actor=actor_of(request),
                 identifier=form.cleaned_data["identifier"],
-                client_address=client_address(request),
-                device_token=request.COOKIES.get(DEVICE_COOKIE_NAME),
+                device_token=device_token(request),
             )
             if result.throttled:
                 # The same for every identifier, and nothing was done: no need to wait.
@@ -104,11 +104,11 @@ def reset_code_view(request):
         status = 400
         if form.is_valid():
             check = password_reset_verify(
+                actor=actor_of(request),
                 flow_refs=state["flow_refs"],
                 account_id=state["account_id"],
                 throttle_key=state["throttle_key"],
                 code=form.cleaned_data["code"],
-                client_address=client_address(request),
             )
             if check.ok:
                 # A new session key once the code is proven: a key planted earlier is worthless.
@@ -150,10 +150,10 @@ def reset_password_view(request):
         if form.is_valid():
             try:
                 password_reset_complete(
+                    actor=actor_of(request),
                     account=account,
                     password=form.cleaned_data["password"],
-                    client_address=client_address(request),
-                    device_token=request.COOKIES.get(DEVICE_COOKIE_NAME),
+                    device_token=device_token(request),
                 )
             except PasswordRefused as refused:
                 for message in refused.messages:
@@ -186,11 +186,9 @@ def password_change_view(request):
             old_key = request.session.session_key
             try:
                 ended = password_change(
-                    account=request.user,
+                    actor=actor_of(request),
                     current_password=form.cleaned_data["current_password"],
                     new_password=form.cleaned_data["password"],
-                    keep_session_key=old_key,
-                    client_address=client_address(request),
                 )
             except PasswordRefused as refused:
                 for message in refused.messages:

@@ -9,17 +9,18 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from moncompte.accounts.signin import remember_device, signin, signout
+from moncompte.accounts.signin import credentials_check
+from moncompte.audit.actions import JournalAction
+from moncompte.core.waits import wait_text
+from moncompte.web.actors import actor_of
 from moncompte.web.forms import SigninForm
+from moncompte.web.signin.session import device_token, open_web_session, remember_device, sign_out
 
 logger = logging.getLogger(__name__)
 
 
 def _wait_message(seconds: int) -> str:
-    if seconds < 60:
-        return f"Trop de tentatives de connexion. Réessayez dans {seconds} seconde{'s' if seconds > 1 else ''}."
-    minutes = (seconds + 59) // 60
-    return f"Trop de tentatives de connexion. Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
+    return f"Trop de tentatives de connexion. Réessayez dans {wait_text(seconds)}."
 
 
 @login_not_required
@@ -38,8 +39,14 @@ def signin_view(request):
     if request.method == "POST":
         if form.is_valid():
             identifier = form.cleaned_data["identifier"]
-            outcome = signin(request=request, identifier=identifier, password=form.cleaned_data["password"])
+            outcome = credentials_check(
+                actor=actor_of(request),
+                identifier=identifier,
+                password=form.cleaned_data["password"],
+                device_token=device_token(request),
+            )
             if outcome.succeeded:
+                open_web_session(request, outcome.account, JournalAction.SIGNIN_SUCCESS)
                 response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
                 remember_device(response, identifier)
                 return response
@@ -67,7 +74,7 @@ def signin_view(request):
 @login_not_required
 @require_POST
 def signout_view(request):
-    signout(request=request)
+    sign_out(request)
     response = redirect(reverse("web:signin") + "?deconnecte=1")
     return response
 

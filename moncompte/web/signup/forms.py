@@ -15,8 +15,9 @@ from moncompte.accounts.passwords import password_problems
 from moncompte.accounts.signup import SignupIdentity, signup_identity_problems
 from moncompte.identity.documents import max_size_text
 from moncompte.identity.identifiers import Identifier, IdentifierError, parse_identifier
-from moncompte.identity.matching import FRANCE, normalize_place_code
+from moncompte.identity.matching import FRANCE
 from moncompte.identity.models import DocumentKind, Sex
+from moncompte.identity.normalise import birth_date_problem, birth_place_code, display_name
 from moncompte.web.forms import NewPasswordForm
 
 # Countries of birth and their INSEE codes (Code officiel géographique, current states and a few
@@ -235,12 +236,9 @@ class IdentityForm(forms.Form):
         except ValueError:
             self.add_error("birth_day", "Cette date n'existe pas : vérifiez le jour et le mois.")
             return None
-        today = datetime.date.today()
-        if birth_date > today:
-            self.add_error("birth_year", "La date de naissance ne peut pas être dans le futur.")
-            return None
-        if birth_date.year < today.year - 130:
-            self.add_error("birth_year", "Vérifiez l'année de naissance.")
+        problem = birth_date_problem(birth_date)
+        if problem:
+            self.add_error("birth_year", problem)
             return None
         return birth_date
 
@@ -266,16 +264,16 @@ class IdentityForm(forms.Form):
         birth_date = self._clean_birth_date()
         identifier = self._clean_identifier()
         country = data.get("birth_country") or FRANCE
-        place = " ".join(data.get("birth_place", "").split())
+        place = display_name(data.get("birth_place", ""))
         if country == FRANCE and not place:
             self.add_error("birth_place", "Saisissez votre commune de naissance.")
         if self.errors or birth_date is None:
             return data
-        place_code = normalize_place_code(place) if country == FRANCE else ""
+        place_code = birth_place_code(place) if country == FRANCE else ""
         identity = SignupIdentity(
-            first_names=" ".join(data["first_names"].split()),
-            birth_name=" ".join(data["birth_name"].split()),
-            usage_name=" ".join(data.get("usage_name", "").split()),
+            first_names=display_name(data["first_names"]),
+            birth_name=display_name(data["birth_name"]),
+            usage_name=display_name(data.get("usage_name", "")),
             birth_date=birth_date,
             sex=data["sex"],
             birth_place_code=place_code,

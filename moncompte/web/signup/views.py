@@ -22,7 +22,6 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from moncompte.accounts.passwords import password_min_length
-from moncompte.accounts.signin import SESSION_CONTACT_OK, client_address, open_session
 from moncompte.accounts.signup import (
     SignupError,
     SignupIdentity,
@@ -30,9 +29,10 @@ from moncompte.accounts.signup import (
     pending_identity_check,
     signup_complete,
 )
+from moncompte.audit.actions import JournalAction
+from moncompte.core.actors import ContactChannel
 from moncompte.identity.documents import (
     DocumentError,
-    SizeLimitedUploadHandler,
     document_max_bytes,
     document_store,
     too_large_message,
@@ -50,8 +50,11 @@ from moncompte.verification.services import (
     challenge_resend,
     new_flow_ref,
 )
+from moncompte.web.actors import actor_of
 from moncompte.web.forms import CodeForm, ContactChoiceForm
+from moncompte.web.signin.session import open_web_session
 from moncompte.web.signup.forms import DocumentForm, IdentityForm, SignupPasswordForm
+from moncompte.web.signup.uploads import SizeLimitedUploadHandler
 
 STATE_KEY = "moncompte_signup"
 # What the pages after the creation may still show: the provisional identifier once, the upload.
@@ -230,24 +233,23 @@ def password_view(request):
         if form.is_valid():
             try:
                 result = signup_complete(
+                    actor=actor_of(request),
                     identity=identity,
                     identifier=identifier,
                     password=form.cleaned_data["password"],
                     contact_channel=contact["channel"],
                     contact_destination=contact["destination"],
-                    client_address=client_address(request),
                 )
             except SignupError as error:
                 for message in error.messages:
-                    form.add_error(None, message)
+                    form.add_error(error.field, message)
                 refused = error.code == "refused"
-                status = 429 if error.code == "throttled" else 400
+                status = error.status
             else:
                 from_request = bool(state.get("from_request"))
                 request.session.pop(STATE_KEY, None)
-                open_session(request=request, account=result.account, action="signup.signed_in")
-                # The contact was validated during the flow.
-                request.session[SESSION_CONTACT_OK] = True
+                # The contact was validated during the flow: the account is usable.
+                open_web_session(request, result.account, JournalAction.SIGNUP_SIGNED_IN)
                 request.session[DONE_KEY] = {
                     "show_identifier": result.provisional_identifier is not None,
                     "from_request": from_request,
@@ -288,7 +290,8 @@ def provisional_view(request):
         {
             "identifier": person.identifier.display(),
             "contacts": [
-                ("à l'adresse " if c.kind == "email" else "par SMS au ") + mask_destination(c.kind, c.value)
+                ("à l'adresse " if c.kind == ContactChannel.EMAIL else "par SMS au ")
+                + mask_destination(c.kind, c.value)
                 for c in contacts
             ],
             "pending": pending_identity_check(person) is not None,
@@ -323,9 +326,11 @@ def _document_view(request, handler: SizeLimitedUploadHandler):
                 form.add_error("document", "Ajoutez le fichier de votre justificatif.")
             else:
                 try:
-                    document_store(check=check, uploaded_file=uploaded, kind=form.cleaned_data["kind"])
+                    document_store(
+                        actor=actor_of(request), check=check, uploaded_file=uploaded, kind=form.cleaned_data["kind"]
+                    )
                 except DocumentError as error:
-                    form.add_error("kind" if error.code == "kind" else "document", error.message)
+                    form.add_error(error.field, error.message)
                 else:
                     return redirect("web:signup_document_done")
         elif handler.exceeded:

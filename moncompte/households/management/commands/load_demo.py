@@ -1,4 +1,8 @@
-"""Loads the fictional demo households listed in docs/demo.md (idempotent)."""
+"""Loads the fictional demo households listed in docs/demo.md (idempotent).
+
+For `make run` only: the tests build their own data (tests/factories), so the demo can change
+without breaking them (tests/test_demo.py checks only that it loads and that Claire signs in).
+"""
 
 import datetime
 
@@ -6,8 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from moncompte.accounts.legacy import legacy_code_digest
-from moncompte.accounts.models import ContactKind, LegacyCredential
+from moncompte.accounts.models import LegacyCredential
 from moncompte.accounts.services import account_create, contact_add_verified
+from moncompte.core.actors import ContactChannel
 from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
 from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.models import IdentifierType, Person
@@ -154,7 +159,7 @@ class Command(BaseCommand):
             if password:
                 account = account_create(person=persons[key], password=password)
                 for kind, value in contacts:
-                    contact_add_verified(account=account, kind=ContactKind(kind), value=value)
+                    contact_add_verified(account=account, kind=ContactChannel(kind), value=value)
         for caf_code, numero, (street, postal, city), members, benefits in DOSSIERS:
             dossier = Dossier.objects.create(
                 caf=cafs[caf_code], numero=numero, address_line1=street, postal_code=postal, city=city

@@ -1,0 +1,88 @@
+"""The secrets of Mon Compte, listed once (docs/configuration.md#secrets).
+
+Every secret setting is read from its environment variable by ``config.settings`` through
+``read_secret``; the production refusal to start (``missing_in_production``), the test server
+harness (tests/support/server.py) and the benchmark enumerate them from ``SECRETS``. A secret
+missing here cannot be read by the settings, so none can be added without being listed.
+
+On a laptop each secret has a fixed development value: public on purpose, it protects nothing
+and production refuses to run without a real one. Importable without Django settings.
+"""
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+
+class Secret(NamedTuple):
+    setting: str  # the name in django.conf.settings
+    variable: str  # the environment variable it is read from
+    development: str  # the public value used when the variable is not set outside production
+    is_list: bool = False  # comma-separated "keyid:secret" entries, current first
+
+
+SECRETS: tuple[Secret, ...] = (
+    Secret("SECRET_KEY", "DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production"),
+    Secret(
+        "MONCOMPTE_IDENTIFIER_HMAC_KEYS",
+        "MONCOMPTE_IDENTIFIER_HMAC_KEYS",
+        "dev1:dev-only-identifier-hmac-key-not-secret-0123456789",
+        is_list=True,
+    ),
+    Secret(
+        "MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS",
+        "MONCOMPTE_IDENTIFIER_ENCRYPTION_KEYS",
+        "dev1:ZGV2LW9ubHktaWRlbnRpZmllci1hZXMta2V5LTAwMDA=",
+        is_list=True,
+    ),
+    Secret("MONCOMPTE_LEGACY_CODE_KEY", "MONCOMPTE_LEGACY_CODE_KEY", "dev-only-legacy-code-key-not-secret"),
+    Secret("MONCOMPTE_AUDIT_KEY", "MONCOMPTE_AUDIT_KEY", "dev-only-audit-chain-key-not-secret"),
+    Secret("MONCOMPTE_MESSAGE_KEY", "MONCOMPTE_MESSAGE_KEY", "dev-only-message-body-key-not-secret"),
+    Secret("MONCOMPTE_CODE_KEY", "MONCOMPTE_CODE_KEY", "dev-only-one-time-code-key-not-secret"),
+    Secret("MONCOMPTE_SMS_TOKEN", "MONCOMPTE_SMS_TOKEN", "dev-only-sms-token-not-secret"),
+    Secret("MONCOMPTE_INVITATION_KEY", "MONCOMPTE_INVITATION_KEY", "dev-only-invitation-key-not-secret"),
+)
+
+SECRET_SETTINGS: tuple[str, ...] = tuple(secret.setting for secret in SECRETS)
+SECRET_VARIABLES: tuple[str, ...] = tuple(secret.variable for secret in SECRETS)
+
+_BY_SETTING = {secret.setting: secret for secret in SECRETS}
+
+
+def secret(setting: str) -> Secret:
+    try:
+        return _BY_SETTING[setting]
+    except KeyError:
+        raise LookupError(f"{setting} is not listed in config.secrets.SECRETS") from None
+
+
+def read_secret(setting: str, *, production: bool, environ: Mapping[str, str] | None = None) -> str | list[str]:
+    """The secret's value from its variable; outside production, its development value if unset.
+
+    In production an unset secret reads as empty; ``missing_in_production`` then names it, so
+    that one start-up error lists every missing secret at once.
+    """
+    entry = secret(setting)
+    raw = (os.environ if environ is None else environ).get(entry.variable, "").strip()
+    if not raw and not production:
+        raw = entry.development
+    if entry.is_list:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def missing_in_production(values: Mapping[str, object], not_needed: Iterable[str] = ()) -> list[str]:
+    """The variables of the secrets that ``values`` (the settings) lack, in the order of SECRETS."""
+    skipped = set(not_needed)
+    return [s.variable for s in SECRETS if s.setting not in skipped and not values.get(s.setting)]
+
+
+def refusal_message(missing: list[str]) -> str:
+    first, rest = missing[0], missing[1:]
+    also = f" (missing as well: {', '.join(rest)})" if rest else ""
+    return f"The environment variable {first} is required in production{also}."
+
+
+def development_environment() -> dict[str, str]:
+    """Every secret variable with its development value ("a,b" for lists)."""
+    return {s.variable: s.development for s in SECRETS}

@@ -1,0 +1,70 @@
+"""Test data built per test, one factory per model, grouped by domain (factory-boy).
+
+Import everything from here::
+
+    from tests.factories import AccountFactory, MemberFactory, PersonFactory, make_household
+
+- ``PersonFactory()``: a person with a valid random NIR (correct key) that agrees with their sex,
+  birth date and birth place, stored as the model requires (keyed digest and ciphertext). The
+  object carries ``raw_identifier`` (as typed: "2 85 05 75 115 042 95") and ``identifier_value``
+  (canonical). ``PersonFactory(age=17)``, ``PersonFactory(nnp=True)`` (8 or 7...),
+  ``PersonFactory(provisional=True)`` (P-XXXXX-XXXXX), ``PersonFactory(identifier=Identifier)``.
+  No two persons of a session share an identifier.
+- ``CafFactory()``, ``DossierFactory(caf=...)``, ``BenefitFactory(dossier=...)``,
+  ``PaymentFactory(benefit=...)``.
+- ``MemberFactory(dossier=d)`` is the responsible person; ``MemberFactory(dossier=d, spouse=True)``,
+  ``delegated=True`` (spouse with the delegation), ``child=True`` (17), ``young_child=True`` (10),
+  ``other=True``, ``ended=True`` (ended yesterday: former member, e.g. separated spouse).
+- ``AccountFactory(person=p)``: password ``DEFAULT_PASSWORD`` (``password=...`` for another), an
+  email contact already validated (``with_contact=False``: none, the account is not usable yet;
+  ``contact__phone=True``: a phone instead). The object carries ``raw_password``. Hashes are
+  computed once per raw password and hasher settings in the whole session (``password_hash``):
+  real Argon2 with the production parameters, but not 40 ms per account.
+- ``ContactFactory(account=a)`` (``phone=True``, ``unverified=True``), values unique in the session.
+- ``LegacyCredentialFactory(dossier=d, code="12345678")``: stored as its keyed hash; ``raw_code``.
+- ``make_household()`` (also the ``family`` fixture of tests/conftest.py): a file with R (account),
+  spouse S (``delegated=True``: S+), a child of 17 (M, account) and one of 10 (no account); each as
+  a ``HouseholdPerson`` with ``person``, ``member``, ``account``, ``identifier`` (as typed),
+  ``password`` and ``credentials``: ``sign_in(client, *family.responsible.credentials)``.
+  ``make_household(caf=family.caf, birth_name=family.responsible.person.birth_name)``: strangers
+  of the same Caf with the same names.
+
+Random values come from factory-boy's and Faker's generators, which pytest-randomly reseeds
+before each test: a failure replays with the same ``--randomly-seed=N``. Never assert
+on a generated value you did not pass yourself; read it from the object.
+"""
+
+from tests.factories.accounts import (
+    DEFAULT_PASSWORD,
+    AccountFactory,
+    ContactFactory,
+    LegacyCredentialFactory,
+    password_hash,
+)
+from tests.factories.builders import PASSWORDS, Household, HouseholdPerson, make_household
+from tests.factories.households import BenefitFactory, CafFactory, DossierFactory, MemberFactory, PaymentFactory
+from tests.factories.identity import BIRTH_PLACES, PersonFactory, birth_date_for_age, nir_for, nnp, provisional, typed
+
+__all__ = [
+    "BIRTH_PLACES",
+    "DEFAULT_PASSWORD",
+    "PASSWORDS",
+    "AccountFactory",
+    "BenefitFactory",
+    "CafFactory",
+    "ContactFactory",
+    "DossierFactory",
+    "Household",
+    "HouseholdPerson",
+    "LegacyCredentialFactory",
+    "MemberFactory",
+    "PaymentFactory",
+    "PersonFactory",
+    "birth_date_for_age",
+    "make_household",
+    "nir_for",
+    "nnp",
+    "password_hash",
+    "provisional",
+    "typed",
+]
