@@ -47,9 +47,13 @@ def populate(count: int) -> list[dict]:
     from django.db import transaction
 
     try:
-        from moncompte.core.actors import ContactChannel
-    except ImportError:  # before issue 7's single contact-channel enum
+        from moncompte.core.actors import Actor, ContactChannel
+
+        by_system = {"actor": Actor.system()}
+    except ImportError:  # before issue 7's acting person and single contact-channel enum
         from moncompte.accounts.models import ContactKind as ContactChannel
+
+        by_system = {}
     from moncompte.accounts.services import account_create, contact_add_verified
     from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
     from moncompte.identity.identifiers import parse_identifier
@@ -69,7 +73,7 @@ def populate(count: int) -> list[dict]:
                 sex="M",
                 birth_place_code=f"75{101 + index // 1000:03d}",
             )
-            account = account_create(person=person, password=fields["password"])
+            account = account_create(**by_system, person=person, password=fields["password"])
             # A usual usager: one validated contact, so the account is usable right after sign-in.
             contact_add_verified(account=account, kind=ContactChannel.EMAIL, value=f"usager{index}@example.invalid")
             dossier = Dossier.objects.create(

@@ -33,10 +33,6 @@ class Account(AbstractBaseUser):
         return f"Compte {self.pk}"
 
 
-# The older name of the one contact-channel list, for the callers not moved yet.
-ContactKind = ContactChannel
-
-
 class Contact(models.Model):
     """A contact channel of an account; usable for codes and notices once verified."""
 

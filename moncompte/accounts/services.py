@@ -35,7 +35,7 @@ def account_usable(account: Account | None) -> bool:
     return account is not None and account.is_active and account.contact_validated_at is not None
 
 
-def account_create(*, person: Person, password: str, actor: Actor | None = None) -> Account:
+def account_create(*, actor: Actor, person: Person, password: str) -> Account:
     """Open the account of a person (one at most: Account.person is unique)."""
     if not account_allowed(person):
         raise AccountNotAllowed(
@@ -45,10 +45,7 @@ def account_create(*, person: Person, password: str, actor: Actor | None = None)
         account = Account(person=person, password_changed_at=timezone.now())
         account.set_password(password)
         account.save()
-        if actor is not None:
-            journal_record(action=JournalAction.ACCOUNT_CREATE, actor=actor, subject_person=person)
-        else:
-            journal_record(action=JournalAction.ACCOUNT_CREATE, actor_person=person, subject_person=person)
+        journal_record(action=JournalAction.ACCOUNT_CREATE, actor=actor, subject_person=person)
     return account
 
 
@@ -68,7 +65,7 @@ def contact_add_verified(*, account: Account, kind: ContactChannel, value: str) 
     return contact
 
 
-def contact_validated(*, account: Account, kind: ContactChannel, value: str, actor: Actor | None = None) -> Contact:
+def contact_validated(*, actor: Actor, account: Account, kind: ContactChannel, value: str) -> Contact:
     """Record a contact the person just proved they hold; it replaces their earlier one of that kind.
 
     The old contact is replaced only now, once the new one is validated (never before). From now
@@ -84,17 +81,9 @@ def contact_validated(*, account: Account, kind: ContactChannel, value: str, act
         replaced.delete()
         _mark_usable(account, now)
         detail = {"kind": str(kind), "replaced": replaced_count}
-        if actor is not None:
-            journal_record(
-                action=JournalAction.CONTACT_VALIDATED, actor=actor, subject_person=account.person, detail=detail
-            )
-        else:
-            journal_record(
-                action=JournalAction.CONTACT_VALIDATED,
-                actor_person=account.person,
-                subject_person=account.person,
-                detail=detail,
-            )
+        journal_record(
+            action=JournalAction.CONTACT_VALIDATED, actor=actor, subject_person=account.person, detail=detail
+        )
     return contact
 
 

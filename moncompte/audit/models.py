@@ -30,6 +30,8 @@ class JournalQuerySet(models.QuerySet):
 class JournalEntry(models.Model):
     at = models.DateTimeField(db_index=True)
     action = models.CharField(max_length=64)
+    # Through which channel (moncompte.core.actors.Channel); empty on entries older than that.
+    channel = models.CharField(max_length=16, blank=True, default="")
     actor_person = models.ForeignKey(
         "identity.Person", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )

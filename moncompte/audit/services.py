@@ -37,7 +37,9 @@ def _content(entry: JournalEntry) -> bytes:
             entry.session_ref,
             entry.client_address,
             entry.detail,
-        ],
+        ]
+        # Entries written before the channel was recorded keep the digest they were given.
+        + ([entry.channel] if entry.channel else []),
         sort_keys=True,
         separators=(",", ":"),
         default=str,
@@ -72,15 +74,12 @@ def journal_record(
     subject_person=_UNSET,
     dossier=None,
     detail: dict | None = None,
-    actor_person=None,
-    session_key: str | None = None,
-    client_address: str | None = None,
 ) -> JournalEntry:
     """Append one entry, inside the caller's transaction if there is one.
 
-    ``actor`` gives who acted, their session and address; ``subject_person`` defaults to the
-    person the actor acts for. ``action`` must be declared in moncompte.audit.actions.
-    (``actor_person``, ``session_key`` and ``client_address`` are the older spelling of ``actor``.)
+    ``actor`` gives who acted, their session and address (None: nobody, as for a command);
+    ``subject_person`` defaults to the person the actor acts for. ``action`` must be declared in
+    moncompte.audit.actions.
 
     The entry goes to one of MONCOMPTE_AUDIT_CHAINS chains, drawn at random. Appends to one chain
     are serialized (an advisory lock on PostgreSQL, SQLite's IMMEDIATE transactions) so that each
@@ -88,14 +87,9 @@ def journal_record(
     different chains do not wait for each other.
     """
     action = JournalAction(action)  # an undeclared action is a programming error: ValueError
-    if actor is not None:
-        actor_person = actor.person
-        session_key = actor.session_key
-        client_address = actor.client_address
-        if subject_person is _UNSET:
-            subject_person = actor.subject
+    actor = actor or Actor.system()
     if subject_person is _UNSET:
-        subject_person = None
+        subject_person = actor.subject
     # No savepoint inside the caller's transaction: one round trip less, same atomicity.
     with transaction.atomic(savepoint=False):
         chain = _chain_of_this_transaction()
@@ -110,11 +104,12 @@ def journal_record(
             chain=chain,
             at=timezone.now(),
             action=action.value,
-            actor_person=actor_person,
+            channel=actor.channel,
+            actor_person=actor.person,
             subject_person=subject_person,
             dossier=dossier,
-            session_ref=session_ref(session_key),
-            client_address=client_address or None,
+            session_ref=session_ref(actor.session_key),
+            client_address=actor.client_address or None,
             detail=detail or {},
         )
         # Serialize the detail the way the database will give it back.

@@ -297,7 +297,7 @@ def invitation_accept(*, actor: Actor, invitation: Invitation, password: str) ->
             raise InvitationError(HAS_ACCOUNT, code="has_account")
         try:
             with transaction.atomic():
-                account = account_create(person=person, password=password)
+                account = account_create(actor=actor, person=person, password=password)
         except IntegrityError:
             # Account.person is unique: an account was created meanwhile through another path.
             raise InvitationError(HAS_ACCOUNT, code="has_account") from None

@@ -62,17 +62,16 @@ class RekeyError(DomainError):
 
 def person_rekey(
     *,
+    actor: Actor,
     person: Person,
     new_identifier: Identifier,
     identifier_type: str = IdentifierType.NIR,
-    actor: Actor | None = None,
 ) -> Person:
     """Give a person their definitive identifier, keeping everything else (account, contacts,
     files, journal: all point at the person, not at the identifier). The old identifier is kept
     for MONCOMPTE_FORMER_IDENTIFIER_DAYS only to tell its holder the new one.
 
-    ``actor``: the agent or the batch that re-keys (the system when not given)."""
-    actor = actor or Actor.system()
+    ``actor``: the agent or the batch that re-keys."""
     digest = identifier_digest(new_identifier.value)
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)

@@ -13,10 +13,6 @@ class Purpose(models.TextChoices):
     CONTACT_CHANGE = "contact_change", "Changement de moyen de contact"
 
 
-# The older name of the one contact-channel list, for the callers not moved yet.
-ChallengeChannel = ContactChannel
-
-
 class ContactChallenge(models.Model):
     """One code, sent once. A resend makes a new challenge and supersedes this one.
 

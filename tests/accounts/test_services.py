@@ -4,6 +4,7 @@ import pytest
 
 from moncompte.accounts.models import Account
 from moncompte.accounts.services import AccountNotAllowed, account_allowed, account_create, age_on
+from moncompte.core.actors import Actor
 from tests.conftest import person_of
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_a_child_of_13_cannot_hold_an_account(demo):
     tom = person_of("1 13 07 75 112 045 09")
     with pytest.raises(AccountNotAllowed) as error:
-        account_create(person=tom, password="Garcon2013bleu")
+        account_create(actor=Actor.system(), person=tom, password="Garcon2013bleu")
     assert "16 ans" in error.value.message
     assert not Account.objects.filter(person=tom).exists()
 
@@ -37,13 +38,13 @@ def test_an_account_is_usable_once_active_with_a_validated_contact(demo):
 
     assert issubclass(AccountNotAllowed, DomainError)
     julien = person_of("1 78 02 75 056 123 92")
-    account = account_create(person=julien, password="Charonne et 30 tilleuls")
+    account = account_create(actor=Actor.system(), person=julien, password="Charonne et 30 tilleuls")
     assert not account_usable(account) and not account_usable(None)
-    contact_validated(account=account, kind=ContactChannel.EMAIL, value="julien@example.fr")
+    contact_validated(actor=Actor.system(), account=account, kind=ContactChannel.EMAIL, value="julien@example.fr")
     assert account_usable(account)
     assert account_usable(Account.objects.get(pk=account.pk))  # stored, not only on this object
     first = Account.objects.get(pk=account.pk).contact_validated_at
-    contact_validated(account=account, kind=ContactChannel.PHONE, value="+33611223355")
+    contact_validated(actor=Actor.system(), account=account, kind=ContactChannel.PHONE, value="+33611223355")
     assert Account.objects.get(pk=account.pk).contact_validated_at == first
     Account.objects.filter(pk=account.pk).update(is_active=False)
     assert not account_usable(Account.objects.get(pk=account.pk))

@@ -102,3 +102,15 @@ def test_an_undeclared_action_is_refused():
     with pytest.raises(ValueError):
         journal_record(action="not.declared")
     assert not JournalEntry.objects.exists()
+
+
+def test_the_entry_records_the_actor_and_its_channel():
+    from moncompte.core.actors import Actor, Channel
+
+    actor = Actor.visitor(channel=Channel.PHONE, client_address="198.51.100.7", session_key="k" * 32)
+    entry = journal_record(action=JournalAction.SIGNIN_FAILURE, actor=actor)
+    stored = JournalEntry.objects.get(pk=entry.pk)
+    assert stored.channel == "phone"
+    assert stored.client_address == "198.51.100.7"
+    assert stored.session_ref == session_ref("k" * 32) != ""
+    assert all(intact for _, intact in journal_verify())

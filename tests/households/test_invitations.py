@@ -369,7 +369,7 @@ def test_member_who_got_an_account_meanwhile(pierre, send):
 
     sent = send(member=pierre)
     invitation = invitation_open(token=sent.token)
-    account_create(person=pierre.person, password=PASSWORD)
+    account_create(actor=Actor.system(), person=pierre.person, password=PASSWORD)
     with pytest.raises(InvitationError) as error:
         invitation_accept(actor=VISITOR, invitation=invitation, password="Un autre mot de passe 2024")
     assert error.value.code == "has_account"

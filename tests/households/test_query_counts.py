@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from stdnum.fr import nir
 
 from moncompte.accounts.services import account_create
+from moncompte.core.actors import Actor
 from moncompte.households.models import Dossier, Member, Role
 from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.services import person_create
@@ -31,7 +32,7 @@ def _grow_martin_file_to(size: int) -> None:
             sex="F",
         )
         if index % 2:
-            account_create(person=person, password=f"Compte membre {index} ok")
+            account_create(actor=Actor.system(), person=person, password=f"Compte membre {index} ok")
         Member.objects.create(dossier=dossier, person=person, role=Role.AUTRE)
         index += 1
 

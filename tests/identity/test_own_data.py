@@ -134,25 +134,28 @@ def test_a_former_spouse_keeps_his_ended_membership_and_nothing_of_the_file(demo
     assert "Claire" not in text and "Léa" not in text and "rue des Lilas" not in text
 
 
+def _visitor(address: str) -> Actor:
+    return Actor.visitor(channel=Channel.WEB, client_address=address)
+
+
 def test_the_export_lists_journal_entries_caused_by_others(demo):
     claire = person_of(CLAIRE[0])
     marc = person_of(MARC[0])
     dossier = Dossier.objects.get(numero="1234567")
     sofias_dossier = Dossier.objects.get(numero="7654321")
     # Someone tried Claire's identifier with a wrong password.
-    journal_record(action="signin.failure", subject_person=claire, client_address="203.0.113.9")
+    journal_record(action="signin.failure", actor=_visitor("203.0.113.9"), subject_person=claire)
     # Marc did something about Claire on their file (an action code this module does not know).
     journal_record(
         action="delegation.granted",
-        actor_person=marc,
+        actor=Actor(channel=Channel.WEB, person=marc, client_address="192.0.2.44"),
         subject_person=claire,
         dossier=dossier,
-        client_address="192.0.2.44",
     )
     # An entry naming a file Claire is not a member of: its number is not given.
-    journal_record(action="home.view", actor_person=claire, subject_person=claire, dossier=sofias_dossier)
+    journal_record(action="home.view", actor=Actor(channel=Channel.WEB, person=claire), dossier=sofias_dossier)
     # Entries about other people only are not hers.
-    journal_record(action="signin.failure", subject_person=marc, client_address="203.0.113.10")
+    journal_record(action="signin.failure", actor=_visitor("203.0.113.10"), subject_person=marc)
 
     data = own_data_export(actor=me(claire))
     rows = {row["action"]: row for row in data["journal"]}
@@ -175,8 +178,8 @@ def test_the_journal_of_the_export_is_capped_newest_first(demo, monkeypatch):
     monkeypatch.setattr(own_data_module, "EXPORT_LIMIT", 3)
     claire = person_of(CLAIRE[0])
     for _ in range(5):
-        journal_record(action="home.view", actor_person=claire, subject_person=claire)
-    journal_record(action="signout", actor_person=claire, subject_person=claire)
+        journal_record(action="home.view", actor=Actor(channel=Channel.WEB, person=claire))
+    journal_record(action="signout", actor=Actor(channel=Channel.WEB, person=claire))
     data = own_data_export(actor=me(claire))
     assert len(data["journal"]) == 3
     assert data["journal_total"] == 7

@@ -6,6 +6,7 @@ from django.test import Client
 from moncompte.accounts.models import Account
 from moncompte.accounts.services import account_create, contact_add_verified
 from moncompte.audit.models import JournalEntry
+from moncompte.core.actors import Actor
 from moncompte.households.models import Dossier, Member, Role
 from moncompte.identity.identifiers import new_provisional_identifier, parse_identifier
 from moncompte.identity.models import FormerIdentifier
@@ -29,7 +30,7 @@ def provisional_person(demo):
         sex="F",
         birth_country_code="99350",
     )
-    account = account_create(person=person, password=PASSWORD)
+    account = account_create(actor=Actor.system(), person=person, password=PASSWORD)
     contact_add_verified(account=account, kind="email", value="amina@example.fr")
     Member.objects.create(dossier=Dossier.objects.get(numero="7654321"), person=person, role=Role.AUTRE)
     return person, identifier
@@ -38,7 +39,7 @@ def provisional_person(demo):
 def test_rekey_keeps_account_contacts_files_and_history(provisional_person):
     person, old = provisional_person
     history = JournalEntry.objects.filter(subject_person=person).count()
-    person_rekey(person=person, new_identifier=parse_identifier(NEW_NIR))
+    person_rekey(actor=Actor.system(), person=person, new_identifier=parse_identifier(NEW_NIR))
     person.refresh_from_db()
     assert person.identifier.display() == NEW_NIR
     account = Account.objects.get(person=person)
@@ -51,7 +52,7 @@ def test_rekey_keeps_account_contacts_files_and_history(provisional_person):
 
 def test_new_identifier_signs_in_and_the_old_one_tells_it(provisional_person):
     person, old = provisional_person
-    person_rekey(person=person, new_identifier=parse_identifier(NEW_NIR))
+    person_rekey(actor=Actor.system(), person=person, new_identifier=parse_identifier(NEW_NIR))
     assert sign_in(Client(), NEW_NIR, PASSWORD).status_code == 302
     client = Client()
     response = sign_in(client, old.display(), PASSWORD)
@@ -63,7 +64,7 @@ def test_new_identifier_signs_in_and_the_old_one_tells_it(provisional_person):
 
 def test_old_identifier_with_a_wrong_password_reveals_nothing(provisional_person):
     person, old = provisional_person
-    person_rekey(person=person, new_identifier=parse_identifier(NEW_NIR))
+    person_rekey(actor=Actor.system(), person=person, new_identifier=parse_identifier(NEW_NIR))
     response = sign_in(Client(), old.display(), "Mauvais2021mot")
     assert response.status_code == 401
     assert NEW_NIR not in response.content.decode()
@@ -71,7 +72,7 @@ def test_old_identifier_with_a_wrong_password_reveals_nothing(provisional_person
 
 def test_old_identifier_after_the_transition_is_unknown(provisional_person):
     person, old = provisional_person
-    person_rekey(person=person, new_identifier=parse_identifier(NEW_NIR))
+    person_rekey(actor=Actor.system(), person=person, new_identifier=parse_identifier(NEW_NIR))
     FormerIdentifier.objects.update(valid_until=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
     assert sign_in(Client(), old.display(), PASSWORD).status_code == 401
 
@@ -79,4 +80,4 @@ def test_old_identifier_after_the_transition_is_unknown(provisional_person):
 def test_a_nir_held_by_someone_else_is_refused(provisional_person):
     person, _ = provisional_person
     with pytest.raises(RekeyError):
-        person_rekey(person=person, new_identifier=parse_identifier(CLAIRE[0]))
+        person_rekey(actor=Actor.system(), person=person, new_identifier=parse_identifier(CLAIRE[0]))

@@ -18,7 +18,7 @@ from django.db import connection
 from stdnum.fr import nir
 
 from moncompte.accounts.services import account_create, contact_add_verified
-from moncompte.core.actors import ContactChannel
+from moncompte.core.actors import Actor, ContactChannel
 from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
 from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.services import person_create
@@ -87,7 +87,7 @@ def _create(people: list[Someone]) -> None:
             birth_date=datetime.date(year, month, 1),
             sex="M" if someone.identifier.startswith("1") else "F",
         )
-        account = account_create(person=person, password=someone.password)
+        account = account_create(actor=Actor.system(), person=person, password=someone.password)
         # An account is usable once a contact is validated (PRODUCT.md section 1).
         contact_add_verified(account=account, kind=ContactChannel.EMAIL, value=someone.email)
         dossier = Dossier.objects.create(

@@ -12,6 +12,7 @@ from django.test import Client
 
 from moncompte.accounts.models import Account, AccountSession
 from moncompte.audit.models import JournalEntry
+from moncompte.core.actors import Actor
 from moncompte.identity.identifiers import new_provisional_identifier, nir_key, parse_identifier
 from moncompte.identity.services import person_rekey
 from moncompte.notifications.models import Message, OutboxEntry
@@ -314,7 +315,7 @@ def test_a_signed_in_person_is_sent_to_the_change_page(client, demo):
 def test_a_former_identifier_resets_and_learns_the_new_one(demo):
     amadou = "8 17 51 23 456 789 13"
     new_nir = "1 92 08 99 350 012 " + nir_key("1920899350012")
-    person_rekey(person=person_of(amadou), new_identifier=parse_identifier(new_nir))
+    person_rekey(actor=Actor.system(), person=person_of(amadou), new_identifier=parse_identifier(new_nir))
     client = Client()
     _request(client, amadou)
     client.post(CODE, {"code": _email_code("amadou.diallo@example.fr")})

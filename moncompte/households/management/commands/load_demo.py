@@ -12,7 +12,7 @@ from django.db import transaction
 from moncompte.accounts.legacy import legacy_code_digest
 from moncompte.accounts.models import LegacyCredential
 from moncompte.accounts.services import account_create, contact_add_verified
-from moncompte.core.actors import ContactChannel
+from moncompte.core.actors import Actor, ContactChannel
 from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
 from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.models import IdentifierType, Person
@@ -157,7 +157,7 @@ class Command(BaseCommand):
                 birth_place_code=place,
             )
             if password:
-                account = account_create(person=persons[key], password=password)
+                account = account_create(actor=Actor.system(), person=persons[key], password=password)
                 for kind, value in contacts:
                     contact_add_verified(account=account, kind=ContactChannel(kind), value=value)
         for caf_code, numero, (street, postal, city), members, benefits in DOSSIERS:
