@@ -1,29 +1,8 @@
+"""Fields and forms that several features' pages share; each feature's own are in its package."""
+
 from django import forms
 
 from moncompte.identity.identifiers import IdentifierError, parse_identifier
-
-
-class SigninForm(forms.Form):
-    identifier = forms.CharField(
-        label="Numéro de sécurité sociale ou identifiant provisoire",
-        help_text="13 chiffres, suivis ou non de la clé de 2 chiffres. Exemple : 2 85 05 75 115 042 95",
-        max_length=40,
-        error_messages={"required": "Saisissez votre numéro de sécurité sociale ou votre identifiant provisoire."},
-        widget=forms.TextInput(attrs={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"}),
-    )
-    password = forms.CharField(
-        label="Mot de passe",
-        max_length=1024,
-        strip=False,
-        error_messages={"required": "Saisissez votre mot de passe."},
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def clean_identifier(self):
-        try:
-            return parse_identifier(self.cleaned_data["identifier"])
-        except IdentifierError as error:
-            raise forms.ValidationError(error.message, code="invalid_identifier") from None
 
 
 class IdentifierField(forms.CharField):
@@ -37,78 +16,69 @@ class IdentifierField(forms.CharField):
             raise forms.ValidationError(error.message, code="invalid_identifier") from None
 
 
-class LegacyCodeForm(forms.Form):
-    place = forms.CharField(
-        label="Département ou code postal de votre domicile",
-        help_text="Pour trouver votre Caf. Exemples : 75, 2A, 974 ou 75011",
-        max_length=10,
-        error_messages={"required": "Indiquez votre département ou votre code postal."},
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "spellcheck": "false"}),
-    )
-    numero = forms.RegexField(
-        label="Numéro allocataire",
-        help_text="7 chiffres, sur vos courriers de la Caf",
-        regex=r"^\d{7}$",
-        max_length=20,
-        error_messages={
-            "required": "Saisissez votre numéro allocataire.",
-            "invalid": "Le numéro allocataire compte 7 chiffres.",
-        },
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
-    code = forms.RegexField(
-        label="Code confidentiel actuel",
-        help_text="Le code à 8 chiffres que vous utilisiez jusqu'ici",
-        regex=r"^\d{8}$",
-        max_length=20,
-        strip=True,
-        error_messages={
-            "required": "Saisissez votre code confidentiel à 8 chiffres.",
-            "invalid": "Le code confidentiel compte 8 chiffres.",
-        },
-        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
+class SpacedDigitsMixin:
+    """People type spaces in numbers ("123 45 67", "75 011"): the fields named in ``digit_fields``
+    lose them before they are validated, and are shown again without them."""
 
-    def clean_numero(self):
-        return self.cleaned_data["numero"].strip()
-
-    def _clean_digits(self, name):
-        return "".join(self.data.get(name, "").split())
+    digit_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.is_bound:
-            # People type spaces in numbers: "123 45 67".
             data = self.data.copy()
-            for name in ("numero", "code"):
-                data[name] = self._clean_digits(name)
+            for name in self.digit_fields:
+                data[name] = "".join(self.data.get(name, "").split())
             self.data = data
 
 
-class NirForm(forms.Form):
-    identifier = IdentifierField(
-        label="Numéro de sécurité sociale",
-        help_text="13 chiffres, suivis ou non de la clé de 2 chiffres, tel qu'il figure sur votre carte Vitale",
-        max_length=40,
-        error_messages={"required": "Saisissez votre numéro de sécurité sociale."},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
-    )
+class AccountIdentifierField(IdentifierField):
+    """The identifier of an account as the person types it to sign in or to reset the password."""
+
+    def __init__(self, **kwargs):
+        defaults = {
+            "label": "Numéro de sécurité sociale ou identifiant provisoire",
+            "help_text": "13 chiffres, suivis ou non de la clé de 2 chiffres. Exemple : 2 85 05 75 115 042 95",
+            "max_length": 40,
+            "error_messages": {
+                "required": "Saisissez votre numéro de sécurité sociale ou votre identifiant provisoire."
+            },
+            "widget": forms.TextInput(
+                attrs={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"}
+            ),
+        }
+        super().__init__(**{**defaults, **kwargs})
+
+
+class NirField(IdentifierField):
+    """The NIR a person types to prove who they are, as on their carte Vitale."""
+
+    def __init__(self, **kwargs):
+        defaults = {
+            "help_text": (
+                "13 chiffres, suivis ou non de la clé de 2 chiffres, tel qu'il figure sur votre carte Vitale"
+            ),
+            "max_length": 40,
+            "error_messages": {"required": "Saisissez votre numéro de sécurité sociale."},
+            "widget": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        }
+        super().__init__(**{**defaults, **kwargs})
+
+
+class PasswordField(forms.CharField):
+    """A password as typed: kept as is (spaces count), and bounded so that no one makes the hasher
+    work on megabytes."""
+
+    def __init__(self, *, autocomplete: str | None = None, **kwargs):
+        attrs = {"autocomplete": autocomplete} if autocomplete else {}
+        super().__init__(max_length=1024, strip=False, widget=forms.PasswordInput(attrs=attrs), **kwargs)
 
 
 class NewPasswordForm(forms.Form):
-    password = forms.CharField(
-        label="Nouveau mot de passe",
-        max_length=1024,
-        strip=False,
-        error_messages={"required": "Choisissez un mot de passe."},
-        widget=forms.PasswordInput(),
-    )
-    password_confirm = forms.CharField(
+    password = PasswordField(label="Nouveau mot de passe", error_messages={"required": "Choisissez un mot de passe."})
+    password_confirm = PasswordField(
         label="Confirmez le mot de passe",
-        max_length=1024,
-        strip=False,
         error_messages={"required": "Saisissez à nouveau le mot de passe."},
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        autocomplete="new-password",
     )
 
     def __init__(self, *args, person=None, **kwargs):
@@ -194,15 +164,4 @@ class CodeForm(forms.Form):
         max_length=20,
         error_messages={"required": "Saisissez le code reçu."},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
-
-
-class CurrentPasswordForm(forms.Form):
-    current_password = forms.CharField(
-        label="Votre mot de passe actuel",
-        help_text="Pour votre sécurité, confirmez votre identité avant de changer vos coordonnées.",
-        max_length=1024,
-        strip=False,
-        error_messages={"required": "Saisissez votre mot de passe actuel."},
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

@@ -2,11 +2,9 @@
 
 The steps' state lives in the server-side session only: which file was proved by its legacy
 code, then which person by their NIR. Each step refuses to run without the previous one, and
-the state dies after FLOW_SECONDS. The account itself is created by
+the state dies 30 minutes after the file was proved. The account itself is created by
 moncompte.accounts.first_connection, which re-checks everything.
 """
-
-import time
 
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
@@ -24,32 +22,14 @@ from moncompte.households.models import Dossier
 from moncompte.households.places import PlaceError, caf_for_place
 from moncompte.identity.models import Person
 from moncompte.web.actors import actor_of
-from moncompte.web.forms import LegacyCodeForm, NewPasswordForm, NirForm
+from moncompte.web.first_connection.forms import LegacyCodeForm, NirForm
+from moncompte.web.flows import FlowState, render_step
+from moncompte.web.forms import NewPasswordForm
 from moncompte.web.signin.session import open_web_session
 
-STATE_KEY = "moncompte_first_connection"
-FLOW_SECONDS = 30 * 60
+FLOW = FlowState("moncompte_first_connection", max_age=30 * 60)
 
 STEPS = ["Votre dossier", "Votre numéro de sécurité sociale", "Votre mot de passe", "Vos coordonnées"]
-
-
-def _state(request) -> dict:
-    state = request.session.get(STATE_KEY) or {}
-    if not state or time.time() - state.get("started_at", 0) > FLOW_SECONDS:
-        request.session.pop(STATE_KEY, None)
-        return {}
-    return state
-
-
-def _render(request, template, step, context, status=200):
-    context = {
-        **context,
-        "step": step,
-        "step_count": len(STEPS),
-        "step_title": STEPS[step - 1],
-        "next_step_title": STEPS[step] if step < len(STEPS) else "",
-    }
-    return render(request, template, context, status=status)
 
 
 @login_not_required
@@ -82,15 +62,15 @@ def file_view(request):
             else:
                 # A new session key once the file is proved: a key planted earlier is worthless.
                 request.session.cycle_key()
-                request.session[STATE_KEY] = {"started_at": time.time(), "dossier_id": dossier.id}
+                FLOW.start(request, dossier_id=dossier.id)
                 return redirect("web:first_connection_nir")
-    return _render(request, "web/first_connection/file.html", 1, {"form": form}, status)
+    return render_step(request, "web/first_connection/file.html", STEPS, 1, {"form": form}, status)
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def nir_view(request):
-    state = _state(request)
+    state = FLOW.get(request)
     if "dossier_id" not in state:
         return redirect("web:first_connection_file")
     form = NirForm(request.POST or None)
@@ -106,15 +86,15 @@ def nir_view(request):
             except FirstConnectionError as error:
                 form.add_error(error.field or "identifier", error.message)
             else:
-                request.session[STATE_KEY] = {**state, "person_id": person.id}
+                FLOW.save(request, {**state, "person_id": person.id})
                 return redirect("web:first_connection_password")
-    return _render(request, "web/first_connection/nir.html", 2, {"form": form}, status)
+    return render_step(request, "web/first_connection/nir.html", STEPS, 2, {"form": form}, status)
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def password_view(request):
-    state = _state(request)
+    state = FLOW.get(request)
     if "person_id" not in state:
         return redirect("web:first_connection_file")
     person = Person.objects.get(pk=state["person_id"])
@@ -133,12 +113,13 @@ def password_view(request):
             except FirstConnectionError as error:
                 form.add_error(error.field, error.message)
             else:
-                request.session.pop(STATE_KEY, None)
+                FLOW.clear(request)
                 open_web_session(request, account, JournalAction.FIRST_CONNECTION_SIGNED_IN)
                 return redirect("web:contact_validate")
-    return _render(
+    return render_step(
         request,
         "web/first_connection/password.html",
+        STEPS,
         3,
         {"form": form, "person": person, "min_length": password_min_length()},
         status,

@@ -6,7 +6,7 @@ from django import forms
 
 from moncompte.core.actors import ContactChannel
 from moncompte.identity.normalise import birth_date_problem
-from moncompte.web.forms import ContactChoiceForm, IdentifierField
+from moncompte.web.forms import ContactChoiceForm, NirField
 
 
 class InvitationSendForm(ContactChoiceForm):
@@ -40,13 +40,7 @@ class DateInput(forms.DateInput):
 class InvitationIdentityForm(forms.Form):
     """The person who opened the link proves they are the invited member."""
 
-    identifier = IdentifierField(
-        label="Votre numéro de sécurité sociale",
-        help_text="13 chiffres, suivis ou non de la clé de 2 chiffres, tel qu'il figure sur votre carte Vitale",
-        max_length=40,
-        error_messages={"required": "Saisissez votre numéro de sécurité sociale."},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
-    )
+    identifier = NirField(label="Votre numéro de sécurité sociale")
     birth_date = forms.DateField(
         label="Votre date de naissance",
         help_text="Au format jj/mm/aaaa, par exemple 14/12/2008",

@@ -6,8 +6,6 @@ The token is read from the URL once: the invitation's id then lives in the serve
 the next pages. The rules are in moncompte.households.invitations, which re-checks everything.
 """
 
-import time
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
@@ -35,12 +33,12 @@ from moncompte.households.selectors import memberships_for
 from moncompte.verification.contacts import mask_destination
 from moncompte.web.actors import actor_of
 from moncompte.web.errors import add_domain_error
+from moncompte.web.flows import FlowState, render_step
 from moncompte.web.forms import NewPasswordForm
 from moncompte.web.invitations.forms import InvitationIdentityForm, InvitationSendForm
 from moncompte.web.signin.session import open_web_session
 
-STATE_KEY = "moncompte_invitation"
-FLOW_SECONDS = 30 * 60
+FLOW = FlowState("moncompte_invitation", max_age=30 * 60)
 STEPS = ["Votre identité", "Votre mot de passe", "Vos coordonnées"]
 NO_FLOW = (
     "Pour créer votre compte, ouvrez le lien de l'invitation que vous avez reçue par courriel ou par SMS. "
@@ -139,26 +137,15 @@ def invite_view(request):
 # --- Accepting (the invited member, not signed in) --------------------------------------------
 
 
-def _render_step(request, template, step, context, status=200):
-    context = {
-        **context,
-        "step": step,
-        "step_count": len(STEPS),
-        "step_title": STEPS[step - 1],
-        "next_step_title": STEPS[step] if step < len(STEPS) else "",
-    }
-    return render(request, template, context, status=status)
-
-
 def _refused(request, message: str, status: int):
-    request.session.pop(STATE_KEY, None)
+    FLOW.clear(request)
     return render(request, "web/invitation/invalid.html", {"message": message}, status=status)
 
 
 def _flow(request):
     """The invitation of this session's flow, live; else the page that says why not."""
-    state = request.session.get(STATE_KEY) or {}
-    if not state or time.time() - state.get("started_at", 0) > FLOW_SECONDS:
+    state = FLOW.get(request)
+    if not state:
         return state, None, _refused(request, NO_FLOW, 400)
     try:
         invitation = invitation_live(invitation_id=state["invitation_id"])
@@ -176,7 +163,7 @@ def open_view(request, token):
         return _refused(request, error.message, 410 if error.code == "expired" else 404)
     # A new session key once the link is opened; from now on the session holds the invitation.
     request.session.cycle_key()
-    request.session[STATE_KEY] = {"invitation_id": invitation.pk, "started_at": time.time()}
+    FLOW.start(request, invitation_id=invitation.pk)
     journal_record(
         action=JournalAction.INVITATION_OPENED,
         actor=actor_of(request),
@@ -211,11 +198,12 @@ def identity_view(request):
                     return _refused(request, error.message, 410 if error.code == "expired" else 404)
                 form.add_error(None, error.message)
             else:
-                request.session[STATE_KEY] = {**state, "proved": True}
+                FLOW.save(request, {**state, "proved": True})
                 return redirect("web:invitation_password")
-    return _render_step(
+    return render_step(
         request,
         "web/invitation/identity.html",
+        STEPS,
         1,
         {"form": form, "inviter": invitation.invited_by.display_name},
         status,
@@ -245,14 +233,15 @@ def password_view(request):
                     return _refused(request, error.message, 410 if error.code == "expired" else 404)
                 form.add_error(None, error.message)
             else:
-                request.session.pop(STATE_KEY, None)
+                FLOW.clear(request)
                 # The invitation's destination was typed by someone else: the member validates
                 # a contact of their own before using anything.
-                open_web_session(request, account, "invitation.signed_in")
+                open_web_session(request, account, JournalAction.INVITATION_SIGNED_IN)
                 return redirect("web:contact_validate")
-    return _render_step(
+    return render_step(
         request,
         "web/invitation/password.html",
+        STEPS,
         2,
         {"form": form, "person": person, "min_length": password_min_length()},
         status,

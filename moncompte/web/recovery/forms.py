@@ -1,18 +1,12 @@
-"""Forms of the password reset and of the password change (moncompte.web.recovery_views)."""
+"""Forms of the password reset and of the password change (moncompte.web.recovery.views)."""
 
 from django import forms
 
-from moncompte.web.forms import CodeForm, IdentifierField, NewPasswordForm
+from moncompte.web.forms import AccountIdentifierField, CodeForm, NewPasswordForm, PasswordField
 
 
 class ResetIdentifierForm(forms.Form):
-    identifier = IdentifierField(
-        label="Numéro de sécurité sociale ou identifiant provisoire",
-        help_text="13 chiffres, suivis ou non de la clé de 2 chiffres. Exemple : 2 85 05 75 115 042 95",
-        max_length=40,
-        error_messages={"required": "Saisissez votre numéro de sécurité sociale ou votre identifiant provisoire."},
-        widget=forms.TextInput(attrs={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"}),
-    )
+    identifier = AccountIdentifierField()
 
 
 class ResetCodeForm(CodeForm):
@@ -28,12 +22,10 @@ class ResetPasswordForm(NewPasswordForm):
 class PasswordChangeForm(NewPasswordForm):
     """Current password, new password (policy for ``person=``) and its confirmation."""
 
-    current_password = forms.CharField(
+    current_password = PasswordField(
         label="Mot de passe actuel",
-        max_length=1024,
-        strip=False,
         error_messages={"required": "Saisissez votre mot de passe actuel."},
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        autocomplete="current-password",
     )
 
     field_order = ["current_password", "password", "password_confirm"]

@@ -29,19 +29,18 @@ from moncompte.accounts.recovery import (
     session_rekeyed,
 )
 from moncompte.web.actors import actor_of
+from moncompte.web.flows import FlowState
 from moncompte.web.recovery.forms import PasswordChangeForm, ResetCodeForm, ResetIdentifierForm, ResetPasswordForm
 from moncompte.web.signin.session import device_token
 
-STATE_KEY = "moncompte_password_reset"
 CODE_STAGE_SECONDS = 30 * 60
 PASSWORD_STAGE_SECONDS = 15 * 60
+# One state for both stages: proving the code replaces the code stage's state.
+FLOW = FlowState("moncompte_password_reset", max_age=CODE_STAGE_SECONDS)
 
 
 def _state(request, stage: str) -> dict | None:
-    state = request.session.get(STATE_KEY)
-    if not state or time.time() > state.get("until", 0):
-        request.session.pop(STATE_KEY, None)
-        return None
+    state = FLOW.get(request)
     return state if state.get("stage") == stage else None
 
 
@@ -77,14 +76,14 @@ def reset_request_view(request):
                 # The same for every identifier, and nothing was done: no need to wait.
                 form.add_error(None, result.wait_message())
                 return render(request, "web/recovery/request.html", {"form": form}, status=429)
-            request.session[STATE_KEY] = {
-                "stage": "code",
-                "until": time.time() + CODE_STAGE_SECONDS,
-                "flow_refs": list(result.flow_refs),
-                "account_id": result.account_id,
-                "throttle_key": result.throttle_key,
-                "former_identifier": result.former_identifier,
-            }
+            FLOW.start(
+                request,
+                stage="code",
+                flow_refs=list(result.flow_refs),
+                account_id=result.account_id,
+                throttle_key=result.throttle_key,
+                former_identifier=result.former_identifier,
+            )
             _pad(started)
             return redirect("web:password_reset_code")
     return render(request, "web/recovery/request.html", {"form": form}, status=status)
@@ -113,12 +112,13 @@ def reset_code_view(request):
             if check.ok:
                 # A new session key once the code is proven: a key planted earlier is worthless.
                 request.session.cycle_key()
-                request.session[STATE_KEY] = {
-                    "stage": "password",
-                    "until": time.time() + PASSWORD_STAGE_SECONDS,
-                    "account_id": check.account.pk,
-                    "former_identifier": state.get("former_identifier", False),
-                }
+                FLOW.start(
+                    request,
+                    max_age=PASSWORD_STAGE_SECONDS,
+                    stage="password",
+                    account_id=check.account.pk,
+                    former_identifier=state.get("former_identifier", False),
+                )
                 return redirect("web:password_reset_password")
             form.add_error("code", check.message)
             if check.wait_seconds:
@@ -141,7 +141,7 @@ def reset_password_view(request):
         return redirect("web:password_reset")
     account = Account.objects.filter(pk=state["account_id"], is_active=True).select_related("person").first()
     if account is None:
-        request.session.pop(STATE_KEY, None)
+        FLOW.clear(request)
         return redirect("web:password_reset")
     form = ResetPasswordForm(request.POST or None, person=account.person)
     status = 200
@@ -159,7 +159,7 @@ def reset_password_view(request):
                 for message in refused.messages:
                     form.add_error(refused.field, message)
             else:
-                request.session.pop(STATE_KEY, None)
+                FLOW.clear(request)
                 text = "Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe."
                 if state.get("former_identifier"):
                     text += (

@@ -13,7 +13,7 @@ from moncompte.accounts.signin import credentials_check
 from moncompte.audit.actions import JournalAction
 from moncompte.core.waits import wait_text
 from moncompte.web.actors import actor_of
-from moncompte.web.forms import SigninForm
+from moncompte.web.signin.forms import SigninForm
 from moncompte.web.signin.session import device_token, open_web_session, remember_device, sign_out
 
 logger = logging.getLogger(__name__)

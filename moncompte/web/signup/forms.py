@@ -18,7 +18,7 @@ from moncompte.identity.identifiers import Identifier, IdentifierError, parse_id
 from moncompte.identity.matching import FRANCE
 from moncompte.identity.models import DocumentKind, Sex
 from moncompte.identity.normalise import birth_date_problem, birth_place_code, display_name
-from moncompte.web.forms import NewPasswordForm
+from moncompte.web.forms import NewPasswordForm, SpacedDigitsMixin
 
 # Countries of birth and their INSEE codes (Code officiel géographique, current states and a few
 # territories people are often born in). France first, then in alphabetical order.
@@ -85,8 +85,10 @@ HAS_NIR = "oui"
 NO_NIR = "non"
 
 
-class IdentityForm(forms.Form):
+class IdentityForm(SpacedDigitsMixin, forms.Form):
     """Step 1: who the person is, where they were born, where they live."""
+
+    digit_fields = ("postal_code", "birth_day", "birth_month", "birth_year")
 
     has_nir = forms.ChoiceField(
         label="Avez-vous un numéro de sécurité sociale ?",
@@ -205,15 +207,6 @@ class IdentityForm(forms.Form):
     )
 
     BIRTH_DATE_FIELDS = ("birth_day", "birth_month", "birth_year")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.is_bound:
-            # People type spaces in numbers: "75 011", "2 85 05 ...".
-            data = self.data.copy()
-            for name in ("postal_code", "birth_day", "birth_month", "birth_year"):
-                data[name] = "".join(self.data.get(name, "").split())
-            self.data = data
 
     def _clean_birth_date(self) -> datetime.date | None:
         day, month, year = (self.cleaned_data.get(name, "") for name in self.BIRTH_DATE_FIELDS)

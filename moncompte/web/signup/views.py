@@ -5,15 +5,13 @@ moncompte.accounts.signup.signup_complete creates everything in one transaction 
 is signed in. A person without NIR then sees their provisional identifier once; a person whose
 identity must be checked sends an identity document.
 
-The flow's state lives in the server-side session only, under STATE_KEY, and dies after
-FLOW_SECONDS. The NIR is kept there encrypted (moncompte.identity.protection), never in clear.
+The flow's state lives in the server-side session only (FLOW) and dies 45 minutes after the
+flow started. The NIR is kept there encrypted (moncompte.identity.protection), never in clear.
 Nothing is looked up in the persons before the last step: the pages answer the same whoever
 the identity typed belongs to.
 """
 
 from __future__ import annotations
-
-import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -42,39 +40,18 @@ from moncompte.identity.matching import FRANCE
 from moncompte.identity.protection import decrypt_identifier, encrypt_identifier
 from moncompte.verification.contacts import mask_destination
 from moncompte.verification.models import Purpose
-from moncompte.verification.services import (
-    CodeSendRefused,
-    challenge_check,
-    challenge_current,
-    challenge_issue,
-    challenge_resend,
-    new_flow_ref,
-)
 from moncompte.web.actors import actor_of
-from moncompte.web.forms import CodeForm, ContactChoiceForm
+from moncompte.web.flows import ContactStep, FlowState, render_step
 from moncompte.web.signin.session import open_web_session
 from moncompte.web.signup.forms import DocumentForm, IdentityForm, SignupPasswordForm
 from moncompte.web.signup.uploads import SizeLimitedUploadHandler
 
-STATE_KEY = "moncompte_signup"
 # What the pages after the creation may still show: the provisional identifier once, the upload.
 DONE_KEY = "moncompte_signup_done"
-FLOW_SECONDS = 45 * 60
+FLOW = FlowState("moncompte_signup", max_age=45 * 60)
 FROM_REQUEST = "demande"
 
 STEPS = ["Votre identité", "Vos coordonnées", "Votre mot de passe"]
-
-
-def _state(request) -> dict:
-    state = request.session.get(STATE_KEY) or {}
-    if not state or time.time() - state.get("started_at", 0) > FLOW_SECONDS:
-        request.session.pop(STATE_KEY, None)
-        return {}
-    return state
-
-
-def _save_state(request, state: dict) -> None:
-    request.session[STATE_KEY] = state
 
 
 def _identity(state: dict) -> SignupIdentity:
@@ -87,16 +64,8 @@ def _identifier(state: dict) -> Identifier | None:
 
 
 def _render(request, template, step, context, status=200):
-    state = _state(request)
-    context = {
-        **context,
-        "step": step,
-        "step_count": len(STEPS),
-        "step_title": STEPS[step - 1],
-        "next_step_title": STEPS[step] if step < len(STEPS) else "",
-        "from_request": bool(state.get("from_request")) or request.GET.get("depuis") == FROM_REQUEST,
-    }
-    return render(request, template, context, status=status)
+    from_request = bool(FLOW.get(request).get("from_request")) or request.GET.get("depuis") == FROM_REQUEST
+    return render_step(request, template, STEPS, step, {**context, "from_request": from_request}, status)
 
 
 @login_not_required
@@ -104,7 +73,7 @@ def _render(request, template, step, context, status=200):
 def identity_view(request):
     if request.user.is_authenticated:
         return redirect("web:home")
-    state = _state(request)
+    state = FLOW.get(request)
     if request.method == "POST":
         form = IdentityForm(request.POST)
     elif state.get("identity"):
@@ -122,16 +91,15 @@ def identity_view(request):
             identifier = form.cleaned_data["parsed_identifier"]
             state = {
                 **state,
-                "started_at": state.get("started_at") or time.time(),
                 "identity": identity.to_session(),
                 "identifier_token": encrypt_identifier(identifier.value) if identifier else "",
             }
             if request.POST.get("depuis") == FROM_REQUEST:
                 state["from_request"] = True
-            _save_state(request, state)
+            FLOW.save(request, state)
             return redirect("web:signup_contact")
     elif request.GET.get("depuis") == FROM_REQUEST:
-        _save_state(request, {**state, "started_at": state.get("started_at") or time.time(), "from_request": True})
+        FLOW.save(request, {**state, "from_request": True})
     return _render(request, "web/signup/identity.html", 1, {"form": form}, status)
 
 
@@ -139,78 +107,48 @@ def _contact_summary(contact: dict) -> str:
     return mask_destination(contact["channel"], contact["destination"])
 
 
+class _SignupContact(ContactStep):
+    """Step 2: the contact is validated before anything is created; it is kept in the flow's state."""
+
+    purpose = Purpose.SIGNUP
+    url_name = "web:signup_contact"
+    choice_template = "web/signup/contact_choice.html"
+    code_template = "web/signup/contact_code.html"
+    pending_name = "contact"
+
+    def __init__(self, request, state: dict):
+        super().__init__(request)
+        self.state = state
+
+    def pending(self) -> dict:
+        return self.state.get("contact") or {}
+
+    def keep(self, pending: dict) -> None:
+        FLOW.save(self.request, {**self.state, "contact": pending})
+
+    def done(self, pending: dict):
+        if not pending.get("validated"):
+            return None
+        return self.render("web/signup/contact_done.html", {"masked": _contact_summary(pending), "contact": pending})
+
+    def validated(self, pending: dict):
+        self.request.session.cycle_key()
+        self.keep({**pending, "validated": True})
+        return redirect("web:signup_password")
+
+    def render(self, template: str, context: dict, status: int = 200):
+        return _render(self.request, template, 2, context, status)
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def contact_view(request):
     if request.user.is_authenticated:
         return redirect("web:home")
-    state = _state(request)
+    state = FLOW.get(request)
     if "identity" not in state:
         return redirect("web:signup")
-    contact = state.get("contact") or {}
-    action = request.POST.get("action", "")
-    if request.method == "POST" and action == "changer":
-        _save_state(request, {**state, "contact": {}})
-        return redirect("web:signup_contact")
-    if contact.get("validated"):
-        return _render(
-            request, "web/signup/contact_done.html", 2, {"masked": _contact_summary(contact), "contact": contact}
-        )
-    if contact.get("flow_ref") and action in {"valider", "renvoyer", ""}:
-        return _code_step(request, state, contact)
-    return _choice_step(request, state)
-
-
-def _choice_step(request, state: dict):
-    form = ContactChoiceForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            channel, destination = form.cleaned_data["channel"], form.cleaned_data["destination"]
-            flow_ref = new_flow_ref()
-            try:
-                challenge_issue(purpose=Purpose.SIGNUP, channel=channel, destination=destination, flow_ref=flow_ref)
-            except CodeSendRefused as refused:
-                form.add_error(None, refused.message)
-                status = 429
-            else:
-                contact = {"flow_ref": flow_ref, "channel": channel, "destination": destination, "validated": False}
-                _save_state(request, {**state, "contact": contact})
-                return redirect("web:signup_contact")
-    return _render(request, "web/signup/contact_choice.html", 2, {"form": form}, status)
-
-
-def _code_step(request, state: dict, contact: dict):
-    form = CodeForm(request.POST if request.POST.get("action") == "valider" else None)
-    status = 200
-    if request.method == "POST" and request.POST.get("action") == "renvoyer":
-        challenge = challenge_current(flow_ref=contact["flow_ref"], purpose=Purpose.SIGNUP)
-        if challenge is None:
-            _save_state(request, {**state, "contact": {}})
-            return redirect("web:signup_contact")
-        result = challenge_resend(challenge=challenge)
-        (messages.success if result.sent else messages.warning)(request, result.message)
-        return redirect("web:signup_contact")
-    if form.is_bound:
-        status = 400
-        if form.is_valid():
-            result = challenge_check(
-                flow_ref=contact["flow_ref"], purpose=Purpose.SIGNUP, code=form.cleaned_data["code"]
-            )
-            if result.ok:
-                request.session.cycle_key()
-                _save_state(request, {**state, "contact": {**contact, "validated": True}})
-                messages.success(request, "Vos coordonnées sont validées.")
-                return redirect("web:signup_password")
-            form.add_error("code", result.message)
-    return _render(
-        request,
-        "web/signup/contact_code.html",
-        2,
-        {"form": form, "masked": _contact_summary(contact), "contact": contact},
-        status,
-    )
+    return _SignupContact(request, state).respond()
 
 
 @login_not_required
@@ -218,7 +156,7 @@ def _code_step(request, state: dict, contact: dict):
 def password_view(request):
     if request.user.is_authenticated:
         return redirect("web:home")
-    state = _state(request)
+    state = FLOW.get(request)
     if "identity" not in state:
         return redirect("web:signup")
     contact = state.get("contact") or {}
@@ -247,7 +185,7 @@ def password_view(request):
                 status = error.status
             else:
                 from_request = bool(state.get("from_request"))
-                request.session.pop(STATE_KEY, None)
+                FLOW.clear(request)
                 # The contact was validated during the flow: the account is usable.
                 open_web_session(request, result.account, JournalAction.SIGNUP_SIGNED_IN)
                 request.session[DONE_KEY] = {
