@@ -28,7 +28,9 @@ def session_open(*, actor: Actor, user_agent: str = "", action: JournalAction) -
     the client says it is; only a short description of it is kept."""
     if actor.account is None or not actor.session_key:
         raise ValueError("A session is opened for a signed-in actor with a session key.")
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (the web's sign-in): nobody recovers from a
+    # failure here, so two round trips would buy nothing.
+    with transaction.atomic(savepoint=False):
         record = AccountSession.objects.create(
             account=actor.account,
             session_key=actor.session_key,
