@@ -1,4 +1,4 @@
-"""How long one journal append holds the journal's global lock (run by bench/signin.py).
+"""How long one journal append holds its chain's lock (run by bench/signin.py).
 
 Usage: ``python -m bench.journal COUNT`` with the server's environment. Appends COUNT entries
 one after another, each in its own transaction as a page view does, and prints as JSON the wall
@@ -22,22 +22,19 @@ def main() -> None:
     django.setup()
     from django.db import transaction
 
+    from moncompte.audit.actions import JournalAction
     from moncompte.audit.services import journal_record
+    from moncompte.core.actors import Actor, Channel
     from moncompte.identity.models import Person
 
     person = Person.objects.order_by("pk").first()
+    actor = Actor(channel=Channel.WEB, person=person, session_key="0" * 32, client_address="127.0.0.1")
     for _ in range(10):  # connection, first queries
-        journal_record(action="home.view", actor_person=person, subject_person=person, client_address="127.0.0.1")
+        journal_record(action=JournalAction.HOME_VIEW, actor=actor)
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
         with transaction.atomic():
-            journal_record(
-                action="home.view",
-                actor_person=person,
-                subject_person=person,
-                session_key="0" * 32,
-                client_address="127.0.0.1",
-            )
+            journal_record(action=JournalAction.HOME_VIEW, actor=actor)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(json.dumps({"appends": count, "wall_ms": 1000 * wall / count, "cpu_ms": 1000 * cpu / count}))
 
