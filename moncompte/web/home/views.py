@@ -3,10 +3,9 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from moncompte.access.policy import Action, allowed_on_whole_file
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.selectors import current_memberships, dossier_overviews
+from moncompte.households.selectors import home_files
 from moncompte.web.actors import actor_of
 from moncompte.web.errors import refusals_as_404
 
@@ -15,17 +14,9 @@ from moncompte.web.errors import refusals_as_404
 @refusals_as_404
 def home_view(request):
     actor = actor_of(request)
-    # The files' content comes only from the scoped read; the memberships are the person's own rows.
-    overviews = {overview.dossier.pk: overview for overview in dossier_overviews(actor=actor)}
-    files = [
-        {
-            "member": mine.member,
-            "overview": overviews.get(mine.member.dossier_id),
-            "can_separate": allowed_on_whole_file(mine.standing, Action.DECLARE_SEPARATION),
-        }
-        for mine in current_memberships(actor=actor)
-    ]
-    shown = [f["overview"].dossier for f in files if f["overview"] is not None]
+    # The files' content comes only from the selector, where the policy decides on each file.
+    files = home_files(actor=actor)
+    shown = [f.overview.dossier for f in files if f.overview is not None]
     for dossier in shown or [None]:
         journal_record(action=JournalAction.HOME_VIEW, actor=actor, dossier=dossier)
     contacts = list(request.user.contacts.all())
