@@ -17,8 +17,7 @@ from moncompte.access.policy import (
     standing_of,
 )
 from moncompte.households.models import Dossier, Member, Role
-from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of
-from tests.factories import DossierFactory, MemberFactory, PersonFactory
+from tests.factories import DossierFactory, MemberFactory, PersonFactory, make_household
 
 R, SP, S, M, X, O = (  # noqa: E741  (the letters of PRODUCT.md section 3)
     Standing.RESPONSABLE,
@@ -92,12 +91,15 @@ def test_standing_of_a_membership(member, expected):
 
 
 @pytest.mark.django_db
-def test_decisions_on_the_demo_file(demo):
-    file = Dossier.objects.get(numero="1234567")
-    assert decide(person=person_of(CLAIRE[0]), dossier=file, action=Action.SEE_DOSSIER)
-    assert not decide(person=person_of(MARC[0]), dossier=file, action=Action.SEE_DOSSIER)
-    assert not decide(person=person_of(LEA[0]), dossier=file, action=Action.SEE_DOSSIER)
-    assert not decide(person=person_of(SOFIA[0]), dossier=file, action=Action.SEE_DOSSIER)
+def test_decisions_on_a_family_file(family):
+    file = family.dossier
+    stranger = make_household().responsible.person  # another Caf
+    neighbour = make_household(caf=family.caf).responsible.person  # the same Caf
+    assert decide(person=family.responsible.person, dossier=file, action=Action.SEE_DOSSIER)
+    assert not decide(person=family.spouse.person, dossier=file, action=Action.SEE_DOSSIER)
+    assert not decide(person=family.child.person, dossier=file, action=Action.SEE_DOSSIER)
+    assert not decide(person=stranger, dossier=file, action=Action.SEE_DOSSIER)
+    assert not decide(person=neighbour, dossier=file, action=Action.SEE_DOSSIER)
 
 
 def test_the_delegation_actions_are_separate():
@@ -203,20 +205,22 @@ def test_actions_not_about_files_have_no_scoped_read(action):
 
 
 @pytest.mark.django_db
-def test_visible_files_on_the_demo(demo):
-    claire, marc, lea, sofia = (person_of(x[0]) for x in (CLAIRE, MARC, LEA, SOFIA))
+def test_visible_files_of_a_family_and_a_stranger(family):
+    other = make_household()
+    responsible, spouse, child = family.responsible.person, family.spouse.person, family.child.person
+    stranger = other.responsible.person
 
     def numbers(person):
         return [d.numero for d in Dossier.objects.visible_to(person, Action.SEE_DOSSIER)]
 
-    assert numbers(claire) == ["1234567"]
-    assert numbers(marc) == []
-    assert numbers(lea) == []
-    assert numbers(sofia) == ["7654321"]
-    Member.objects.filter(person=marc).update(delegation_granted_at=timezone.now())
-    assert numbers(marc) == ["1234567"]
-    Member.objects.filter(person=marc).update(ended_on=datetime.date.today())
-    assert numbers(marc) == []
+    assert numbers(responsible) == [family.dossier.numero]
+    assert numbers(spouse) == []
+    assert numbers(child) == []
+    assert numbers(stranger) == [other.dossier.numero]
+    Member.objects.filter(person=spouse).update(delegation_granted_at=timezone.now())
+    assert numbers(spouse) == [family.dossier.numero]
+    Member.objects.filter(person=spouse).update(ended_on=datetime.date.today())
+    assert numbers(spouse) == []
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
 import datetime
+from dataclasses import dataclass
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -23,155 +24,209 @@ from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError
 from moncompte.households.models import Caf, Dossier, Member, Role
 from moncompte.identity.identifiers import parse_identifier
-from moncompte.identity.services import person_create
-from tests.conftest import CLAIRE, person_of
+from tests.conftest import person_of
+from tests.factories import (
+    CafFactory,
+    DossierFactory,
+    LegacyCredentialFactory,
+    MemberFactory,
+    PersonFactory,
+    make_household,
+    nir_for,
+    typed,
+)
 
 pytestmark = pytest.mark.django_db
 
-JULIEN = "1 78 02 75 056 123 92"
 NEW_PASSWORD = "Charonne et 30 tilleuls"
 VISITOR = Actor.visitor(channel=Channel.WEB, client_address="198.51.100.7", session_key="s" * 32)
+# Numéros allocataires no file has (the factories' start with 9).
+UNKNOWN_NUMEROS = ("1000001", "1000002", "1000003", "1000004")
 
 
-def _paris():
-    return Caf.objects.get(code="751")
+@dataclass
+class Newcomer:
+    """A file of one person, the responsible one, who has no account yet; the file keeps its old
+    8-digit code."""
+
+    caf: Caf
+    dossier: Dossier
+    person: object
+    code: str
+
+    @property
+    def numero(self) -> str:
+        return self.dossier.numero
+
+    @property
+    def identifier(self) -> str:  # as typed, key included
+        return self.person.raw_identifier
 
 
-def _verify(code="12345678", numero="2345678", caf=None):
-    return legacy_code_verify(actor=VISITOR, caf=caf or _paris(), numero=numero, code=code)
+@pytest.fixture
+def newcomer(db) -> Newcomer:
+    # Département 75: the pages find the Caf from a Paris postal code.
+    caf = CafFactory(departement="75")
+    dossier = DossierFactory(caf=caf)
+    member = MemberFactory(dossier=dossier)
+    credential = LegacyCredentialFactory(dossier=dossier, code="40506070")
+    return Newcomer(caf, dossier, member.person, credential.raw_code)
 
 
-def test_right_code_opens_the_file(demo):
-    assert _verify().numero == "2345678"
+@pytest.fixture
+def neighbours(newcomer):
+    """Another file of the same Caf, without old code: R, spouse, child of 17 with accounts, a child of 10."""
+    return make_household(caf=newcomer.caf)
 
 
-@pytest.mark.parametrize("numero, code", [("2345678", "12345679"), ("2345679", "12345678"), ("1234567", "12345678")])
-def test_wrong_code_unknown_file_and_file_without_code_answer_the_same(demo, numero, code):
+def _other_code(code: str) -> str:
+    return f"{(int(code) + 1) % 10**8:08d}"
+
+
+def _unknown_nir() -> str:
+    return typed(nir_for(sex="M", birth_date=datetime.date(1980, 1, 15), birth_place_code="75056"))
+
+
+def _verify(file: Newcomer, code=None, numero=None, caf=None):
+    return legacy_code_verify(actor=VISITOR, caf=caf or file.caf, numero=numero or file.numero, code=code or file.code)
+
+
+def test_right_code_opens_the_file(newcomer):
+    assert _verify(newcomer) == newcomer.dossier
+
+
+@pytest.mark.parametrize("case", ["wrong-code", "unknown-file", "file-without-code"])
+def test_wrong_code_unknown_file_and_file_without_code_answer_the_same(newcomer, neighbours, case):
+    numero, code = {
+        "wrong-code": (newcomer.numero, _other_code(newcomer.code)),
+        "unknown-file": (UNKNOWN_NUMEROS[0], newcomer.code),
+        "file-without-code": (neighbours.dossier.numero, newcomer.code),
+    }[case]
     with pytest.raises(FirstConnectionError) as error:
-        _verify(code=code, numero=numero)
+        _verify(newcomer, code=code, numero=numero)
     assert error.value.code == "wrong_code"
 
 
-def test_right_code_in_another_caf_is_refused(demo):
+def test_right_code_in_another_caf_is_refused(newcomer):
+    other_caf = CafFactory()
+    assert other_caf != newcomer.caf
     with pytest.raises(FirstConnectionError) as error:
-        _verify(caf=Caf.objects.get(code="131"))
+        _verify(newcomer, caf=other_caf)
     assert error.value.code == "wrong_code"
 
 
-def test_five_wrong_codes_a_day_then_even_the_right_one_is_refused(demo, settings):
+def test_five_wrong_codes_a_day_then_even_the_right_one_is_refused(newcomer, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 1000
     for _ in range(5):
         with pytest.raises(FirstConnectionError):
-            _verify(code="00000000")
+            _verify(newcomer, code="00000000")
     with pytest.raises(FirstConnectionError) as error:
-        _verify()
+        _verify(newcomer)
     assert error.value.code == "capped"
     assert "09 69 32 52 52" in error.value.message
 
 
-def test_ten_wrong_codes_a_week(demo, settings):
+def test_ten_wrong_codes_a_week(newcomer, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 1000
-    credential = LegacyCredential.objects.get(dossier__numero="2345678")
+    credential = LegacyCredential.objects.get(dossier=newcomer.dossier)
     two_days_ago = timezone.now() - datetime.timedelta(days=2)
     for _ in range(4):
         with pytest.raises(FirstConnectionError):
-            _verify(code="00000000")
+            _verify(newcomer, code="00000000")
     LegacyCodeAttempt.objects.filter(credential=credential).update(at=two_days_ago)
-    assert _verify().numero == "2345678"  # 4 yesterday's failures: still allowed
+    assert _verify(newcomer) == newcomer.dossier  # 4 yesterday's failures: still allowed
     for _ in range(4):
         with pytest.raises(FirstConnectionError):
-            _verify(code="00000000")
+            _verify(newcomer, code="00000000")
     LegacyCodeAttempt.objects.filter(credential=credential).update(at=two_days_ago)
     for _ in range(2):
         with pytest.raises(FirstConnectionError):
-            _verify(code="00000000")
+            _verify(newcomer, code="00000000")
     with pytest.raises(FirstConnectionError) as error:
-        _verify()
+        _verify(newcomer)
     assert error.value.code == "capped"
 
 
-def test_per_address_throttling_on_unknown_files(demo, settings):
+def test_per_address_throttling_on_unknown_files(newcomer, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 3
-    for numero in ("1000001", "1000002", "1000003", "1000004"):
+    for numero in UNKNOWN_NUMEROS:
         with pytest.raises(FirstConnectionError):
-            _verify(numero=numero)
+            _verify(newcomer, numero=numero)
     with pytest.raises(FirstConnectionError) as error:
-        _verify()
+        _verify(newcomer)
     assert error.value.code == "throttled"
 
 
-def test_nir_must_be_the_responsible_person_or_spouse_of_that_file(demo):
-    dossier = Dossier.objects.get(numero="2345678")
+def test_nir_must_be_the_responsible_person_or_spouse_of_that_file(newcomer, neighbours):
+    dossier = newcomer.dossier
     assert (
-        first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier(JULIEN)).birth_name
-        == "PETIT"
+        first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier(newcomer.identifier))
+        == newcomer.person
     )
-    for other in (CLAIRE[0], "1 13 07 75 112 045 09", "1 80 01 75 056 123 75"):  # another file, a child, unknown
+    own_child = MemberFactory(dossier=dossier, child=True).person.raw_identifier
+    others = (neighbours.responsible.identifier, neighbours.young_child.identifier, own_child, _unknown_nir())
+    for other in others:  # R of another file, a child of another file, a child of this one, unknown
         with pytest.raises(FirstConnectionError) as error:
             first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier(other))
         assert error.value.code == "not_eligible"
 
 
-def test_child_of_a_file_is_not_eligible(demo):
-    LegacyCredential.objects.create(dossier=Dossier.objects.get(numero="1234567"), code_digest="x")
-    dossier = Dossier.objects.get(numero="1234567")
+def test_child_of_a_file_is_not_eligible(neighbours):
+    LegacyCredentialFactory(dossier=neighbours.dossier)
     with pytest.raises(FirstConnectionError) as error:
-        first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier("2 09 03 75 112 031 08"))
+        first_connection_person(
+            actor=VISITOR, dossier=neighbours.dossier, identifier=parse_identifier(neighbours.child.identifier)
+        )
     assert error.value.code == "not_eligible"
 
 
-def test_person_with_an_account_is_told_so(demo):
-    LegacyCredential.objects.create(dossier=Dossier.objects.get(numero="1234567"), code_digest="x")
+def test_person_with_an_account_is_told_so(neighbours):
+    LegacyCredentialFactory(dossier=neighbours.dossier)
     with pytest.raises(FirstConnectionError) as error:
         first_connection_person(
-            actor=VISITOR, dossier=Dossier.objects.get(numero="1234567"), identifier=parse_identifier(CLAIRE[0])
+            actor=VISITOR, dossier=neighbours.dossier, identifier=parse_identifier(neighbours.responsible.identifier)
         )
     assert error.value.code == "has_account"
 
 
-def test_completion_creates_the_account_and_retires_the_code(demo):
-    dossier = Dossier.objects.get(numero="2345678")
-    julien = person_of(JULIEN)
+def test_completion_creates_the_account_and_retires_the_code(newcomer):
+    dossier = newcomer.dossier
+    person = person_of(newcomer.identifier)
     account = first_connection_complete(
-        actor=VISITOR, dossier_id=dossier.id, person_id=julien.id, password=NEW_PASSWORD
+        actor=VISITOR, dossier_id=dossier.id, person_id=person.id, password=NEW_PASSWORD
     )
-    assert account.person == julien and account.check_password(NEW_PASSWORD)
+    assert account.person == person and account.check_password(NEW_PASSWORD)
     assert LegacyCredential.objects.get(dossier=dossier).retired_on_web_at is not None
     # The old code no longer opens the web.
     with pytest.raises(FirstConnectionError) as error:
-        _verify()
+        _verify(newcomer)
     assert error.value.code == "already_migrated"
     with pytest.raises(FirstConnectionError):
-        first_connection_complete(actor=VISITOR, dossier_id=dossier.id, person_id=julien.id, password=NEW_PASSWORD)
-    assert Account.objects.filter(person=julien).count() == 1
+        first_connection_complete(actor=VISITOR, dossier_id=dossier.id, person_id=person.id, password=NEW_PASSWORD)
+    assert Account.objects.filter(person=person).count() == 1
 
 
-def test_completion_rechecks_the_membership(demo):
+def test_completion_rechecks_the_membership(newcomer, neighbours):
     """A person id slipped into the state that is not of this file links nothing."""
-    dossier = Dossier.objects.get(numero="2345678")
+    dossier = newcomer.dossier
     with pytest.raises(FirstConnectionError):
         first_connection_complete(
-            actor=VISITOR, dossier_id=dossier.id, person_id=person_of("1 13 07 75 112 045 09").id, password=NEW_PASSWORD
+            actor=VISITOR, dossier_id=dossier.id, person_id=neighbours.young_child.person.id, password=NEW_PASSWORD
         )
     assert LegacyCredential.objects.get(dossier=dossier).retired_on_web_at is None
 
 
 # Who may claim the file's account: the policy's CLAIM_BY_FIRST_CONNECTION -------------------
 
-JULIEN_SPOUSE = "2800775056210"  # 13 characters: the key is optional
 
-
-def _spouse_of_julien(**membership) -> None:
-    spouse = person_create(
-        identifier=parse_identifier(JULIEN_SPOUSE),
-        first_names="Nadia",
-        birth_name="Petit",
-        birth_date=datetime.date(1980, 7, 2),
-        sex="F",
-    )
+def _spouse_of(file: Newcomer, **membership) -> str:
+    """Adds a spouse to the file; returns their identifier as 13 characters (the key is optional)."""
+    spouse = PersonFactory(sex="F", birth_name=file.person.birth_name)
     Member.objects.create(
-        dossier=Dossier.objects.get(numero="2345678"), person=spouse, role=Role.CONJOINT, **membership
+        dossier=file.dossier, person=spouse, role=Role.CONJOINT, joined_on=datetime.date(2015, 1, 1), **membership
     )
+    assert len(spouse.identifier_value) == 13
+    return spouse.identifier_value
 
 
 @pytest.mark.parametrize(
@@ -179,10 +234,10 @@ def _spouse_of_julien(**membership) -> None:
     [{}, {"delegation_granted_at": timezone.now()}],
     ids=["spouse", "delegated-spouse"],
 )
-def test_a_current_spouse_may_claim_the_file(demo, membership):
-    _spouse_of_julien(**membership)
-    dossier = Dossier.objects.get(numero="2345678")
-    person = first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier(JULIEN_SPOUSE))
+def test_a_current_spouse_may_claim_the_file(newcomer, membership):
+    spouse_identifier = _spouse_of(newcomer, **membership)
+    dossier = newcomer.dossier
+    person = first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier(spouse_identifier))
     assert (
         first_connection_complete(
             actor=VISITOR, dossier_id=dossier.id, person_id=person.id, password=NEW_PASSWORD
@@ -191,11 +246,11 @@ def test_a_current_spouse_may_claim_the_file(demo, membership):
     )
 
 
-def test_a_former_spouse_may_not_claim_the_file(demo):
-    _spouse_of_julien(ended_on=datetime.date.today())
-    dossier = Dossier.objects.get(numero="2345678")
+def test_a_former_spouse_may_not_claim_the_file(newcomer):
+    spouse_identifier = _spouse_of(newcomer, ended_on=datetime.date.today())
+    dossier = newcomer.dossier
     with pytest.raises(FirstConnectionError) as error:
-        first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier(JULIEN_SPOUSE))
+        first_connection_person(actor=VISITOR, dossier=dossier, identifier=parse_identifier(spouse_identifier))
     assert error.value.code == "not_eligible" and error.value.field == "identifier"
     assert isinstance(error.value, DomainError)
     spouse = Member.objects.get(dossier=dossier, role=Role.CONJOINT).person
@@ -204,13 +259,13 @@ def test_a_former_spouse_may_not_claim_the_file(demo):
     assert not Account.objects.filter(person=spouse).exists()
 
 
-def test_the_throttled_answer_says_the_wait_once(demo, settings):
+def test_the_throttled_answer_says_the_wait_once(newcomer, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 1
-    for numero in ("1000001", "1000002"):
+    for numero in UNKNOWN_NUMEROS[:2]:
         with pytest.raises(FirstConnectionError):
-            _verify(numero=numero)
+            _verify(newcomer, numero=numero)
     with pytest.raises(FirstConnectionError) as error:
-        _verify()
+        _verify(newcomer)
     assert error.value.status == 429 and error.value.wait_seconds > 0
     assert "minute(s)" not in error.value.message and "Réessayez dans" in error.value.message
 
@@ -223,44 +278,44 @@ TODAY = datetime.date.today()
 LATER = (TODAY + datetime.timedelta(days=30)).isoformat()
 
 
-def _phone(code="12345678", numero="2345678", caf=None):
-    return legacy_code_check_by_phone(actor=PHONE, caf=caf or _paris(), dossier_numero=numero, code=code)
+def _phone(file: Newcomer, code=None, numero=None, caf=None):
+    return legacy_code_check_by_phone(
+        actor=PHONE, caf=caf or file.caf, dossier_numero=numero or file.numero, code=code or file.code
+    )
 
 
-def _phone_refusal(**kwargs) -> LegacyCodeError:
+def _phone_refusal(file: Newcomer, **kwargs) -> LegacyCodeError:
     with pytest.raises(LegacyCodeError) as error:
-        _phone(**kwargs)
+        _phone(file, **kwargs)
     assert isinstance(error.value, DomainError)
     return error.value
 
 
 @override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER)
-def test_the_web_retirement_does_not_end_the_phone(demo):
-    dossier = Dossier.objects.get(numero="2345678")
-    first_connection_complete(
-        actor=VISITOR, dossier_id=dossier.id, person_id=person_of(JULIEN).id, password=NEW_PASSWORD
-    )
+def test_the_web_retirement_does_not_end_the_phone(newcomer):
+    dossier = newcomer.dossier
+    first_connection_complete(actor=VISITOR, dossier_id=dossier.id, person_id=newcomer.person.id, password=NEW_PASSWORD)
     credential = LegacyCredential.objects.get(dossier=dossier)
     assert credential.retired_on_web_at is not None and credential.retired_on_phone_at is None
     with pytest.raises(FirstConnectionError) as error:
-        _verify()
+        _verify(newcomer)
     assert error.value.code == "already_migrated"
-    assert _phone() == dossier
+    assert _phone(newcomer) == dossier
     entry = JournalEntry.objects.filter(action="legacy_code.phone_success").get()
     assert entry.dossier == dossier and entry.actor_person is None
 
 
 @pytest.mark.parametrize("until", [TODAY.isoformat(), "2022-04-01"], ids=["end-date-today", "default-end-date"])
-def test_from_the_end_date_the_phone_refuses_even_an_unretired_code(demo, until):
+def test_from_the_end_date_the_phone_refuses_even_an_unretired_code(newcomer, until):
     with override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=until):
         assert not legacy_code_accepted_by_phone()
-        error = _phone_refusal()
+        error = _phone_refusal(newcomer)
         assert error.code == "phone_code_ended" and "n'est plus accepté par téléphone" in error.message
         # Nothing was looked up nor counted against the file; the web still accepts the code.
         assert not LegacyCodeAttempt.objects.exists()
         assert JournalEntry.objects.filter(action="legacy_code.phone_failure", detail={"reason": "ended"}).exists()
-        assert LegacyCredential.objects.get(dossier__numero="2345678").retired_on_web_at is None
-        assert _verify().numero == "2345678"
+        assert LegacyCredential.objects.get(dossier=newcomer.dossier).retired_on_web_at is None
+        assert _verify(newcomer) == newcomer.dossier
 
 
 def test_the_end_date_is_excluded():
@@ -281,11 +336,13 @@ def test_the_end_date_may_be_a_date():
 
 
 @override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER)
-@pytest.mark.parametrize(
-    "numero, code", [("2345678", "12345679"), ("2345679", "12345678")], ids=["wrong-code", "unknown-file"]
-)
-def test_the_phone_answers_the_same_for_a_wrong_code_and_an_unknown_file(demo, numero, code):
-    error = _phone_refusal(numero=numero, code=code)
+@pytest.mark.parametrize("case", ["wrong-code", "unknown-file"])
+def test_the_phone_answers_the_same_for_a_wrong_code_and_an_unknown_file(newcomer, case):
+    numero, code = {
+        "wrong-code": (newcomer.numero, _other_code(newcomer.code)),
+        "unknown-file": (UNKNOWN_NUMEROS[0], newcomer.code),
+    }[case]
+    error = _phone_refusal(newcomer, numero=numero, code=code)
     assert error.code == "wrong_code"
     assert (
         JournalEntry.objects.filter(action="legacy_code.phone_failure", detail={"reason": "wrong"}).count()
@@ -295,68 +352,75 @@ def test_the_phone_answers_the_same_for_a_wrong_code_and_an_unknown_file(demo, n
 
 
 @override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER, MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS=1000)
-def test_the_caps_per_file_are_shared_by_the_web_and_the_phone(demo):
+def test_the_caps_per_file_are_shared_by_the_web_and_the_phone(newcomer):
     for _ in range(3):
         with pytest.raises(FirstConnectionError):
-            _verify(code="00000000")
+            _verify(newcomer, code="00000000")
     for _ in range(2):
-        assert _phone_refusal(code="00000000").code == "wrong_code"
+        assert _phone_refusal(newcomer, code="00000000").code == "wrong_code"
     # Five wrong codes today, whatever the channel: even the right one is refused on both.
-    assert _phone_refusal().code == "capped"
+    assert _phone_refusal(newcomer).code == "capped"
     with pytest.raises(FirstConnectionError) as error:
-        _verify()
+        _verify(newcomer)
     assert error.value.code == "capped"
 
 
 @override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER)
-def test_a_code_retired_on_the_phone_for_one_file(demo):
-    LegacyCredential.objects.filter(dossier__numero="2345678").update(retired_on_phone_at=timezone.now())
-    assert _phone_refusal(code="00000000").code == "wrong_code"  # the code is proved first
-    assert _phone_refusal().code == "phone_code_retired"
-    assert _verify().numero == "2345678"  # the web keeps its own retirement
+def test_a_code_retired_on_the_phone_for_one_file(newcomer):
+    LegacyCredential.objects.filter(dossier=newcomer.dossier).update(retired_on_phone_at=timezone.now())
+    assert _phone_refusal(newcomer, code="00000000").code == "wrong_code"  # the code is proved first
+    assert _phone_refusal(newcomer).code == "phone_code_retired"
+    assert _verify(newcomer) == newcomer.dossier  # the web keeps its own retirement
 
 
 @override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER)
-def test_the_phone_check_is_for_the_phone_channel(demo):
+def test_the_phone_check_is_for_the_phone_channel(newcomer):
     with pytest.raises(ValueError):
-        legacy_code_check_by_phone(actor=VISITOR, caf=_paris(), dossier_numero="2345678", code="12345678")
+        legacy_code_check_by_phone(actor=VISITOR, caf=newcomer.caf, dossier_numero=newcomer.numero, code=newcomer.code)
 
 
 class TestPages:
-    def _step1(self, client, **overrides):
-        data = {"place": "75011", "numero": "234 56 78", "code": "1234 5678", **overrides}
-        return client.post("/premiere-connexion/dossier/", data)
+    def _step1(self, client, file: Newcomer, **overrides):
+        # Typed as people do: a postal code, the numbers with spaces.
+        numero, code = file.numero, file.code
+        data = {
+            "place": "75011",
+            "numero": f"{numero[:3]} {numero[3:5]} {numero[5:]}",
+            "code": f"{code[:4]} {code[4:]}",
+        }
+        return client.post("/premiere-connexion/dossier/", {**data, **overrides})
 
-    def test_whole_flow_up_to_contact_validation(self, demo):
+    def test_whole_flow_up_to_contact_validation(self, newcomer):
         client = Client()
         assert "Commencer" in client.get("/premiere-connexion/").content.decode()
         before = client.session.session_key
-        response = self._step1(client)
+        response = self._step1(client, newcomer)
         assert response.status_code == 302 and response["Location"] == "/premiere-connexion/numero-securite-sociale/"
         assert client.session.session_key != before
-        response = client.post("/premiere-connexion/numero-securite-sociale/", {"identifier": JULIEN})
+        response = client.post("/premiere-connexion/numero-securite-sociale/", {"identifier": newcomer.identifier})
         assert response["Location"] == "/premiere-connexion/mot-de-passe/"
         response = client.post(
             "/premiere-connexion/mot-de-passe/", {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
         )
         assert response.status_code == 302
         assert response["Location"] == "/mon-compte/coordonnees/valider/"
-        assert Account.objects.filter(person=person_of(JULIEN)).exists()
+        assert Account.objects.filter(person=newcomer.person).exists()
         # Signed in, but the account is not usable before a contact is validated.
         assert client.get("/mon-compte/")["Location"] == "/mon-compte/coordonnees/valider/"
 
-    def test_steps_cannot_be_skipped(self, demo):
+    def test_steps_cannot_be_skipped(self, newcomer):
         client = Client()
         assert client.get("/premiere-connexion/numero-securite-sociale/")["Location"] == "/premiere-connexion/dossier/"
         assert client.get("/premiere-connexion/mot-de-passe/")["Location"] == "/premiere-connexion/dossier/"
 
-    def test_wrong_code_keeps_what_was_typed(self, demo):
-        response = self._step1(Client(), code="87654321")
+    def test_wrong_code_keeps_what_was_typed(self, newcomer):
+        wrong = _other_code(newcomer.code)
+        response = self._step1(Client(), newcomer, code=wrong)
         body = response.content.decode()
         assert response.status_code == 400
         assert "Numéro allocataire ou code confidentiel incorrect" in body
-        assert 'value="75011"' in body and 'value="2345678"' in body
-        assert "87654321" not in body
+        assert 'value="75011"' in body and f'value="{newcomer.numero}"' in body
+        assert wrong not in body
 
     @pytest.mark.parametrize(
         "overrides, message",
@@ -367,24 +431,29 @@ class TestPages:
             ({"place": "976"}, "Nous ne trouvons pas de Caf"),
         ],
     )
-    def test_bad_input_gets_a_french_message(self, demo, overrides, message):
-        response = self._step1(Client(), **overrides)
+    def test_bad_input_gets_a_french_message(self, newcomer, overrides, message):
+        response = self._step1(Client(), newcomer, **overrides)
         assert response.status_code == 400
         assert message in response.content.decode()
 
-    def test_weak_password_is_refused_with_reasons(self, demo):
+    def test_weak_password_is_refused_with_reasons(self, newcomer):
         client = Client()
-        self._step1(client)
-        client.post("/premiere-connexion/numero-securite-sociale/", {"identifier": JULIEN})
-        response = client.post("/premiere-connexion/mot-de-passe/", {"password": "petit1978", "password_confirm": "x"})
+        self._step1(client, newcomer)
+        client.post("/premiere-connexion/numero-securite-sociale/", {"identifier": newcomer.identifier})
+        response = client.post(
+            "/premiere-connexion/mot-de-passe/", {"password": "tilleul1978", "password_confirm": "x"}
+        )
         body = response.content.decode()
         assert response.status_code == 400
         assert "au moins 12 caractères" in body
-        assert not Account.objects.filter(person=person_of(JULIEN)).exists()
+        assert not Account.objects.filter(person=newcomer.person).exists()
 
-    def test_nir_of_a_child_is_refused(self, demo):
-        client = Client()
-        self._step1(client)
-        response = client.post("/premiere-connexion/numero-securite-sociale/", {"identifier": CLAIRE[0]})
-        assert response.status_code == 400
-        assert "responsable du dossier ni de son conjoint" in response.content.decode()
+    def test_nir_of_a_child_is_refused(self, newcomer, neighbours):
+        child = MemberFactory(dossier=newcomer.dossier, child=True).person.raw_identifier
+        # A child of the file, and the responsible person of another file.
+        for identifier in (child, neighbours.responsible.identifier):
+            client = Client()
+            assert self._step1(client, newcomer).status_code == 302
+            response = client.post("/premiere-connexion/numero-securite-sociale/", {"identifier": identifier})
+            assert response.status_code == 400
+            assert "responsable du dossier ni de son conjoint" in response.content.decode()

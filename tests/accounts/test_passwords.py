@@ -35,22 +35,23 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "moncompte" / "web" / "static" / "web" / "password-checks.js"
 GENERATOR = ROOT / "moncompte" / "accounts" / "data" / "build_french_passwords.py"
 
-CLAIRE_NIR = "2 85 05 75 115 042 95"
-CLAIRE_BIRTH = datetime.date(1985, 5, 12)
+# A fixed NIR and birth date for the person below (test vectors: nothing here reads any data).
+SAMPLE_NIR = "2 85 05 75 115 042 95"
+SAMPLE_BIRTH = datetime.date(1985, 5, 12)
 # Nothing common, no name, no date: only what each test adds can be refused.
 GOOD = "Quatre chevaux 9 verts"
 
 
 def claire() -> Person:
     """An unsaved person: nothing here needs the database."""
-    value = parse_identifier(CLAIRE_NIR).value
+    value = parse_identifier(SAMPLE_NIR).value
     return Person(
         identifier_type="nir",
         identifier_encrypted=encrypt_identifier(value),
         first_names="Claire Hélène",
         birth_name="Dubois",
         usage_name="Martin-Lefèvre",
-        birth_date=CLAIRE_BIRTH,
+        birth_date=SAMPLE_BIRTH,
         sex="F",
     )
 
@@ -257,14 +258,14 @@ def test_blocklist_is_loaded_once():
     ],
 )
 def test_the_nir_is_refused(password):
-    assert "password_contains_nir" in codes(password, identifier=parse_identifier(CLAIRE_NIR))
-    assert "password_contains_nir" in codes(password, identifier=CLAIRE_NIR)  # also as typed
+    assert "password_contains_nir" in codes(password, identifier=parse_identifier(SAMPLE_NIR))
+    assert "password_contains_nir" in codes(password, identifier=SAMPLE_NIR)  # also as typed
     assert "password_contains_nir" in codes(password, person=claire())
 
 
 def test_another_number_or_part_of_the_nir_passes():
-    assert "password_contains_nir" not in codes("x1830569383117 vert", identifier=parse_identifier(CLAIRE_NIR))
-    assert "password_contains_nir" not in codes("x285057511504 vert", identifier=parse_identifier(CLAIRE_NIR))
+    assert "password_contains_nir" not in codes("x1830569383117 vert", identifier=parse_identifier(SAMPLE_NIR))
+    assert "password_contains_nir" not in codes("x285057511504 vert", identifier=parse_identifier(SAMPLE_NIR))
 
 
 def test_a_corsican_nir_is_found_in_any_case():
@@ -338,7 +339,7 @@ def test_a_name_given_with_the_person_is_looked_for_too():
     ],
 )
 def test_the_birth_date_is_refused(password):
-    assert "password_contains_birth_date" in codes(password, birth_date=CLAIRE_BIRTH)
+    assert "password_contains_birth_date" in codes(password, birth_date=SAMPLE_BIRTH)
     assert "password_contains_birth_date" in codes(password, person=claire())
 
 
@@ -352,7 +353,7 @@ def test_the_birth_date_is_refused(password):
     ],
 )
 def test_other_dates_pass(password):
-    assert "password_contains_birth_date" not in codes(password, birth_date=CLAIRE_BIRTH)
+    assert "password_contains_birth_date" not in codes(password, birth_date=SAMPLE_BIRTH)
 
 
 def test_day_month_and_year_may_not_be_the_same_digits():

@@ -6,20 +6,21 @@ from moncompte.accounts.models import Account
 from moncompte.accounts.services import AccountNotAllowed, account_allowed, account_create, age_on
 from moncompte.core.actors import Actor
 from tests.conftest import person_of
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_child_of_13_cannot_hold_an_account(demo):
-    tom = person_of("1 13 07 75 112 045 09")
+def test_a_child_of_13_cannot_hold_an_account():
+    tom = PersonFactory(age=13)
     with pytest.raises(AccountNotAllowed) as error:
         account_create(actor=Actor.system(), person=tom, password="Garcon2013bleu")
     assert "16 ans" in error.value.message
     assert not Account.objects.filter(person=tom).exists()
 
 
-def test_the_age_rule_follows_the_birthday(demo, settings):
-    tom = person_of("1 13 07 75 112 045 09")  # born 2013-07-08
+def test_the_age_rule_follows_the_birthday(settings):
+    tom = PersonFactory(birth_date=datetime.date(2013, 7, 8))
     assert not account_allowed(tom, datetime.date(2029, 7, 7))
     assert account_allowed(tom, datetime.date(2029, 7, 8))
     settings.MONCOMPTE_ACCOUNT_MIN_AGE = 13
@@ -31,13 +32,13 @@ def test_age_on_leap_day():
     assert age_on(datetime.date(2008, 2, 29), datetime.date(2024, 2, 29)) == 16
 
 
-def test_an_account_is_usable_once_active_with_a_validated_contact(demo):
+def test_an_account_is_usable_once_active_with_a_validated_contact():
     from moncompte.accounts.services import account_usable, contact_validated
     from moncompte.core.actors import ContactChannel
     from moncompte.core.errors import DomainError
 
     assert issubclass(AccountNotAllowed, DomainError)
-    julien = person_of("1 78 02 75 056 123 92")
+    julien = PersonFactory()
     account = account_create(actor=Actor.system(), person=julien, password="Charonne et 30 tilleuls")
     assert not account_usable(account) and not account_usable(None)
     contact_validated(actor=Actor.system(), account=account, kind=ContactChannel.EMAIL, value="julien@example.fr")
@@ -51,6 +52,7 @@ def test_an_account_is_usable_once_active_with_a_validated_contact(demo):
 
 
 def test_demo_accounts_with_contacts_are_usable(demo):
+    """About the demo itself (make run): its accounts open without a contact step."""
     from moncompte.accounts.services import account_usable
 
     claire = Account.objects.get(person=person_of("2 85 05 75 115 042 95"))

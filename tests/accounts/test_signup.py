@@ -26,7 +26,7 @@ from moncompte.accounts.signup import (
 from moncompte.audit.models import JournalEntry
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError, NotAllowed
-from moncompte.households.models import Dossier, Member, Role
+from moncompte.households.models import Member, Role
 from moncompte.identity.documents import (
     MAX_DOCUMENTS_PER_CHECK,
     DocumentError,
@@ -44,13 +44,16 @@ from moncompte.identity.matching import (
 from moncompte.identity.models import IdentityCheck, IdentityCheckState, IdentityDocument, Person
 from moncompte.identity.services import person_create
 from moncompte.notifications.models import Message
-from tests.conftest import CLAIRE, LEA, person_of
+from tests.conftest import person_of
+from tests.factories import DossierFactory, MemberFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Tilleuls et 30 cerisiers"
-# Unknown to the demo data: a woman born in May 1991 in Lyon 3e (69383).
+# A woman born in May 1991 in Lyon 3e (69383), whom no test creates but through known_person().
 NEW_NIR = "2 91 05 69 383 017"
+# No person made by the factories has this first name: another identity for a known NIR.
+OTHER_FIRST_NAME = "Autreprénom"
 
 
 def nir(raw13: str):
@@ -93,6 +96,31 @@ def complete(ident=None, identifier=None, client_address="198.51.100.20", **over
     return signup_complete(**arguments)
 
 
+def identity_of(person: Person, **overrides) -> SignupIdentity:
+    """The identity a person would declare: their own, the birth name in mixed case."""
+    values = {
+        "first_names": person.first_names,
+        "birth_name": person.birth_name.title(),
+        "birth_date": person.birth_date,
+        "sex": person.sex,
+        "birth_place_code": person.birth_place_code,
+        "birth_place_label": person.birth_place_code,
+    }
+    return identity(**{**values, **overrides})
+
+
+def julien_petit(**overrides) -> Person:
+    """A man born on 3 February 1978 in Paris, named Julien PETIT (his NIR agrees)."""
+    values = {
+        "first_names": "Julien",
+        "birth_name": "PETIT",
+        "birth_date": datetime.date(1978, 2, 3),
+        "sex": "M",
+        "birth_place_code": "75115",
+    }
+    return PersonFactory(**{**values, **overrides})
+
+
 def known_person(raw13=NEW_NIR, **overrides) -> Person:
     ident = identity(**overrides)
     return person_create(
@@ -123,65 +151,75 @@ def test_a_name_with_accents_hyphens_and_apostrophes_matches_its_capital_form():
     assert without_nir.person == person
 
 
-def test_one_match_with_a_nir(demo):
+def test_one_match_with_a_nir(family):
+    person = julien_petit()
     result = match_person(
-        identifier=parse_identifier("1 78 02 75 056 123 92"),
+        identifier=parse_identifier(person.raw_identifier),
         first_names="Julien",
         birth_name="Petit",
         birth_date=datetime.date(1978, 2, 3),
         sex="M",
-        birth_place_code="75056",
+        birth_place_code="75056",  # Paris, for a person born in the 15th arrondissement
     )
     assert result.outcome is MatchOutcome.ONE
-    assert result.person == person_of("1 78 02 75 056 123 92")
+    assert result.person == person
 
 
-def test_a_known_nir_with_another_identity_is_a_mismatch_never_a_link(demo):
+def test_a_known_nir_with_another_identity_is_a_mismatch_never_a_link(family):
+    known = family.responsible.person
     result = match_person(
-        identifier=parse_identifier(CLAIRE[0]),
-        first_names="Julie",  # Claire's NIR, another first name
-        birth_name="Martin",
-        birth_date=datetime.date(1985, 5, 14),
-        sex="F",
+        identifier=parse_identifier(family.responsible.identifier),
+        first_names=OTHER_FIRST_NAME,  # a known NIR, another first name
+        birth_name=known.birth_name.title(),
+        birth_date=known.birth_date,
+        sex=known.sex,
     )
     assert result.outcome is MatchOutcome.MISMATCH and result.person is None
 
 
-def test_a_known_nir_whose_digits_contradict_the_identity_is_a_mismatch(demo):
-    # Claire's stored identity, but a birth place the NIR's digits contradict.
+def test_a_known_nir_whose_digits_contradict_the_identity_is_a_mismatch(family):
+    # The stored identity, but a birth place the NIR's digits contradict.
+    known = family.responsible.person
+    elsewhere = "69383" if known.birth_place_code.startswith("13") else "13055"
     result = match_person(
-        identifier=parse_identifier(CLAIRE[0]),
-        first_names="Claire",
-        birth_name="Martin",
-        birth_date=datetime.date(1985, 5, 14),
-        sex="F",
-        birth_place_code="13055",
+        identifier=parse_identifier(family.responsible.identifier),
+        first_names=known.first_names.split()[0],
+        birth_name=known.birth_name.title(),
+        birth_date=known.birth_date,
+        sex=known.sex,
+        birth_place_code=elsewhere,
     )
     assert result.outcome is MatchOutcome.MISMATCH
+    # The same identity with the right birth place matches: the place made the difference.
+    assert (
+        match_person(
+            identifier=parse_identifier(family.responsible.identifier),
+            first_names=known.first_names.split()[0],
+            birth_name=known.birth_name.title(),
+            birth_date=known.birth_date,
+            sex=known.sex,
+            birth_place_code=known.birth_place_code,
+        ).person
+        == known
+    )
 
 
-def test_unknown_nir_is_none(demo):
+def test_unknown_nir_is_none(family):
     result = match_person(identifier=nir(NEW_NIR), **identity().matching_fields())
     assert result.outcome is MatchOutcome.NONE
 
 
-def test_without_nir_one_none_and_many(demo):
+def test_without_nir_one_none_and_many(family):
+    person = julien_petit()
     julien = {"first_names": "Julien", "birth_name": "PETIT", "birth_date": datetime.date(1978, 2, 3), "sex": "M"}
-    assert match_person(**julien).person == person_of("1 78 02 75 056 123 92")
+    assert match_person(**julien).person == person
     assert match_person(**{**julien, "sex": "F"}).outcome is MatchOutcome.NONE
     assert match_person(**{**julien, "birth_date": datetime.date(1978, 2, 4)}).outcome is MatchOutcome.NONE
     assert match_person(**{**julien, "birth_name": "PETITE"}).outcome is MatchOutcome.NONE
     # Born abroad does not match a person born in France.
     assert match_person(**julien, birth_country_code="99350").outcome is MatchOutcome.NONE
     # A namesake born the same day: ambiguous, nobody is linked.
-    person_create(
-        identifier=parse_identifier("1 78 02 13 055 456"),
-        first_names="Julien Pierre",
-        birth_name="Petit",
-        birth_date=datetime.date(1978, 2, 3),
-        sex="M",
-        birth_place_code="13055",
-    )
+    julien_petit(first_names="Julien Pierre", birth_name="Petit", birth_place_code="13055")
     result = match_person(**julien)
     assert result.outcome is MatchOutcome.MANY and result.person is None
     # The birth place tells them apart when it is given.
@@ -251,7 +289,7 @@ def test_provisional_numbers_say_nothing_about_the_person():
 # The service --------------------------------------------------------------------------------
 
 
-def test_a_known_person_without_account_nor_file_is_linked(demo):
+def test_a_known_person_without_account_nor_file_is_linked(family):
     person = known_person()
     result = complete(identifier=nir(NEW_NIR))
     assert result.state is SignupState.LINKED
@@ -264,7 +302,7 @@ def test_a_known_person_without_account_nor_file_is_linked(demo):
     assert JournalEntry.objects.filter(action="signup.account_created", subject_person=person).exists()
 
 
-def test_unknown_nir_creates_a_person_to_verify(demo):
+def test_unknown_nir_creates_a_person_to_verify(family):
     result = complete(identifier=nir(NEW_NIR))
     assert result.state is SignupState.TO_VERIFY
     person = result.person
@@ -279,12 +317,12 @@ def test_unknown_nir_creates_a_person_to_verify(demo):
     assert Account.objects.get(person=person) == result.account
 
 
-def test_a_provisional_number_nnp_is_kept_as_such(demo):
+def test_a_provisional_number_nnp_is_kept_as_such(family):
     result = complete(identifier=parse_identifier("7 21 75 123 456 78"))
     assert result.person.identifier_type == "nnp" and result.state is SignupState.TO_VERIFY
 
 
-def test_without_nir_a_provisional_identifier_is_issued_and_sent(demo, django_capture_on_commit_callbacks):
+def test_without_nir_a_provisional_identifier_is_issued_and_sent(family, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         result = complete(ident=identity(birth_place_code="", birth_place_label="Lyon (69)"))
     provisional = result.provisional_identifier
@@ -300,14 +338,14 @@ def test_without_nir_a_provisional_identifier_is_issued_and_sent(demo, django_ca
     assert mail.outbox[-1].to == ["ines@example.fr"]
 
 
-def test_the_provisional_identifier_goes_by_sms_to_a_validated_mobile(demo):
+def test_the_provisional_identifier_goes_by_sms_to_a_validated_mobile(family):
     result = complete(contact_channel="phone", contact_destination="+33612345678")
     message = Message.objects.get(template="provisional_identifier")
     assert message.channel == "sms" and message.recipient == "+33612345678"
     assert result.provisional_identifier.display() in message.get_body()
 
 
-def test_a_provisional_identifier_already_taken_is_drawn_again(demo, monkeypatch):
+def test_a_provisional_identifier_already_taken_is_drawn_again(family, monkeypatch):
     taken = new_provisional_identifier()
     person_create(
         identifier=taken, first_names="Autre", birth_name="Personne", birth_date=datetime.date(1990, 1, 1), sex="M"
@@ -319,7 +357,7 @@ def test_a_provisional_identifier_already_taken_is_drawn_again(demo, monkeypatch
     assert result.provisional_identifier == fresh
 
 
-def test_a_provisional_identifier_drawn_concurrently_is_drawn_again(demo, monkeypatch):
+def test_a_provisional_identifier_drawn_concurrently_is_drawn_again(family, monkeypatch):
     original = signup._person_create
     calls = []
 
@@ -334,13 +372,13 @@ def test_a_provisional_identifier_drawn_concurrently_is_drawn_again(demo, monkey
     assert len(calls) == 2 and result.provisional_identifier == calls[1]
 
 
-def test_without_nir_nobody_is_linked_even_on_one_match(demo):
-    # Julien's identity typed without his NIR: a new person to verify, Julien noted as a duplicate.
+def test_without_nir_nobody_is_linked_even_on_one_match(family):
+    # A known identity typed without its NIR: a new person to verify, the known one noted as a duplicate.
+    julien = julien_petit()
     ident = identity(
         first_names="Julien", birth_name="Petit", birth_date=datetime.date(1978, 2, 3), sex="M", birth_place_code=""
     )
     result = complete(ident=ident)
-    julien = person_of("1 78 02 75 056 123 92")
     assert result.person != julien and not Account.objects.filter(person=julien).exists()
     assert result.identity_check.match_outcome == "one" and result.identity_check.candidate_person == julien
 
@@ -356,86 +394,72 @@ def _refused(**kwargs) -> SignupError:
     return error.value
 
 
-def test_a_known_person_with_an_account_gets_the_neutral_answer(demo):
-    claire = person_of(CLAIRE[0])
-    ident = identity(
-        first_names="Claire Anne", birth_name="Martin", birth_date=datetime.date(1985, 5, 14), birth_place_code="75115"
-    )
+def test_a_known_person_with_an_account_gets_the_neutral_answer(family):
+    holder = family.responsible.person
+    ident = identity_of(holder)
     accounts = Account.objects.count()
-    _refused(ident=ident, identifier=parse_identifier(CLAIRE[0]))
+    _refused(ident=ident, identifier=parse_identifier(family.responsible.identifier))
     assert Account.objects.count() == accounts
     entry = JournalEntry.objects.get(action="signup.refused")
-    assert entry.subject_person == claire and entry.detail == {"reason": "has_account"}
+    assert entry.subject_person == holder and entry.detail == {"reason": "has_account"}
     assert not Contact.objects.filter(value="ines@example.fr").exists()
 
 
-def test_a_current_member_without_account_gets_the_same_answer(demo):
-    # Julien is the responsible person of a file: his way in is the first connection.
-    ident = identity(
-        first_names="Julien", birth_name="Petit", birth_date=datetime.date(1978, 2, 3), sex="M", birth_place_code=""
-    )
-    _refused(ident=ident, identifier=parse_identifier("1 78 02 75 056 123 92"))
+def test_a_current_member_without_account_gets_the_same_answer(family):
+    # The responsible person of a file without an account: their way in is the first connection.
+    member = MemberFactory(dossier=DossierFactory(caf=family.caf)).person
+    ident = identity_of(member, birth_place_code="")
+    _refused(ident=ident, identifier=parse_identifier(member.raw_identifier))
     assert JournalEntry.objects.get(action="signup.refused").detail == {"reason": "member"}
-    assert not Account.objects.filter(person=person_of("1 78 02 75 056 123 92")).exists()
+    assert not Account.objects.filter(person=member).exists()
 
 
-def test_a_child_of_a_file_starting_alone_is_matched_to_the_file(demo):
-    """Léa's account is removed to let her start again from /creer-mon-compte/: she is linked to
-    her person and so to her file, where she sees only her own data."""
-    lea = person_of("2 09 03 75 112 031 08")
-    Account.objects.filter(person=lea).delete()
-    ident = identity(
-        first_names="Léa", birth_name="Martin", birth_date=datetime.date(2009, 3, 21), birth_place_code="75112"
-    )
-    result = complete(ident=ident, identifier=parse_identifier("2 09 03 75 112 031 08"))
-    assert result.person == lea and result.account.person == lea
-    assert lea.memberships.get().dossier.numero == "1234567"
+def test_a_child_of_a_file_starting_alone_is_matched_to_the_file(family):
+    """The child's account (17) is removed to let them start again from /creer-mon-compte/: they
+    are linked to their person and so to their file, where they see only their own data."""
+    child = family.child.person
+    Account.objects.filter(person=child).delete()
+    result = complete(ident=identity_of(child), identifier=parse_identifier(family.child.identifier))
+    assert result.person == child and result.account.person == child
+    assert child.memberships.get().dossier == family.dossier
 
 
-def _lea_starting_alone(**membership) -> tuple[Person, SignupIdentity]:
-    """Léa, a child of file 1234567 without an account, also a member of a second file."""
-    lea = person_of(LEA[0])
-    Account.objects.filter(person=lea).delete()
-    caf = Dossier.objects.get(numero="1234567").caf
-    other = Dossier.objects.create(caf=caf, numero="9876501", address_line1="1 rue", postal_code="75011", city="Paris")
-    Member.objects.create(dossier=other, person=lea, **membership)
-    ident = identity(
-        first_names="Léa", birth_name="Martin", birth_date=datetime.date(2009, 3, 21), birth_place_code="75112"
-    )
-    return lea, ident
+def _child_starting_alone(family, **membership) -> tuple[Person, SignupIdentity]:
+    """The family's child (17), without an account, also a member of a second file of the same Caf."""
+    child = person_of(family.child.identifier)
+    Account.objects.filter(person=child).delete()
+    other = DossierFactory(caf=family.caf)
+    Member.objects.create(dossier=other, person=child, **membership)
+    return child, identity_of(child)
 
 
-def test_claiming_alone_must_be_allowed_on_every_file_of_the_person(demo):
+def test_claiming_alone_must_be_allowed_on_every_file_of_the_person(family):
     """A child of one file who is the responsible person of another would see that file: refused,
-    although her standing on the first file alone would allow it (the policy's CLAIM_ALONE)."""
-    lea, ident = _lea_starting_alone(role=Role.RESPONSABLE)
-    _refused(ident=ident, identifier=parse_identifier(LEA[0]))
+    although their standing on the first file alone would allow it (the policy's CLAIM_ALONE)."""
+    child, ident = _child_starting_alone(family, role=Role.RESPONSABLE)
+    _refused(ident=ident, identifier=parse_identifier(family.child.identifier))
     assert JournalEntry.objects.get(action="signup.refused").detail == {"reason": "member"}
-    assert not Account.objects.filter(person=lea).exists()
+    assert not Account.objects.filter(person=child).exists()
 
 
-def test_a_former_spouse_claims_alone(demo):
-    lea, ident = _lea_starting_alone(role=Role.CONJOINT, ended_on=datetime.date.today())
-    assert complete(ident=ident, identifier=parse_identifier(LEA[0])).account.person == lea
+def test_a_former_spouse_claims_alone(family):
+    child, ident = _child_starting_alone(family, role=Role.CONJOINT, ended_on=datetime.date.today())
+    assert complete(ident=ident, identifier=parse_identifier(family.child.identifier)).account.person == child
 
 
-def test_a_known_nir_with_another_identity_gets_the_same_answer(demo):
-    ident = identity(
-        first_names="Julie", birth_name="Martin", birth_date=datetime.date(1985, 5, 14), birth_place_code=""
-    )
+def test_a_known_nir_with_another_identity_gets_the_same_answer(family):
+    ident = identity_of(family.responsible.person, first_names=OTHER_FIRST_NAME, birth_place_code="")
     persons = Person.objects.count()
-    _refused(ident=ident, identifier=parse_identifier(CLAIRE[0]))
+    _refused(ident=ident, identifier=parse_identifier(family.responsible.identifier))
     assert Person.objects.count() == persons
     assert JournalEntry.objects.get(action="signup.refused").detail == {"reason": "identity_mismatch"}
 
 
-def test_repeated_refusals_from_one_address_are_slowed_down(demo, settings):
+def test_repeated_refusals_from_one_address_are_slowed_down(family, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 2
-    ident = identity(
-        first_names="Julie", birth_name="Martin", birth_date=datetime.date(1985, 5, 14), birth_place_code=""
-    )
+    ident = identity_of(family.responsible.person, first_names=OTHER_FIRST_NAME, birth_place_code="")
     for _ in range(3):
-        _refused(ident=ident, identifier=parse_identifier(CLAIRE[0]))
+        _refused(ident=ident, identifier=parse_identifier(family.responsible.identifier))
     with pytest.raises(SignupError) as error:
         complete()
     assert error.value.code == "throttled" and "Réessayez" in error.value.message
@@ -444,7 +468,7 @@ def test_repeated_refusals_from_one_address_are_slowed_down(demo, settings):
     assert complete(client_address="203.0.113.9").state is SignupState.TO_VERIFY
 
 
-def test_a_child_under_16_is_refused(demo):
+def test_a_child_under_16_is_refused(family):
     today = datetime.date.today()
     persons, accounts = Person.objects.count(), Account.objects.count()
     with pytest.raises(SignupError) as error:
@@ -453,7 +477,7 @@ def test_a_child_under_16_is_refused(demo):
     assert (Person.objects.count(), Account.objects.count()) == (persons, accounts)
 
 
-def test_the_password_policy_applies_with_the_declared_identity(demo):
+def test_the_password_policy_applies_with_the_declared_identity(family):
     with pytest.raises(SignupError) as error:
         complete(password="Lefevre et 30 cerisiers")
     assert error.value.code == "password"
@@ -462,13 +486,13 @@ def test_the_password_policy_applies_with_the_declared_identity(demo):
         complete(identifier=nir(NEW_NIR), password="x " + nir(NEW_NIR).value + " y")
 
 
-def test_digits_contradicting_the_identity_are_refused_before_anything(demo):
+def test_digits_contradicting_the_identity_are_refused_before_anything(family):
     with pytest.raises(SignupError) as error:
         complete(identifier=nir(NEW_NIR), ident=identity(sex="M"))
     assert error.value.code == "identity" and "sexe" in error.value.message
 
 
-def test_no_nir_in_clear_in_the_database_after_a_signup(demo):
+def test_no_nir_in_clear_in_the_database_after_a_signup(family):
     from tests.identity.test_storage import _whole_database_text
 
     complete(identifier=nir(NEW_NIR))
@@ -535,7 +559,7 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def check(demo):
+def check(family):
     return complete(identifier=nir(NEW_NIR)).identity_check
 
 
@@ -544,8 +568,8 @@ def owner(check) -> Actor:
     return Actor(channel=Channel.WEB, account=Account.objects.get(person=check.person), session_key="k" * 32)
 
 
-def test_only_the_checked_person_sends_documents(check, media, demo):
-    someone_else = Actor(channel=Channel.WEB, account=Account.objects.get(person=person_of(CLAIRE[0])))
+def test_only_the_checked_person_sends_documents(check, media, family):
+    someone_else = Actor(channel=Channel.WEB, account=family.responsible.account)
     with pytest.raises(NotAllowed):
         document_store(
             actor=someone_else, check=check, uploaded_file=SimpleUploadedFile("a.png", _png()), kind="passport"

@@ -1,7 +1,8 @@
-"""The whole first connection of the demo allocataire without an account, in Chromium.
+"""The whole first connection of an allocataire without an account, in Chromium.
 
-Numéro allocataire 2345678 and old code 12345678, his NIR, a new password, then the code sent
-by email, read from a real SMTP server (aiosmtpd), and he lands signed in on /mon-compte/.
+The numéro allocataire and old 8-digit code of a file built by the factories, the responsible
+person's NIR, a new password, then the code sent by email, read from a real SMTP server
+(aiosmtpd), and they land signed in on /mon-compte/.
 """
 
 import re
@@ -9,13 +10,23 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from tests.browser.test_signin_browser import _open_page, browser, chromium, demo_site  # noqa: F401
+from tests.browser.test_signin_browser import _open_page, browser, chromium, live_site  # noqa: F401
+from tests.factories import CafFactory, DossierFactory, LegacyCredentialFactory, MemberFactory
 from tests.notifications.conftest import smtp_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser]
 
-JULIEN = "1 78 02 75 056 123 92"
 PASSWORD = "Trente rue de Charonne 11e"
+
+
+@pytest.fixture
+def newcomer(live_site):  # noqa: F811
+    """The responsible person of a file of a Paris Caf, without an account; the file keeps its old
+    8-digit code. Requested before the browser (see tests.browser.test_signin_browser.site_family)."""
+    dossier = DossierFactory(caf=CafFactory(departement="75"))
+    member = MemberFactory(dossier=dossier)
+    credential = LegacyCredentialFactory(dossier=dossier, code="40506070")
+    return member.person, dossier, credential.raw_code
 
 
 def _code_from(envelope) -> str:
@@ -32,25 +43,27 @@ def _wait_for_mail(collector, page, count: int):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
-def test_first_connection_of_the_demo_allocataire(browser, demo_site, smtp_server, javascript):  # noqa: F811
+def test_first_connection_of_an_allocataire(newcomer, browser, live_site, smtp_server, javascript):  # noqa: F811
     from playwright.sync_api import expect
 
+    base = live_site
+    person, dossier, code = newcomer
     context, page, problems = _open_page(browser, java_script_enabled=javascript)
     try:
-        page.goto(demo_site + "/connexion/")
+        page.goto(base + "/connexion/")
         page.get_by_role("link", name=re.compile("Première connexion")).click()
         page.get_by_role("link", name="Commencer").click()
 
         page.get_by_label("Département ou code postal de votre domicile").fill("75011")
-        page.get_by_label("Numéro allocataire").fill("2345678")
-        page.get_by_label("Code confidentiel actuel").fill("12345678")
+        page.get_by_label("Numéro allocataire").fill(dossier.numero)
+        page.get_by_label("Code confidentiel actuel").fill(code)
         page.get_by_role("button", name="Continuer").click()
 
         expect(page.get_by_text("Étape 2 sur 4")).to_be_visible()
-        page.get_by_label("Numéro de sécurité sociale").fill(JULIEN)
+        page.get_by_label("Numéro de sécurité sociale").fill(person.raw_identifier)
         page.get_by_role("button", name="Continuer").click()
 
-        expect(page.get_by_text("Bonjour Julien PETIT")).to_be_visible()
+        expect(page.get_by_text(f"Bonjour {person.display_name}")).to_be_visible()
         page.get_by_label("Nouveau mot de passe").fill(PASSWORD)
         page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
         page.get_by_role("button", name="Créer mon compte").click()
@@ -67,8 +80,8 @@ def test_first_connection_of_the_demo_allocataire(browser, demo_site, smtp_serve
         page.get_by_role("button", name="Valider").click()
 
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Julien PETIT")
-        expect(page.get_by_role("main")).to_contain_text("Mon dossier n° 2345678")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {person.display_name}")
+        expect(page.get_by_role("main")).to_contain_text(f"Mon dossier n° {dossier.numero}")
         assert [p for p in problems if "Content Security Policy" in p] == [], problems
     finally:
         context.close()

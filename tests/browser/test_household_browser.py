@@ -1,8 +1,8 @@
 """Delegation and separation in Chromium, each person in their own browser.
 
-Claire grants the delegation and Marc then sees the payments; Claire revokes it and Marc's next
-page no longer shows them. Marc declares a separation and loses the file at once in a second
-browser session that was already open.
+The responsible person grants the delegation and the spouse then sees the payments; she revokes
+it and the spouse's next page no longer shows them. The spouse declares a separation and loses
+the file at once in a second browser session that was already open.
 """
 
 import re
@@ -10,13 +10,17 @@ import re
 import pytest
 from django.utils import timezone
 
-from moncompte.households.models import Member, Role
-from tests.browser.test_signin_browser import _open_page, _sign_in, browser, chromium, demo_site  # noqa: F401
+from tests.browser.test_signin_browser import (  # noqa: F401
+    _open_page,
+    _sign_in,
+    browser,
+    chromium,
+    live_site,
+    site_family,
+)
+from tests.factories import make_household
 
 pytestmark = [pytest.mark.browser]
-
-CLAIRE = ("2 85 05 75 115 042 95", "Soleil2021bleu")
-MARC = ("1 83 11 69 383 117 49", "Lyon1983rouge")
 
 
 def _sees_payments(page, base_url: str) -> bool:
@@ -25,53 +29,59 @@ def _sees_payments(page, base_url: str) -> bool:
     return page.get_by_text("Derniers paiements").count() > 0
 
 
-def test_claire_grants_then_revokes_the_delegation(browser, demo_site):  # noqa: F811
+def test_the_responsible_person_grants_then_revokes_the_delegation(site_family, browser, live_site):  # noqa: F811
     from playwright.sync_api import expect
 
+    base = live_site
+    responsible, spouse = site_family.responsible.credentials, site_family.spouse.credentials
+    spouse_name = site_family.spouse.person.display_name
     claire_context, claire, _ = _open_page(browser)
     marc_context, marc, _ = _open_page(browser)
     try:
-        _sign_in(claire, demo_site, *CLAIRE)
-        _sign_in(marc, demo_site, *MARC)
-        assert not _sees_payments(marc, demo_site)
+        _sign_in(claire, base, *responsible)
+        _sign_in(marc, base, *spouse)
+        assert not _sees_payments(marc, base)
 
-        claire.goto(demo_site + "/mon-compte/foyer/")
-        claire.get_by_role("link", name="Autoriser Marc MARTIN à gérer le dossier").click()
-        claire.get_by_label("Votre mot de passe").fill(CLAIRE[1])
+        claire.goto(base + "/mon-compte/foyer/")
+        claire.get_by_role("link", name=f"Autoriser {spouse_name} à gérer le dossier").click()
+        claire.get_by_label("Votre mot de passe").fill(responsible[1])
         claire.get_by_role("button", name="Accorder l'autorisation").click()
         expect(claire.get_by_role("main")).to_contain_text("Retirer l'autorisation")
 
-        assert _sees_payments(marc, demo_site)
+        assert _sees_payments(marc, base)
 
-        claire.goto(demo_site + "/mon-compte/foyer/")
+        claire.goto(base + "/mon-compte/foyer/")
         claire.get_by_role("link", name=re.compile("Retirer l'autorisation")).click()
-        claire.get_by_label("Votre mot de passe").fill(CLAIRE[1])
+        claire.get_by_label("Votre mot de passe").fill(responsible[1])
         claire.get_by_role("button", name=re.compile("Retirer l'autorisation")).click()
-        expect(claire.get_by_role("main")).to_contain_text("Autoriser Marc MARTIN")
+        expect(claire.get_by_role("main")).to_contain_text(f"Autoriser {spouse_name}")
 
-        assert not _sees_payments(marc, demo_site)
+        assert not _sees_payments(marc, base)
     finally:
         claire_context.close()
         marc_context.close()
 
 
 @pytest.fixture
-def marc_delegated(demo_site):  # noqa: F811
-    # Requested before the browser: an ORM call once Playwright's event loop runs in this thread
-    # would open a second database connection that nobody closes.
-    Member.objects.filter(dossier__numero="1234567", role=Role.CONJOINT).update(delegation_granted_at=timezone.now())
-    return demo_site
+def delegated_site_family(live_site):  # noqa: F811
+    """A family whose spouse holds the delegation, for the live server.
+
+    Requested before the browser: an ORM call once Playwright's event loop runs in this thread
+    would open a second database connection that nobody closes.
+    """
+    return make_household(delegated=True)
 
 
-def test_marc_declares_a_separation_and_loses_the_file_in_his_other_session(marc_delegated, browser):  # noqa: F811
+def test_separation_ends_the_spouses_view_in_the_other_session(delegated_site_family, browser, live_site):  # noqa: F811
     from playwright.sync_api import expect
 
-    base = marc_delegated
+    base = live_site
+    spouse = delegated_site_family.spouse.credentials
     laptop_context, laptop, _ = _open_page(browser)
     phone_context, phone, _ = _open_page(browser, viewport={"width": 390, "height": 844})
     try:
-        _sign_in(laptop, base, *MARC)
-        _sign_in(phone, base, *MARC)
+        _sign_in(laptop, base, *spouse)
+        _sign_in(phone, base, *spouse)
         assert _sees_payments(phone, base)
 
         laptop.goto(base + "/mon-compte/foyer/separation/")
@@ -86,7 +96,9 @@ def test_marc_declares_a_separation_and_loses_the_file_in_his_other_session(marc
 
         # The other session, open before, loses the file on its very next page.
         assert not _sees_payments(phone, base)
-        expect(phone.get_by_role("heading", level=1)).to_have_text("Bonjour Marc MARTIN")
+        expect(phone.get_by_role("heading", level=1)).to_have_text(
+            f"Bonjour {delegated_site_family.spouse.person.display_name}"
+        )
         phone.goto(base + "/mon-compte/foyer/")
         expect(phone.get_by_role("heading", level=1)).not_to_have_text("Mon foyer")
     finally:

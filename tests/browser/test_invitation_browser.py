@@ -1,9 +1,10 @@
-"""Claire invites a member over 15 of her household, in Chromium.
+"""A responsible person invites a member over 15 of her household, in Chromium.
 
-The test adds Pierre (born 2008, no account) to the Martin file. Claire signs in and invites him
-by email from /mon-compte/foyer/inviter/; the link is read from a real SMTP server (aiosmtpd) and
-opened in a fresh browser; Pierre proves who he is, chooses his password, validates an email of
-his own with the code read from the SMTP server, and lands on his own page.
+The test builds a family (tests.factories) and adds Pierre (born 2008, no account) to its file.
+The responsible person signs in and invites him by email from /mon-compte/foyer/inviter/; the
+link is read from a real SMTP server (aiosmtpd) and opened in a fresh browser; Pierre proves who
+he is, chooses his password, validates an email of his own with the code read from the SMTP
+server, and lands on his own page.
 """
 
 import datetime
@@ -13,18 +14,16 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from moncompte.households.models import Dossier
+from moncompte.households.models import Member, Role
 from tests.browser.test_first_connection_browser import _code_from, _wait_for_mail
 from tests.browser.test_signin_browser import (  # noqa: F401
-    CLAIRE,
-    CLAIRE_PASSWORD,
     _open_page,
     _sign_in,
     browser,
     chromium,
-    demo_site,
+    live_site,
 )
-from tests.households.test_invitations import PIERRE_NIR, add_member
+from tests.factories import PersonFactory, make_household
 from tests.notifications.conftest import smtp_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser]
@@ -46,37 +45,42 @@ def _first_mail(collector):
 
 
 @pytest.fixture
-def pierre(demo_site, settings):  # noqa: F811
-    """Pierre, born 2008, without an account, added to the Martin file.
+def pierre(live_site, settings):  # noqa: F811
+    """A family, and Pierre, born 2008, without an account, added to its file: (family, Pierre).
 
     Added before Playwright starts: once its event loop runs in this thread, the ORM would open
     another connection that nothing closes (and PostgreSQL could not drop the test database).
     The links in messages come from MONCOMPTE_PUBLIC_URL: here, the live server.
     """
-    settings.MONCOMPTE_PUBLIC_URL = demo_site
-    return add_member(
-        Dossier.objects.get(numero="1234567"),
-        identifier=PIERRE_NIR,
+    settings.MONCOMPTE_PUBLIC_URL = live_site
+    family = make_household()
+    person = PersonFactory(
         first_names="Pierre",
+        birth_name=family.responsible.person.birth_name,
         birth_date=datetime.date(2008, 4, 12),
+        sex="M",
     )
+    Member.objects.create(dossier=family.dossier, person=person, role=Role.AUTRE, joined_on=datetime.date(2015, 1, 1))
+    return family, person
 
 
-def test_claire_invites_a_member_who_creates_his_account(pierre, browser, demo_site, smtp_server):  # noqa: F811
+def test_a_responsible_person_invites_a_member_who_creates_his_account(pierre, browser, live_site, smtp_server):  # noqa: F811
     from playwright.sync_api import expect
 
+    family, pierre = pierre
+    pierre_name, inviter = pierre.display_name, family.responsible.person.display_name
     claire_context, page, problems = _open_page(browser)
     try:
-        _sign_in(page, demo_site, CLAIRE, CLAIRE_PASSWORD)
+        _sign_in(page, live_site, *family.responsible.credentials)
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
-        page.goto(demo_site + "/mon-compte/foyer/inviter/")
+        page.goto(live_site + "/mon-compte/foyer/inviter/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Inviter un membre du foyer")
-        card = page.locator(".fr-card", has_text="Pierre MARTIN")
+        card = page.locator(".fr-card", has_text=pierre_name)
         card.get_by_label("Par courriel").check()
         card.get_by_label("Adresse électronique de la personne invitée").fill("pierre.martin@example.fr")
         card.get_by_role("button", name="Envoyer l'invitation").click()
-        expect(page.get_by_text("Invitation envoyée à Pierre MARTIN par courriel")).to_be_visible()
-        expect(page.get_by_role("button", name="Annuler l'invitation de Pierre MARTIN")).to_be_visible()
+        expect(page.get_by_text(f"Invitation envoyée à {pierre_name} par courriel")).to_be_visible()
+        expect(page.get_by_role("button", name=f"Annuler l'invitation de {pierre_name}")).to_be_visible()
         assert [p for p in problems if "Content Security Policy" in p] == [], problems
     finally:
         claire_context.close()
@@ -84,18 +88,18 @@ def test_claire_invites_a_member_who_creates_his_account(pierre, browser, demo_s
     envelope = _first_mail(smtp_server)
     assert envelope.rcpt_tos == ["pierre.martin@example.fr"]
     link = re.search(r"https?://\S+/invitation/[A-Za-z0-9_-]{43}/", _body(envelope)).group(0)
-    assert link.startswith(demo_site)
+    assert link.startswith(live_site)
 
     context, page, problems = _open_page(browser)
     try:
         page.goto(link)
         expect(page).to_have_url(re.compile(r"/invitation/identite/$"))
-        expect(page.get_by_text("Claire MARTIN vous invite")).to_be_visible()
-        page.get_by_label("Votre numéro de sécurité sociale").fill(PIERRE_NIR)
+        expect(page.get_by_text(f"{inviter} vous invite")).to_be_visible()
+        page.get_by_label("Votre numéro de sécurité sociale").fill(pierre.raw_identifier)
         page.get_by_label("Votre date de naissance").fill("2008-04-12")
         page.get_by_role("button", name="Continuer").click()
 
-        expect(page.get_by_text("Bonjour Pierre MARTIN")).to_be_visible()
+        expect(page.get_by_text(f"Bonjour {pierre_name}")).to_be_visible()
         page.get_by_label("Nouveau mot de passe").fill(PASSWORD)
         page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
         page.get_by_role("button", name="Créer mon compte").click()
@@ -111,7 +115,7 @@ def test_claire_invites_a_member_who_creates_his_account(pierre, browser, demo_s
         page.get_by_role("button", name="Valider").click()
 
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Pierre MARTIN")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {pierre_name}")
         assert [p for p in problems if "Content Security Policy" in p] == [], problems
     finally:
         context.close()

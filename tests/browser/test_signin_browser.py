@@ -1,17 +1,17 @@
-"""Signing in with a real browser (Debian's Chromium driven by Playwright) on the demo data.
+"""Signing in with a real browser (Debian's Chromium driven by Playwright) on data built by the
+factories (tests.factories), like every other test.
 
 Runs on the default settings through pytest-django's live server: SQLite on a laptop,
 PostgreSQL and Redis in CI. The screenshot of the home page is left in /tmp for a human to see.
 """
 
-import io
 import re
 import uuid
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 
+from tests.factories import make_household
 from tests.support.services import chromium_path, require_or_skip
 
 pytestmark = [pytest.mark.browser]
@@ -27,8 +27,6 @@ CHROMIUM_ARGS = [
 SCREENSHOT = "/tmp/moncompte-home.png"
 IDENTIFIER_LABEL = "Numéro de sécurité sociale ou identifiant provisoire"
 PASSWORD_LABEL = "Mot de passe"
-CLAIRE = "2 85 05 75 115 042 95"
-CLAIRE_PASSWORD = "Soleil2021bleu"
 WRONG_CREDENTIALS = "Numéro de sécurité sociale, identifiant provisoire ou mot de passe incorrect."
 
 
@@ -41,8 +39,8 @@ def chromium():
 
 
 @pytest.fixture
-def demo_site(transactional_db, live_server, settings):
-    """The live server's address, with the demo households loaded and a cache of this test's own.
+def live_site(transactional_db, live_server, settings):
+    """The live server's address, with a cache of this test's own; each test builds its data.
 
     The throttling counters live in the cache: with a Redis shared by several runs, a prefix of
     our own keeps one run's failed sign-ins from counting against the next.
@@ -50,14 +48,23 @@ def demo_site(transactional_db, live_server, settings):
     caches = {name: dict(config) for name, config in settings.CACHES.items()}
     caches["default"]["KEY_PREFIX"] = f"test-browser-{uuid.uuid4().hex}"
     settings.CACHES = caches
-    call_command("load_demo", stdout=io.StringIO())
     yield live_server.url
     if hasattr(cache, "delete_pattern"):  # django-redis: drop this test's sessions and counters
         cache.delete_pattern("*")
 
 
 @pytest.fixture
-def browser(monkeypatch, chromium, demo_site):
+def site_family(live_site):
+    """A family (tests.factories.make_household) for the live server.
+
+    Requested before ``browser``: an ORM call once Playwright's event loop runs in this thread
+    would open a second database connection that nobody closes.
+    """
+    return make_household()
+
+
+@pytest.fixture
+def browser(monkeypatch, chromium, live_site):
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; the test database's set-up and
@@ -90,19 +97,20 @@ def _sign_in(page, base_url: str, identifier: str, password: str) -> None:
     page.wait_for_load_state("load")
 
 
-def test_claire_signs_in_and_sees_her_file(browser, demo_site):
+def test_the_responsible_person_signs_in_and_sees_the_file(site_family, browser, live_site):
     from playwright.sync_api import expect
 
+    person = site_family.responsible.person
     context, page, problems = _open_page(browser, viewport={"width": 1280, "height": 900})
     try:
-        _sign_in(page, demo_site, CLAIRE, CLAIRE_PASSWORD)
+        _sign_in(page, live_site, *site_family.responsible.credentials)
 
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Claire MARTIN")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {person.display_name}")
         main = page.get_by_role("main")
-        expect(main).to_contain_text("Claire")
-        expect(main).to_contain_text("MARTIN")
-        expect(main).to_contain_text("Mon dossier n° 1234567")
+        expect(main).to_contain_text(person.first_names)
+        expect(main).to_contain_text(person.birth_name)
+        expect(main).to_contain_text(f"Mon dossier n° {site_family.dossier.numero}")
         expect(page.get_by_role("table")).to_contain_text("Allocations familiales")
         page.screenshot(path=SCREENSHOT, full_page=True)
         # Chromium reports a script or style refused by the Content Security Policy on its console.
@@ -111,42 +119,45 @@ def test_claire_signs_in_and_sees_her_file(browser, demo_site):
         context.close()
 
 
-def test_wrong_password_shows_the_french_error_and_keeps_the_identifier(browser, demo_site):
+def test_wrong_password_shows_the_french_error_and_keeps_the_identifier(site_family, browser, live_site):
     from playwright.sync_api import expect
 
+    identifier = site_family.responsible.identifier
     context, page, _ = _open_page(browser)
     try:
-        _sign_in(page, demo_site, CLAIRE, "PasLeBonMotDePasse1")
+        _sign_in(page, live_site, identifier, "PasLeBonMotDePasse1")
 
         expect(page).to_have_url(re.compile(r"/connexion/$"))
         expect(page.get_by_role("alert")).to_contain_text(WRONG_CREDENTIALS)
-        expect(page.get_by_label(IDENTIFIER_LABEL)).to_have_value(CLAIRE)
+        expect(page.get_by_label(IDENTIFIER_LABEL)).to_have_value(identifier)
         expect(page.get_by_label(PASSWORD_LABEL)).to_have_value("")
         expect(page).to_have_title(re.compile(r"^Erreur"))
     finally:
         context.close()
 
 
-def test_sign_in_works_without_javascript(browser, demo_site):
+def test_sign_in_works_without_javascript(site_family, browser, live_site):
     from playwright.sync_api import expect
 
     context, page, _ = _open_page(browser, java_script_enabled=False)
     try:
-        _sign_in(page, demo_site, CLAIRE, CLAIRE_PASSWORD)
+        _sign_in(page, live_site, *site_family.responsible.credentials)
 
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Claire MARTIN")
-        expect(page.get_by_role("main")).to_contain_text("Mon dossier n° 1234567")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            f"Bonjour {site_family.responsible.person.display_name}"
+        )
+        expect(page.get_by_role("main")).to_contain_text(f"Mon dossier n° {site_family.dossier.numero}")
     finally:
         context.close()
 
 
-def test_pages_run_dsfr_scripts_without_errors(browser, demo_site):
+def test_pages_run_dsfr_scripts_without_errors(site_family, browser, live_site):
     context, page, problems = _open_page(browser)
     try:
-        page.goto(demo_site + "/connexion/")
+        page.goto(live_site + "/connexion/")
         page.wait_for_load_state("load")
-        _sign_in(page, demo_site, CLAIRE, CLAIRE_PASSWORD)
+        _sign_in(page, live_site, *site_family.responsible.credentials)
         assert problems == []
     finally:
         context.close()

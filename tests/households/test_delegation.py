@@ -11,7 +11,7 @@ from moncompte.accounts.reauth import WrongPassword
 from moncompte.audit.models import JournalEntry
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError, NotAllowed, Throttled
-from moncompte.households.models import Dossier, Member, Role, SituationChange
+from moncompte.households.models import Member, Role, SituationChange
 from moncompte.households.services import (
     DelegationError,
     SeparationError,
@@ -21,7 +21,7 @@ from moncompte.households.services import (
     separation_declare,
 )
 from moncompte.notifications.models import Message
-from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of
+from tests.factories import ContactFactory, make_household
 
 pytestmark = pytest.mark.django_db
 
@@ -29,14 +29,35 @@ ADDRESS = {"address_line1": "3 rue des Acacias", "address_line2": "", "postal_co
 
 
 @pytest.fixture
-def people(demo):
+def people(family):
+    """The family's persons by role, its file, and strangers: the responsible person of a file of
+    another Caf and of a file of the same Caf. The responsible person has a phone as well."""
+    ContactFactory(account=family.responsible.account, phone=True)
+    stranger = make_household().responsible
+    neighbour = make_household(caf=family.caf).responsible
     return {
-        "claire": person_of(CLAIRE[0]),
-        "marc": person_of(MARC[0]),
-        "lea": person_of(LEA[0]),
-        "sofia": person_of(SOFIA[0]),
-        "file": Dossier.objects.get(numero="1234567"),
+        "responsible": family.responsible.person,
+        "spouse": family.spouse.person,
+        "child": family.child.person,
+        "stranger": stranger.person,
+        "neighbour": neighbour.person,
+        "file": family.dossier,
+        "passwords": {
+            "responsible": family.responsible.password,
+            "spouse": family.spouse.password,
+            "child": family.child.password,
+            "stranger": stranger.password,
+            "neighbour": neighbour.password,
+        },
     }
+
+
+def email_of(person) -> str:
+    return person.account.contacts.get(kind="email").value
+
+
+def phone_of(person) -> str:
+    return person.account.contacts.get(kind="phone").value
 
 
 def web(person) -> Actor:
@@ -49,8 +70,8 @@ def _spouse_member(dossier) -> Member:
 
 
 def _grant(people):
-    claire = people["claire"]
-    return delegation_grant(actor=web(claire), dossier=people["file"], password=CLAIRE[1])
+    responsible = people["responsible"]
+    return delegation_grant(actor=web(responsible), dossier=people["file"], password=people["passwords"]["responsible"])
 
 
 def test_responsable_grants_the_delegation_and_both_are_told(people, django_capture_on_commit_callbacks):
@@ -58,45 +79,45 @@ def test_responsable_grants_the_delegation_and_both_are_told(people, django_capt
         change = _grant(people)
     assert change.action == "granted"
     assert _spouse_member(people["file"]).delegation_granted_at is not None
-    assert standing(people["marc"], people["file"]) == Standing.SPOUSE_DELEGATED
+    assert standing(people["spouse"], people["file"]) == Standing.SPOUSE_DELEGATED
     sent = sorted(Message.objects.filter(template="delegation_granted").values_list("channel", "recipient"))
-    assert sent == [
-        ("email", "claire.martin@example.fr"),
-        ("email", "marc.martin@example.fr"),
-        ("sms", "+33611223344"),
-    ]
-    assert sorted(m.to[0] for m in mail.outbox) == ["claire.martin@example.fr", "marc.martin@example.fr"]
-    assert "autorisé Marc MARTIN à gérer le dossier" in mail.outbox[0].body
+    assert sent == sorted(
+        [
+            ("email", email_of(people["responsible"])),
+            ("email", email_of(people["spouse"])),
+            ("sms", phone_of(people["responsible"])),
+        ]
+    )
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([email_of(people["responsible"]), email_of(people["spouse"])])
+    assert f"autorisé {people['spouse'].display_name} à gérer le dossier" in mail.outbox[0].body
     entry = JournalEntry.objects.get(action="delegation.granted")
-    assert entry.actor_person == people["claire"] and entry.subject_person == people["marc"]
+    assert entry.actor_person == people["responsible"] and entry.subject_person == people["spouse"]
     assert entry.dossier == people["file"] and entry.detail == {"notified": 3}
 
 
 def test_sms_texts_fit_in_one_sms(people):
     _grant(people)
     delegation_revoke(
-        actor=web(people["claire"]),
+        actor=web(people["responsible"]),
         dossier=people["file"],
-        password=CLAIRE[1],
+        password=people["passwords"]["responsible"],
     )
     separation_declare(
-        actor=web(people["claire"]),
+        actor=web(people["responsible"]),
         dossier=people["file"],
         separated_on=timezone.localdate(),
-        leaving_person=people["marc"],
+        leaving_person=people["spouse"],
         new_address=ADDRESS,
     )
     for message in Message.objects.filter(channel="sms"):
         assert len(message.get_body()) <= 160, message.template
 
 
-@pytest.mark.parametrize("who", ["marc", "lea", "sofia"])
+@pytest.mark.parametrize("who", ["spouse", "child", "stranger", "neighbour"])
 def test_only_the_responsable_grants(people, who):
     person = people[who]
     with pytest.raises(DelegationError) as refused:
-        delegation_grant(
-            actor=web(person), dossier=people["file"], password=dict(marc=MARC, lea=LEA, sofia=SOFIA)[who][1],
-        )  # fmt: skip
+        delegation_grant(actor=web(person), dossier=people["file"], password=people["passwords"][who])
     assert refused.value.code == "not_allowed"
     assert isinstance(refused.value, NotAllowed)  # an API answers 404
     assert _spouse_member(people["file"]).delegation_granted_at is None
@@ -109,35 +130,35 @@ def test_only_the_responsable_grants(people, who):
 def test_delegated_spouse_cannot_grant(people):
     _grant(people)
     before = _spouse_member(people["file"]).delegation_granted_at
-    marc = people["marc"]
+    spouse = people["spouse"]
     with pytest.raises(DelegationError) as refused:
-        delegation_grant(actor=web(marc), dossier=people["file"], password=MARC[1])
+        delegation_grant(actor=web(spouse), dossier=people["file"], password=people["passwords"]["spouse"])
     assert refused.value.code == "not_allowed"
     assert _spouse_member(people["file"]).delegation_granted_at == before
 
 
 def test_wrong_password_changes_nothing(people):
-    claire = people["claire"]
+    responsible = people["responsible"]
     with pytest.raises(WrongPassword) as refused:
-        delegation_grant(actor=web(claire), dossier=people["file"], password="pas le bon")
+        delegation_grant(actor=web(responsible), dossier=people["file"], password="pas le bon")
     assert refused.value.code == "wrong_password" and refused.value.field == "password"
     assert refused.value.message == "Mot de passe incorrect."
     assert _spouse_member(people["file"]).delegation_granted_at is None
     assert not Message.objects.exists()
     # The one re-authentication journals the failure, with the file, even though nothing changed.
     failure = JournalEntry.objects.get(action="reauth.failure")
-    assert failure.actor_person == claire and failure.dossier == people["file"]
+    assert failure.actor_person == responsible and failure.dossier == people["file"]
     assert failure.client_address == "192.0.2.7"
     assert not JournalEntry.objects.filter(action="delegation.granted").exists()
 
 
 def test_repeated_wrong_passwords_are_slowed_down(people, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 2
-    claire = people["claire"]
+    responsible = people["responsible"]
     codes = []
     for _ in range(4):
         with pytest.raises(DomainError) as refused:
-            delegation_grant(actor=web(claire), dossier=people["file"], password="faux")
+            delegation_grant(actor=web(responsible), dossier=people["file"], password="faux")
         codes.append(refused.value.code)
     assert codes[:3] == ["wrong_password"] * 3 and codes[3] == "throttled"
     with pytest.raises(Throttled) as refused:  # even the right password waits
@@ -155,36 +176,38 @@ def test_grant_twice_is_refused(people):
 
 def test_responsable_revokes(people, django_capture_on_commit_callbacks):
     _grant(people)
-    claire = people["claire"]
+    responsible = people["responsible"]
     with django_capture_on_commit_callbacks(execute=True):
-        change = delegation_revoke(actor=web(claire), dossier=people["file"], password=CLAIRE[1])
+        change = delegation_revoke(
+            actor=web(responsible), dossier=people["file"], password=people["passwords"]["responsible"]
+        )
     assert change.action == "revoked"
-    assert standing(people["marc"], people["file"]) == Standing.SPOUSE
+    assert standing(people["spouse"], people["file"]) == Standing.SPOUSE
     revoked = [m for m in mail.outbox if "retirée" in m.subject]
-    assert sorted(m.to[0] for m in revoked) == ["claire.martin@example.fr", "marc.martin@example.fr"]
-    assert "a retiré à Marc MARTIN l'autorisation" in revoked[0].body
-    assert JournalEntry.objects.filter(action="delegation.revoked", actor_person=claire).count() == 1
+    assert sorted(m.to[0] for m in revoked) == sorted([email_of(people["responsible"]), email_of(people["spouse"])])
+    assert f"a retiré à {people['spouse'].display_name} l'autorisation" in revoked[0].body
+    assert JournalEntry.objects.filter(action="delegation.revoked", actor_person=responsible).count() == 1
 
 
 def test_delegated_spouse_renounces(people, django_capture_on_commit_callbacks):
     _grant(people)
-    marc = people["marc"]
+    spouse = people["spouse"]
     with django_capture_on_commit_callbacks(execute=True):
-        change = delegation_renounce(actor=web(marc), dossier=people["file"], password=MARC[1])
+        change = delegation_renounce(actor=web(spouse), dossier=people["file"], password=people["passwords"]["spouse"])
     assert change.action == "renounced"
-    assert standing(marc, people["file"]) == Standing.SPOUSE
+    assert standing(spouse, people["file"]) == Standing.SPOUSE
     renounced = [m for m in mail.outbox if "abandonnée" in m.subject]
-    assert sorted(m.to[0] for m in renounced) == ["claire.martin@example.fr", "marc.martin@example.fr"]
-    assert "Marc MARTIN a renoncé" in renounced[0].body
-    assert JournalEntry.objects.filter(action="delegation.renounced", actor_person=marc).count() == 1
+    assert sorted(m.to[0] for m in renounced) == sorted([email_of(people["responsible"]), email_of(people["spouse"])])
+    assert f"{people['spouse'].display_name} a renoncé" in renounced[0].body
+    assert JournalEntry.objects.filter(action="delegation.renounced", actor_person=spouse).count() == 1
 
 
 @pytest.mark.parametrize("service", [delegation_revoke, delegation_renounce])
 def test_spouse_without_delegation_and_child_cannot_withdraw(people, service):
-    for who, creds in (("marc", MARC), ("lea", LEA)):
+    for who in ("spouse", "child"):
         person = people[who]
         with pytest.raises(DelegationError) as refused:
-            service(actor=web(person), dossier=people["file"], password=creds[1])
+            service(actor=web(person), dossier=people["file"], password=people["passwords"][who])
         assert refused.value.code == "not_allowed"
 
 
@@ -192,19 +215,21 @@ def test_the_delegated_spouse_cannot_revoke_and_the_responsable_cannot_renounce(
     """Two actions of the policy: REVOKE_DELEGATION (R) and RENOUNCE_DELEGATION (S+)."""
     _grant(people)
     with pytest.raises(DelegationError) as refused:
-        delegation_revoke(actor=web(people["marc"]), dossier=people["file"], password=MARC[1])
+        delegation_revoke(actor=web(people["spouse"]), dossier=people["file"], password=people["passwords"]["spouse"])
     assert refused.value.code == "not_allowed"
     with pytest.raises(DelegationError) as refused:
-        delegation_renounce(actor=web(people["claire"]), dossier=people["file"], password=CLAIRE[1])
+        delegation_renounce(
+            actor=web(people["responsible"]), dossier=people["file"], password=people["passwords"]["responsible"]
+        )
     assert refused.value.code == "not_allowed"
     assert _spouse_member(people["file"]).delegation_granted_at is not None
     assert not JournalEntry.objects.filter(action__in=["delegation.revoked", "delegation.renounced"]).exists()
 
 
 def test_revoke_without_delegation_is_refused(people):
-    claire = people["claire"]
+    responsible = people["responsible"]
     with pytest.raises(DelegationError) as refused:
-        delegation_revoke(actor=web(claire), dossier=people["file"], password=CLAIRE[1])
+        delegation_revoke(actor=web(responsible), dossier=people["file"], password=people["passwords"]["responsible"])
     assert refused.value.code == "not_granted"
 
 
@@ -222,19 +247,19 @@ def test_renounce_after_the_delegation_was_withdrawn_meanwhile(people, monkeypat
 
     monkeypatch.setattr(services, "reauthenticate", revoked_meanwhile)
     with pytest.raises(DelegationError) as refused:
-        delegation_renounce(actor=web(people["marc"]), dossier=people["file"], password=MARC[1])
+        delegation_renounce(actor=web(people["spouse"]), dossier=people["file"], password=people["passwords"]["spouse"])
     assert refused.value.code == "not_granted"
 
 
 def test_the_standing_is_asked_again_on_the_locked_rows(people, monkeypatch):
-    """Claire passes the first check, then is no longer the responsible person: refused."""
+    """The responsible person passes the first check, then is no longer responsible: refused."""
     from moncompte.households import services
 
     real = services.reauthenticate
 
     def demoted_meanwhile(**kwargs):
         real(**kwargs)
-        Member.objects.filter(person=people["claire"]).update(ended_on=datetime.date.today())
+        Member.objects.filter(person=people["responsible"]).update(ended_on=datetime.date.today())
 
     monkeypatch.setattr(services, "reauthenticate", demoted_meanwhile)
     with pytest.raises(DelegationError) as refused:
@@ -245,14 +270,14 @@ def test_the_standing_is_asked_again_on_the_locked_rows(people, monkeypatch):
 
 def test_account_must_be_the_actors(people):
     with pytest.raises(ValueError):
-        Actor(channel=Channel.WEB, person=people["claire"], account=people["marc"].account)
+        Actor(channel=Channel.WEB, person=people["responsible"], account=people["spouse"].account)
 
 
 # Separation -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("declared_by", ["claire", "marc"])
-@pytest.mark.parametrize("leaving", ["claire", "marc"])
+@pytest.mark.parametrize("declared_by", ["responsible", "spouse"])
+@pytest.mark.parametrize("leaving", ["responsible", "spouse"])
 def test_separation_ends_the_spouse_membership_and_delegation(
     people, declared_by, leaving, django_capture_on_commit_callbacks
 ):
@@ -268,20 +293,19 @@ def test_separation_ends_the_spouse_membership_and_delegation(
         )
     spouse = _spouse_member(people["file"])
     assert spouse.ended_on == timezone.localdate() and spouse.delegation_granted_at is None
-    assert standing(people["marc"], people["file"]) == Standing.FORMER_SPOUSE
-    assert standing(people["claire"], people["file"]) == Standing.RESPONSABLE
-    assert standing(people["lea"], people["file"]) == Standing.MEMBER
-    assert people["marc"].account.is_active
+    assert standing(people["spouse"], people["file"]) == Standing.FORMER_SPOUSE
+    assert standing(people["responsible"], people["file"]) == Standing.RESPONSABLE
+    assert standing(people["child"], people["file"]) == Standing.MEMBER
+    assert people["spouse"].account.is_active
     change.refresh_from_db()
     assert change.kind == "separation" and change.state == "to_process"
     assert change.declared_by == people[declared_by] and change.effective_on == day
     assert change.data["new_address"] == ADDRESS
-    assert change.data["leaving_role"] == ("responsable" if leaving == "claire" else "conjoint")
+    assert change.data["leaving_role"] == ("responsable" if leaving == "responsible" else "conjoint")
     assert change.data["delegation_removed"] is True
-    assert sorted(m.to[0] for m in mail.outbox if "séparation" in m.subject) == [
-        "claire.martin@example.fr",
-        "marc.martin@example.fr",
-    ]
+    assert sorted(m.to[0] for m in mail.outbox if "séparation" in m.subject) == sorted(
+        [email_of(people["responsible"]), email_of(people["spouse"])]
+    )
     assert all("Acacias" not in m.body for m in mail.outbox)  # the new address is not sent around
     entry = JournalEntry.objects.get(action="separation.declared")
     assert entry.detail["situation_change_id"] == change.pk and "Acacias" not in str(entry.detail)
@@ -289,23 +313,23 @@ def test_separation_ends_the_spouse_membership_and_delegation(
 
 def test_separation_by_a_spouse_without_delegation(people):
     separation_declare(
-        actor=web(people["marc"]),
+        actor=web(people["spouse"]),
         dossier=people["file"],
         separated_on=timezone.localdate(),
-        leaving_person=people["marc"],
+        leaving_person=people["spouse"],
         new_address=ADDRESS,
     )
-    assert standing(people["marc"], people["file"]) == Standing.FORMER_SPOUSE
+    assert standing(people["spouse"], people["file"]) == Standing.FORMER_SPOUSE
 
 
-@pytest.mark.parametrize("who", ["lea", "sofia"])
+@pytest.mark.parametrize("who", ["child", "stranger", "neighbour"])
 def test_separation_refused_to_others(people, who):
     with pytest.raises(SeparationError) as refused:
         separation_declare(
             actor=web(people[who]),
             dossier=people["file"],
             separated_on=timezone.localdate(),
-            leaving_person=people["marc"],
+            leaving_person=people["spouse"],
             new_address=ADDRESS,
         )
     assert refused.value.code == "not_allowed"
@@ -314,7 +338,7 @@ def test_separation_refused_to_others(people, who):
 
 
 def test_separation_refuses_bad_inputs(people):
-    base = dict(actor=web(people["claire"]), dossier=people["file"], leaving_person=people["marc"])
+    base = dict(actor=web(people["responsible"]), dossier=people["file"], leaving_person=people["spouse"])
     with pytest.raises(SeparationError) as refused:
         separation_declare(**base, separated_on=timezone.localdate() + datetime.timedelta(days=1), new_address=ADDRESS)
     assert refused.value.field == "separated_on" and "futur" in refused.value.message
@@ -323,9 +347,9 @@ def test_separation_refuses_bad_inputs(people):
     assert refused.value.field == "city"
     with pytest.raises(SeparationError) as refused:
         separation_declare(
-            actor=web(people["claire"]),
+            actor=web(people["responsible"]),
             dossier=people["file"],
-            leaving_person=people["lea"],
+            leaving_person=people["child"],
             separated_on=timezone.localdate(),
             new_address=ADDRESS,
         )
@@ -335,19 +359,19 @@ def test_separation_refuses_bad_inputs(people):
 
 def test_after_separation_the_former_spouse_can_do_nothing_more(people):
     separation_declare(
-        actor=web(people["claire"]),
+        actor=web(people["responsible"]),
         dossier=people["file"],
         separated_on=timezone.localdate(),
-        leaving_person=people["marc"],
+        leaving_person=people["spouse"],
         new_address=ADDRESS,
     )
-    marc = people["marc"]
+    spouse = people["spouse"]
     with pytest.raises(SeparationError) as refused:
         separation_declare(
-            actor=web(marc),
+            actor=web(spouse),
             dossier=people["file"],
             separated_on=timezone.localdate(),
-            leaving_person=marc,
+            leaving_person=spouse,
             new_address=ADDRESS,
         )
     assert refused.value.code == "not_allowed"

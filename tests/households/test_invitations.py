@@ -24,30 +24,33 @@ from moncompte.households.invitations import (
     live_invitations,
     token_digest,
 )
-from moncompte.households.models import Dossier, Invitation, Member, Role
+from moncompte.households.models import Invitation, Member, Role
 from moncompte.identity.identifiers import parse_identifier
-from moncompte.identity.services import person_create
 from moncompte.notifications.rendering import message_render
-from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of
+from tests.factories import PersonFactory, make_household, nir_for, typed
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Quatre saisons 2024 au jardin"
-
-
-def nir(thirteen: str) -> str:
-    """A NIR with its key (97 minus the number modulo 97)."""
-    digits = thirteen.replace(" ", "")
-    return f"{thirteen} {97 - int(digits) % 97:02d}"
-
-
-PIERRE_NIR = nir("1 08 04 75 112 077")
 PIERRE_BORN = datetime.date(2008, 4, 12)
 
 
-def web(who) -> Actor:
-    """The person (or the person of this identifier), signed in on the web."""
-    person = person_of(who) if isinstance(who, str) else who
+@pytest.fixture
+def people(family):
+    """The family's persons by role, and the responsible person of a file of another Caf."""
+    stranger = make_household()
+    return {
+        "responsible": family.responsible.person,
+        "spouse": family.spouse.person,
+        "child": family.child.person,
+        "young_child": family.young_child.person,
+        "stranger": stranger.responsible.person,
+        "stranger_file": stranger.dossier,
+    }
+
+
+def web(person) -> Actor:
+    """The person, signed in on the web."""
     return Actor(channel=Channel.WEB, account=person.account, session_key="k", client_address="192.0.2.7")
 
 
@@ -55,34 +58,27 @@ def web(who) -> Actor:
 VISITOR = Actor.visitor(channel=Channel.WEB, client_address="198.51.100.4", session_key="v")
 
 
-def add_member(dossier, *, identifier: str, first_names: str, birth_date: datetime.date, role=Role.AUTRE, sex="M"):
-    person = person_create(
-        identifier=parse_identifier(identifier),
-        first_names=first_names,
-        birth_name="MARTIN",
-        birth_date=birth_date,
-        sex=sex,
-        birth_place_code="75112",
-    )
-    return Member.objects.create(dossier=dossier, person=person, role=role)
+def add_member(dossier, *, first_names: str, birth_date: datetime.date, role=Role.AUTRE, sex="M"):
+    person = PersonFactory(first_names=first_names, birth_date=birth_date, sex=sex)
+    return Member.objects.create(dossier=dossier, person=person, role=role, joined_on=datetime.date(2015, 1, 1))
 
 
 @pytest.fixture
-def martin(demo):
-    return Dossier.objects.get(numero="1234567")
+def family_file(family):
+    return family.dossier
 
 
 @pytest.fixture
-def pierre(martin):
-    """A member over 15 of the Martin file without an account."""
-    return add_member(martin, identifier=PIERRE_NIR, first_names="Pierre", birth_date=PIERRE_BORN)
+def pierre(family_file):
+    """A member over 15 of the family's file without an account."""
+    return add_member(family_file, first_names="Pierre", birth_date=PIERRE_BORN)
 
 
 @pytest.fixture
-def send(django_capture_on_commit_callbacks):
-    def send(actor=CLAIRE[0], member=None, channel="email", destination="pierre@example.fr"):
+def send(people, django_capture_on_commit_callbacks):
+    def send(actor="responsible", member=None, channel="email", destination="pierre@example.fr"):
         with django_capture_on_commit_callbacks(execute=True):
-            return invitation_send(actor=web(actor), member=member, channel=channel, destination=destination)
+            return invitation_send(actor=web(people[actor]), member=member, channel=channel, destination=destination)
 
     return send
 
@@ -91,80 +87,74 @@ def _token_in(body: str) -> str:
     return re.search(r"/invitation/([A-Za-z0-9_-]{43})/", body).group(1)
 
 
-def test_responsible_person_sees_the_members_she_may_invite(martin, pierre):
-    # Marc and Léa already have an account, Tom is 13: only Pierre.
-    assert invitable_members(actor=web(CLAIRE[0]), dossier=martin) == [pierre]
+def test_responsible_person_sees_the_members_she_may_invite(people, family_file, pierre):
+    # The spouse and the child of 17 already have an account, the other child is 10: only Pierre.
+    assert invitable_members(actor=web(people["responsible"]), dossier=family_file) == [pierre]
 
 
-def test_spouse_with_delegation_may_invite_without_not(martin, pierre):
-    marc = person_of(MARC[0])
-    assert invitable_members(actor=web(marc), dossier=martin) == []
-    Member.objects.filter(dossier=martin, person=marc).update(delegation_granted_at=timezone.now())
-    assert invitable_members(actor=web(marc), dossier=martin) == [pierre]
+def test_spouse_with_delegation_may_invite_without_not(people, family_file, pierre):
+    marc = people["spouse"]
+    assert invitable_members(actor=web(marc), dossier=family_file) == []
+    Member.objects.filter(dossier=family_file, person=marc).update(delegation_granted_at=timezone.now())
+    assert invitable_members(actor=web(marc), dossier=family_file) == [pierre]
 
 
-@pytest.mark.parametrize("who", [MARC[0], LEA[0], SOFIA[0]], ids=["spouse", "child", "stranger"])
-def test_others_may_not_invite(martin, pierre, send, who):
-    assert invitable_members(actor=web(who), dossier=martin) == []
+@pytest.mark.parametrize("who", ["spouse", "child", "stranger"])
+def test_others_may_not_invite(people, family_file, pierre, send, who):
+    assert invitable_members(actor=web(people[who]), dossier=family_file) == []
     with pytest.raises(InvitationError) as error:
         send(actor=who, member=pierre)
     assert error.value.code == "not_allowed"
     assert Invitation.objects.count() == 0 and mail.outbox == []
 
 
-def test_former_spouse_may_not_invite(martin, pierre, send):
-    Member.objects.filter(dossier=martin, role=Role.CONJOINT).update(
+def test_former_spouse_may_not_invite(people, family_file, pierre, send):
+    Member.objects.filter(dossier=family_file, role=Role.CONJOINT).update(
         delegation_granted_at=None, ended_on=datetime.date.today()
     )
-    assert invitable_members(actor=web(MARC[0]), dossier=martin) == []
+    assert invitable_members(actor=web(people["spouse"]), dossier=family_file) == []
 
 
-def test_member_of_another_file_cannot_be_invited(martin, send):
-    benali = Member.objects.get(person=person_of(SOFIA[0])).dossier
-    other = add_member(benali, identifier=nir("2 07 01 75 112 088"), first_names="Nina", birth_date=PIERRE_BORN)
+def test_member_of_another_file_cannot_be_invited(people, family_file, send):
+    benali = people["stranger_file"]
+    other = add_member(benali, first_names="Nina", birth_date=PIERRE_BORN, sex="F")
     with pytest.raises(InvitationError) as error:
         send(member=other)
     assert error.value.code == "not_allowed"
-    assert other not in invitable_members(actor=web(CLAIRE[0]), dossier=martin)
+    assert other not in invitable_members(actor=web(people["responsible"]), dossier=family_file)
 
 
-def test_child_becomes_invitable_on_the_sixteenth_birthday(martin):
+def test_child_becomes_invitable_on_the_sixteenth_birthday(people, family_file):
     today = datetime.date.today()
     sixteen = (
         today.replace(year=today.year - 16)
         if (today.month, today.day) != (2, 29)
         else today.replace(year=today.year - 16, day=28)
     )
-    birthday = add_member(
-        martin, identifier=nir("1 10 01 75 112 091"), first_names="Hugo", birth_date=sixteen, role=Role.ENFANT
-    )
+    birthday = add_member(family_file, first_names="Hugo", birth_date=sixteen, role=Role.ENFANT)
     tomorrow = add_member(
-        martin,
-        identifier=nir("1 10 01 75 112 092"),
-        first_names="Jules",
-        birth_date=sixteen + datetime.timedelta(days=1),
-        role=Role.ENFANT,
+        family_file, first_names="Jules", birth_date=sixteen + datetime.timedelta(days=1), role=Role.ENFANT
     )
-    invitable = invitable_members(actor=web(CLAIRE[0]), dossier=martin)
+    invitable = invitable_members(actor=web(people["responsible"]), dossier=family_file)
     assert birthday in invitable and tomorrow not in invitable
 
 
-def test_the_age_rule_is_a_setting(martin, settings):
-    tom = Member.objects.get(dossier=martin, person__first_names="Tom")
-    assert tom not in invitable_members(actor=web(CLAIRE[0]), dossier=martin)
-    settings.MONCOMPTE_ACCOUNT_MIN_AGE = 13
-    assert tom in invitable_members(actor=web(CLAIRE[0]), dossier=martin)
+def test_the_age_rule_is_a_setting(people, family_file, settings):
+    tom = Member.objects.get(dossier=family_file, person=people["young_child"])  # 10
+    assert tom not in invitable_members(actor=web(people["responsible"]), dossier=family_file)
+    settings.MONCOMPTE_ACCOUNT_MIN_AGE = 10
+    assert tom in invitable_members(actor=web(people["responsible"]), dossier=family_file)
 
 
-def test_member_who_left_the_file_is_not_invitable(martin, pierre, send):
+def test_member_who_left_the_file_is_not_invitable(people, family_file, pierre, send):
     Member.objects.filter(pk=pierre.pk).update(ended_on=datetime.date.today())
-    assert invitable_members(actor=web(CLAIRE[0]), dossier=martin) == []
+    assert invitable_members(actor=web(people["responsible"]), dossier=family_file) == []
     with pytest.raises(InvitationError) as error:
         send(member=pierre)
     assert error.value.code == "not_invitable"
 
 
-def test_sending_stores_a_digest_and_mails_the_link(martin, pierre, send, settings):
+def test_sending_stores_a_digest_and_mails_the_link(people, family_file, pierre, send, settings):
     settings.MONCOMPTE_PUBLIC_URL = "https://moncompte.example.fr"
     sent = send(member=pierre, destination="  Pierre.Martin@Example.FR ")
     invitation = sent.invitation
@@ -174,12 +164,12 @@ def test_sending_stores_a_digest_and_mails_the_link(martin, pierre, send, settin
     assert invitation.expires_at - invitation.created_at == datetime.timedelta(days=7)
     [message] = mail.outbox
     assert message.to == ["Pierre.Martin@example.fr"]
-    assert "Claire MARTIN" in message.subject
+    assert people["responsible"].display_name in message.subject
     assert f"https://moncompte.example.fr/invitation/{sent.token}/" in message.body
     assert message.body.startswith("Bonjour Pierre,")
     assert _token_in(message.body) == sent.token
-    assert live_invitations(actor=web(CLAIRE[0]), dossier=martin) == [invitation]
-    assert live_invitations(actor=web(MARC[0]), dossier=martin) == []
+    assert live_invitations(actor=web(people["responsible"]), dossier=family_file) == [invitation]
+    assert live_invitations(actor=web(people["spouse"]), dossier=family_file) == []
 
 
 def test_invitation_days_is_a_setting(pierre, send, settings):
@@ -202,13 +192,13 @@ def test_the_link_path_is_the_one_the_web_serves():
     assert reverse("web:invitation_open", kwargs={"token": "T"}) == INVITATION_PATH.format(token="T")
 
 
-def test_refusals_are_domain_errors(pierre, send):
+def test_refusals_are_domain_errors(people, pierre, send):
     with pytest.raises(DomainError) as error:
-        send(actor=LEA[0], member=pierre)
+        send(actor="child", member=pierre)
     assert isinstance(error.value, InvitationError) and error.value.code == "not_allowed"
 
 
-def test_invalid_destinations_are_refused_in_french(pierre, send):
+def test_invalid_destinations_are_refused_in_french(people, pierre, send):
     with pytest.raises(InvitationError) as error:
         send(member=pierre, destination="pas-une-adresse")
     assert error.value.field == "email" and "adresse électronique valide" in error.value.message
@@ -242,7 +232,7 @@ def test_sms_invitation_fits_in_one_sms(pierre, send, settings):
     assert set(rendered.body) <= gsm7, set(rendered.body) - gsm7
 
 
-def test_a_new_invitation_replaces_the_open_one(pierre, send):
+def test_a_new_invitation_replaces_the_open_one(people, pierre, send):
     first = send(member=pierre)
     second = send(member=pierre, destination="autre@example.fr")
     first.invitation.refresh_from_db()
@@ -255,7 +245,7 @@ def test_a_new_invitation_replaces_the_open_one(pierre, send):
     assert Invitation.objects.open().count() == 1
 
 
-def test_sends_per_member_are_capped(pierre, send):
+def test_sends_per_member_are_capped(people, pierre, send):
     for _ in range(MAX_SENDS_PER_MEMBER_PER_DAY):
         send(member=pierre)
     with pytest.raises(InvitationError) as error:
@@ -263,14 +253,14 @@ def test_sends_per_member_are_capped(pierre, send):
     assert error.value.code == "too_many_sends"
 
 
-def test_unknown_token_gets_the_same_message_as_used_or_cancelled(pierre, send):
+def test_unknown_token_gets_the_same_message_as_used_or_cancelled(people, pierre, send):
     for token in ("x" * 43, "", "a" * 500):
         with pytest.raises(InvitationError) as error:
             invitation_open(token=token)
         assert error.value.message == INVALID_LINK
 
 
-def test_expired_invitation(pierre, send):
+def test_expired_invitation(people, pierre, send):
     sent = send(member=pierre)
     Invitation.objects.filter(pk=sent.invitation.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     with pytest.raises(InvitationError) as error:
@@ -281,28 +271,31 @@ def test_expired_invitation(pierre, send):
     assert not Account.objects.filter(person=pierre.person).exists()
 
 
-def test_cancel(martin, pierre, send):
+def test_cancel(people, family_file, pierre, send):
     sent = send(member=pierre)
-    for who in (MARC[0], LEA[0], SOFIA[0]):
+    for who in ("spouse", "child", "stranger"):
         with pytest.raises(InvitationError) as error:
-            invitation_cancel(actor=web(who), invitation_id=sent.invitation.pk)
+            invitation_cancel(actor=web(people[who]), invitation_id=sent.invitation.pk)
         assert error.value.code == "not_found"
     with pytest.raises(InvitationError):
-        invitation_cancel(actor=web(CLAIRE[0]), invitation_id=sent.invitation.pk + 1000)
-    cancelled = invitation_cancel(actor=web(CLAIRE[0]), invitation_id=sent.invitation.pk)
+        invitation_cancel(actor=web(people["responsible"]), invitation_id=sent.invitation.pk + 1000)
+    cancelled = invitation_cancel(actor=web(people["responsible"]), invitation_id=sent.invitation.pk)
     assert cancelled.cancel_reason == Invitation.CancelReason.BY_INVITER
     with pytest.raises(InvitationError) as error:
         invitation_open(token=sent.token)
     assert error.value.message == INVALID_LINK
     with pytest.raises(InvitationError):  # already cancelled
-        invitation_cancel(actor=web(CLAIRE[0]), invitation_id=sent.invitation.pk)
+        invitation_cancel(actor=web(people["responsible"]), invitation_id=sent.invitation.pk)
 
 
-def test_identity_proof_and_account_creation(pierre, send):
+def test_identity_proof_and_account_creation(people, pierre, send):
     sent = send(member=pierre)
     invitation = invitation_open(token=sent.token)
     person = invitation_prove(
-        actor=VISITOR, invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN
+        actor=VISITOR,
+        invitation=invitation,
+        identifier=parse_identifier(pierre.person.raw_identifier),
+        birth_date=PIERRE_BORN,
     )
     assert person == pierre.person
     account = invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
@@ -317,19 +310,17 @@ def test_identity_proof_and_account_creation(pierre, send):
     assert error.value.message == INVALID_LINK
     with pytest.raises(InvitationError):
         invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
-    assert invitable_members(actor=web(CLAIRE[0]), dossier=pierre.dossier) == []
+    assert invitable_members(actor=web(people["responsible"]), dossier=pierre.dossier) == []
 
 
-@pytest.mark.parametrize(
-    "identifier, birth_date",
-    [
-        (CLAIRE[0], PIERRE_BORN),  # someone else's NIR
-        (nir("1 08 04 75 112 078"), PIERRE_BORN),  # an unknown NIR
-        (PIERRE_NIR, datetime.date(2008, 4, 13)),  # the right NIR, another birth date
-    ],
-    ids=["other-nir", "unknown-nir", "wrong-birth-date"],
-)
-def test_wrong_identity_is_counted_then_cancels_the_invitation(pierre, send, identifier, birth_date):
+@pytest.mark.parametrize("case", ["other-nir", "unknown-nir", "wrong-birth-date"])
+def test_wrong_identity_is_counted_then_cancels_the_invitation(people, pierre, send, case):
+    pierre_nir = pierre.person.raw_identifier
+    identifier, birth_date = {
+        "other-nir": (people["responsible"].raw_identifier, PIERRE_BORN),  # someone else's NIR
+        "unknown-nir": (typed(nir_for(sex="M", birth_date=PIERRE_BORN, birth_place_code="75112")), PIERRE_BORN),
+        "wrong-birth-date": (pierre_nir, datetime.date(2008, 4, 13)),  # the right NIR, another birth date
+    }[case]
     sent = send(member=pierre)
     invitation = invitation_open(token=sent.token)
     for left in (4, 3, 2, 1):
@@ -349,12 +340,12 @@ def test_wrong_identity_is_counted_then_cancels_the_invitation(pierre, send, ide
     # Even the right proof is refused now.
     with pytest.raises(InvitationError) as error:
         invitation_prove(
-            actor=VISITOR, invitation=invitation, identifier=parse_identifier(PIERRE_NIR), birth_date=PIERRE_BORN
+            actor=VISITOR, invitation=invitation, identifier=parse_identifier(pierre_nir), birth_date=PIERRE_BORN
         )
     assert error.value.code == "invalid"
 
 
-def test_member_who_left_before_accepting(pierre, send):
+def test_member_who_left_before_accepting(people, pierre, send):
     sent = send(member=pierre)
     invitation = invitation_open(token=sent.token)
     Member.objects.filter(pk=pierre.pk).update(ended_on=datetime.date.today())
@@ -364,7 +355,7 @@ def test_member_who_left_before_accepting(pierre, send):
     assert not Account.objects.filter(person=pierre.person).exists()
 
 
-def test_member_who_got_an_account_meanwhile(pierre, send):
+def test_member_who_got_an_account_meanwhile(people, pierre, send):
     from moncompte.accounts.services import account_create
 
     sent = send(member=pierre)

@@ -16,7 +16,8 @@ from moncompte.identity.identifiers import (
     parse_identifier,
 )
 
-DEMO_NIRS = [
+# Fixed NIRs with their keys, as printed on a card (test vectors: nothing here reads any data).
+SAMPLE_NIRS = [
     "2 85 05 75 115 042 95",
     "1 83 11 69 383 117 49",
     "2 09 03 75 112 031 08",
@@ -41,30 +42,30 @@ def error_of(raw: str) -> IdentifierError:
     return caught.value
 
 
-# --- Demo NIRs ---------------------------------------------------------------------------------
+# --- Sample NIRs -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("demo", DEMO_NIRS)
-def test_demo_nirs_have_a_correct_key(demo):
-    compact = demo.replace(" ", "")
+@pytest.mark.parametrize("raw", SAMPLE_NIRS)
+def test_sample_nirs_have_a_correct_key(raw):
+    compact = raw.replace(" ", "")
     assert reference_key(compact[:13]) == compact[13:]
 
 
-@pytest.mark.parametrize("demo", DEMO_NIRS)
-def test_demo_nirs_parse_with_their_key(demo):
-    identifier = parse_identifier(demo)
-    compact = demo.replace(" ", "")
+@pytest.mark.parametrize("raw", SAMPLE_NIRS)
+def test_sample_nirs_parse_with_their_key(raw):
+    identifier = parse_identifier(raw)
+    compact = raw.replace(" ", "")
     assert identifier.kind is IdentifierKind.NIR
     assert identifier.value == compact[:13]
     assert identifier.key == compact[13:]
-    assert identifier.display() == demo
+    assert identifier.display() == raw
 
 
-@pytest.mark.parametrize("demo", DEMO_NIRS)
-def test_demo_nirs_parse_without_their_key(demo):
-    compact = demo.replace(" ", "")
-    assert parse_identifier(compact[:13]) == parse_identifier(demo)
-    assert parse_identifier(compact) == parse_identifier(demo)
+@pytest.mark.parametrize("raw", SAMPLE_NIRS)
+def test_sample_nirs_parse_without_their_key(raw):
+    compact = raw.replace(" ", "")
+    assert parse_identifier(compact[:13]) == parse_identifier(raw)
+    assert parse_identifier(compact) == parse_identifier(raw)
 
 
 def test_corsica_in_lower_case():
@@ -199,9 +200,9 @@ def test_letters_outside_corsica_are_rejected(raw):
 # --- Key ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("demo", DEMO_NIRS)
-def test_wrong_key_is_rejected(demo):
-    compact = demo.replace(" ", "")
+@pytest.mark.parametrize("raw", SAMPLE_NIRS)
+def test_wrong_key_is_rejected(raw):
+    compact = raw.replace(" ", "")
     wrong_key = f"{(int(compact[13:]) % 97) + 1:02d}"
     error = error_of(compact[:13] + wrong_key)
     assert error.code == "key"
@@ -215,8 +216,8 @@ def test_one_wrong_digit_is_caught_by_the_key():
 def test_key_is_computed_by_stdnum():
     from stdnum.fr import nir
 
-    for demo in DEMO_NIRS:
-        value = demo.replace(" ", "")
+    for raw in SAMPLE_NIRS:
+        value = raw.replace(" ", "")
         assert nir_key(value[:13]) == nir.calc_check_digits(value) == value[13:]
 
 
@@ -343,12 +344,12 @@ def test_nnp_wrong_length(length):
 
 
 def test_masked_shows_only_the_first_digit_and_the_key():
-    identifier = parse_identifier(DEMO_NIRS[0])
+    identifier = parse_identifier(SAMPLE_NIRS[0])
     assert identifier.masked() == "2 •• •• •• ••• ••• 95"
 
 
 def test_repr_and_str_never_show_the_number():
-    identifier = parse_identifier(DEMO_NIRS[0])
+    identifier = parse_identifier(SAMPLE_NIRS[0])
     for text in (repr(identifier), str(identifier), f"{identifier}", str([identifier])):
         assert "2850575115042" not in text
         assert "85 05 75" not in text
@@ -356,8 +357,8 @@ def test_repr_and_str_never_show_the_number():
 
 
 def test_identifier_is_a_hashable_value():
-    assert parse_identifier(DEMO_NIRS[0]) == parse_identifier("2850575115042")
-    assert len({parse_identifier(d) for d in DEMO_NIRS + DEMO_NIRS}) == 4
+    assert parse_identifier(SAMPLE_NIRS[0]) == parse_identifier("2850575115042")
+    assert len({parse_identifier(d) for d in SAMPLE_NIRS + SAMPLE_NIRS}) == 4
 
 
 def test_identifier_accepts_a_kind_given_as_text():

@@ -7,11 +7,12 @@ from moncompte.accounts.models import Account
 from moncompte.accounts.services import account_create, contact_add_verified
 from moncompte.audit.models import JournalEntry
 from moncompte.core.actors import Actor
-from moncompte.households.models import Dossier, Member, Role
+from moncompte.households.models import Member, Role
 from moncompte.identity.identifiers import new_provisional_identifier, parse_identifier
 from moncompte.identity.models import FormerIdentifier
 from moncompte.identity.services import RekeyError, person_create, person_rekey
-from tests.conftest import CLAIRE, sign_in
+from tests.conftest import sign_in
+from tests.factories import AccountFactory, DossierFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ PASSWORD = "Nouvelle vie 2021 ici"
 
 
 @pytest.fixture
-def provisional_person(demo):
+def provisional_person(db):
     identifier = new_provisional_identifier()
     person = person_create(
         identifier=identifier,
@@ -32,7 +33,7 @@ def provisional_person(demo):
     )
     account = account_create(actor=Actor.system(), person=person, password=PASSWORD)
     contact_add_verified(account=account, kind="email", value="amina@example.fr")
-    Member.objects.create(dossier=Dossier.objects.get(numero="7654321"), person=person, role=Role.AUTRE)
+    Member.objects.create(dossier=DossierFactory(), person=person, role=Role.AUTRE)
     return person, identifier
 
 
@@ -80,4 +81,5 @@ def test_old_identifier_after_the_transition_is_unknown(provisional_person):
 def test_a_nir_held_by_someone_else_is_refused(provisional_person):
     person, _ = provisional_person
     with pytest.raises(RekeyError):
-        person_rekey(actor=Actor.system(), person=person, new_identifier=parse_identifier(CLAIRE[0]))
+        held = AccountFactory().person.raw_identifier
+        person_rekey(actor=Actor.system(), person=person, new_identifier=parse_identifier(held))

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from moncompte.identity.identifiers import parse_identifier
-from tests.conftest import CLAIRE, SOFIA
+from tests.factories import AccountFactory, LegacyCredentialFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,30 +18,36 @@ def _whole_database_text() -> str:
     return "\n".join(chunks)
 
 
-def test_no_nir_in_clear_anywhere_in_the_database(client, demo):
+def test_no_nir_in_clear_anywhere_in_the_database(client, family):
     from tests.conftest import sign_in
 
-    sign_in(client, *CLAIRE)
+    corsican = AccountFactory(person=PersonFactory(birth_place_code="2A004")).person
+    nnp_holder = AccountFactory(person=PersonFactory(nnp=True)).person
+    assert sign_in(client, *family.responsible.credentials).status_code == 302
     client.get("/mon-compte/")
     text = _whole_database_text().upper()
-    for raw in (CLAIRE[0], SOFIA[0], "1 83 11 69 383 117 49", "8 17 51 23 456 789 13"):
+    identifiers = [member.identifier for member in family.people]
+    for raw in (*identifiers, corsican.raw_identifier, nnp_holder.raw_identifier):
         value = parse_identifier(raw).value
         assert value not in text
         assert value[:7] not in text.replace(" ", ""), raw  # not even the birth part with place
         assert raw.upper() not in text
 
 
-def test_person_identifier_is_recovered_for_its_holder(demo):
+def test_person_identifier_is_recovered_for_its_holder():
     from tests.conftest import person_of
 
-    assert person_of(SOFIA[0]).identifier.display() == "2 90 02 2A 004 021 09"
+    raw = PersonFactory(birth_place_code="2A004").raw_identifier  # "2 90 02 2A 004 021 09"
+    assert "2A" in raw
+    assert person_of(raw).identifier.display() == raw
 
 
-def test_legacy_code_is_stored_as_a_keyed_hash(demo):
+def test_legacy_code_is_stored_as_a_keyed_hash():
     from moncompte.accounts.legacy import legacy_code_matches
     from moncompte.accounts.models import LegacyCredential
 
-    credential = LegacyCredential.objects.get(dossier__numero="2345678")
-    assert legacy_code_matches("12345678", credential.code_digest)
-    assert not legacy_code_matches("12345679", credential.code_digest)
-    assert "12345678" not in _whole_database_text()
+    LegacyCredentialFactory(code="40506070")
+    credential = LegacyCredential.objects.get()
+    assert legacy_code_matches("40506070", credential.code_digest)
+    assert not legacy_code_matches("40506071", credential.code_digest)
+    assert "40506070" not in _whole_database_text()

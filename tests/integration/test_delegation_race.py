@@ -1,25 +1,22 @@
 """A revoked delegation is gone for every request that starts after the revocation commits.
 
-Marc (spouse, with the delegation) reads /mon-compte/ in a loop from four client processes, each
+The spouse (with the delegation) reads /mon-compte/ in a loop from four client processes, each
 with its own signed-in session, through a real multi-process server on PostgreSQL and Redis.
-Meanwhile Claire revokes the delegation. Every answer to a request that started after the
+Meanwhile the responsible person revokes the delegation. Every answer to a request that started after the
 revocation committed must show nothing of the file; the test fails on a single one.
 """
 
-import io
 import multiprocessing
 import re
 import time
 
 import pytest
 import requests
-from django.core.management import call_command
-from django.utils import timezone
 
-from moncompte.accounts.models import Account
 from moncompte.core.actors import Actor, Channel
-from moncompte.households.models import Dossier, Member, Role
-from tests.conftest import CLAIRE, MARC, person_of
+from moncompte.households.models import Benefit
+from moncompte.web.templatetags.money import euros
+from tests.factories import make_household
 from tests.integration.test_concurrent_homes import backing_services  # noqa: F401  (fixture)
 from tests.support.server import running_server
 
@@ -28,18 +25,24 @@ pytestmark = [pytest.mark.server]
 CLIENT_PROCESSES = 4
 LOOP_SECONDS_AFTER = 4.0
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-FILE_MARKERS = ("Derniers paiements", "Mon dossier n° 1234567", "148,52")
 
 
-def _reader(base_url: str, stop_at: float, results) -> None:
-    """One of Marc's browsers: sign in, then read the home page until stop_at."""
+def _file_markers(family) -> tuple[str, ...]:
+    """What the home page shows of the file to whoever may see it."""
+    amount = euros(Benefit.objects.get(dossier=family.dossier).monthly_amount_cents)
+    return ("Derniers paiements", f"Mon dossier n° {family.dossier.numero}", amount)
+
+
+def _reader(base_url: str, credentials: tuple[str, str], markers: tuple[str, ...], stop_at: float, results) -> None:
+    """One of the spouse's browsers: sign in, then read the home page until stop_at."""
+    identifier, password = credentials
     observations = []
     with requests.Session() as session:
         page = session.get(base_url + "/connexion/", timeout=60)
         token = CSRF_INPUT.search(page.text).group(1)
         answer = session.post(
             base_url + "/connexion/",
-            data={"csrfmiddlewaretoken": token, "identifier": MARC[0], "password": MARC[1]},
+            data={"csrfmiddlewaretoken": token, "identifier": identifier, "password": password},
             headers={"Referer": base_url + "/connexion/"},
             allow_redirects=False,
             timeout=60,
@@ -48,17 +51,16 @@ def _reader(base_url: str, stop_at: float, results) -> None:
         while time.time() < stop_at:
             started = time.time()
             response = session.get(base_url + "/mon-compte/", allow_redirects=False, timeout=60)
-            shows_file = any(marker in response.text for marker in FILE_MARKERS)
+            shows_file = any(marker in response.text for marker in markers)
             observations.append((started, response.status_code, shows_file))
     results.put(observations)
 
 
 def test_no_answer_after_the_revocation_shows_the_file(backing_services, tmp_path):  # noqa: F811
     database_url, redis = backing_services
-    call_command("load_demo", stdout=io.StringIO())
-    dossier = Dossier.objects.get(numero="1234567")
-    Member.objects.filter(dossier=dossier, role=Role.CONJOINT).update(delegation_granted_at=timezone.now())
-    claire = person_of(CLAIRE[0])
+    family = make_household(delegated=True)
+    dossier = family.dossier
+    markers = _file_markers(family)
 
     from moncompte.households.services import delegation_revoke
 
@@ -69,15 +71,16 @@ def test_no_answer_after_the_revocation_shows_the_file(backing_services, tmp_pat
         revoke_at = time.time() + 6.0
         stop_at = revoke_at + LOOP_SECONDS_AFTER
         readers = [
-            context.Process(target=_reader, args=(server.url, stop_at, results)) for _ in range(CLIENT_PROCESSES)
+            context.Process(target=_reader, args=(server.url, family.spouse.credentials, markers, stop_at, results))
+            for _ in range(CLIENT_PROCESSES)
         ]
         for reader in readers:
             reader.start()
         time.sleep(max(0.0, revoke_at - time.time()))
         delegation_revoke(
-            actor=Actor(channel=Channel.WEB, account=Account.objects.get(person=claire)),
+            actor=Actor(channel=Channel.WEB, account=family.responsible.account),
             dossier=dossier,
-            password=CLAIRE[1],
+            password=family.responsible.password,
         )
         committed_at = time.time()
         observations = [item for _ in readers for item in results.get(timeout=120)]

@@ -1,20 +1,21 @@
-"""The rule table of PRODUCT.md section 3 through the web pages, for every role on the Martin file.
+"""The rule table of PRODUCT.md section 3 through the web pages, for every role on a family's file.
 
-R = Claire, S+ = Marc with the delegation, S = Marc without it, M = Léa (17), X = Marc after a
-separation, O = Sofia (another file's responsible person: a stranger to the Martin file). Each
-cell is one page answering, or answering 404, and the file's data showing or not. Actions with
-no page yet (procedures, Caf requests, counter) are checked cell by cell in
-tests/access/test_policy.py.
+R = the responsible person, S+ = the spouse with the delegation, S = the spouse without it,
+M = the child (17), X = the spouse after a separation, O = the responsible person of a file of
+another Caf (a stranger to the family's file). Each cell is one page answering, or answering 404,
+and the file's data showing or not. Actions with no page yet (procedures, Caf requests, counter)
+are checked cell by cell in tests/access/test_policy.py.
 
-Then the strangers a leak would most likely reach, all in the Martin file's own Caf: a second
-file with its own R, S and M; a person who is M on the Martin file and R on a file of their own;
-a person with Claire's names and birth date, R on another file. On every page, nobody sees a
-name, a file number, an address or an amount of a file they may not see.
+Then the strangers a leak would most likely reach, all in the family file's own Caf: a second
+file with its own R, S and M; a person who is M on the family's file and R on a file of their own;
+a person with R's names and birth date, R on another file. On every page, nobody sees a name, a
+file number, an address or an amount of a file they may not see.
 """
 
 import datetime
 import html
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -22,26 +23,57 @@ from django.utils import timezone
 
 from moncompte.accounts.models import AccountSession
 from moncompte.core.actors import Actor, Channel
-from moncompte.households.models import Caf, Dossier, Member, Role
+from moncompte.households.models import Dossier, Member, Role
 from moncompte.web.templatetags.money import euros
-from tests.conftest import CLAIRE, LEA, MARC, SOFIA, person_of, sign_in
-from tests.factories import AccountFactory, BenefitFactory, DossierFactory, MemberFactory, PersonFactory, make_household
+from tests.conftest import person_of, sign_in
+from tests.factories import (
+    AccountFactory,
+    BenefitFactory,
+    DossierFactory,
+    HouseholdPerson,
+    MemberFactory,
+    PersonFactory,
+    make_household,
+)
 
 pytestmark = pytest.mark.django_db
 
-# The file's benefits, payments and address (its number is part of a member's own data).
-MARTIN_FILE_DATA = ("148,52", "245,00", "12 rue des Lilas")
-
+# Who plays each role: a member of the family, or the stranger's responsible person.
 ROLES = {
-    "R": CLAIRE,
-    "S+": MARC,
-    "S": MARC,
-    "M": LEA,
-    "X": MARC,
-    "O": SOFIA,
+    "R": "responsible",
+    "S+": "spouse",
+    "S": "spouse",
+    "M": "child",
+    "X": "spouse",
+    "O": "stranger",
 }
 
-# page -> roles for which it answers 200 on their Martin-file standing (others: 404).
+
+@pytest.fixture
+def world(family):
+    """The family, and a stranger: alone (no spouse) on a file of another Caf, of another name."""
+    name = family.responsible.person.birth_name
+    person = PersonFactory(birth_name="BENALI" if name != "BENALI" else "DIALLO")
+    member = MemberFactory(dossier=DossierFactory(), person=person)
+    BenefitFactory(dossier=member.dossier)
+    account = AccountFactory(person=person)
+    responsible = HouseholdPerson(person, member, account, person.raw_identifier, account.raw_password)
+    stranger = SimpleNamespace(responsible=responsible, dossier=member.dossier, caf=member.dossier.caf)
+    assert stranger.caf != family.caf
+    return family, stranger
+
+
+def _member(world, key: str):
+    family, stranger = world
+    return stranger.responsible if key == "stranger" else getattr(family, key)
+
+
+def _family_file_data(family) -> set[str]:
+    """The file's benefits, payments and address (its number is part of a member's own data)."""
+    return _file_markers(family.dossier) - {family.dossier.numero}
+
+
+# page -> roles for which it answers 200 on their family-file standing (others: 404).
 PAGES = {
     "/mon-compte/mes-donnees/": {"R", "S+", "S", "M", "X", "O"},  # own data
     "/mon-compte/coordonnees/valider/": {"R", "S+", "S", "M", "X", "O"},  # own contacts
@@ -50,11 +82,11 @@ PAGES = {
     "/mon-compte/foyer/separation/": {"R", "S+", "S"},
     "/mon-compte/foyer/inviter/": {"R", "S+", "O"},  # O: her own file
 }
-SEES_MARTIN_FILE = {"R", "S+"}
+SEES_FAMILY_FILE = {"R", "S+"}
 
 
-def _set_role(role: str) -> None:
-    spouse = Member.objects.filter(dossier__numero="1234567", role=Role.CONJOINT)
+def _set_role(family, role: str) -> None:
+    spouse = Member.objects.filter(dossier=family.dossier, role=Role.CONJOINT)
     if role == "S+":
         spouse.update(delegation_granted_at=timezone.now())
     elif role == "X":
@@ -62,20 +94,23 @@ def _set_role(role: str) -> None:
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_for_every_role(client, demo, role):
-    _set_role(role)
-    sign_in(client, *ROLES[role])
+def test_every_page_for_every_role(client, world, role):
+    family, _ = world
+    markers = _family_file_data(family)
+    assert len(markers) == 2  # an amount and the address
+    _set_role(family, role)
+    assert sign_in(client, *_member(world, ROLES[role]).credentials).status_code == 302
     for path, allowed in PAGES.items():
         response = client.get(path)
         expected = 200 if role in allowed else 404
         assert response.status_code == expected, (role, path, response.status_code)
         body = response.content.decode()
-        if role not in SEES_MARTIN_FILE:
-            for marker in MARTIN_FILE_DATA:
-                assert marker not in body, (role, path, marker)
+        if role not in SEES_FAMILY_FILE:
+            for marker in markers:
+                assert html.escape(marker) not in body and marker not in body, (role, path, marker)
     home = client.get("/mon-compte/").content.decode()
-    for marker in MARTIN_FILE_DATA:
-        assert (marker in home) == (role in SEES_MARTIN_FILE), (role, marker)
+    for marker in markers:
+        assert (html.escape(marker) in home) == (role in SEES_FAMILY_FILE), (role, marker)
 
 
 def _patterns_with_parameters(patterns=None, prefix=""):
@@ -86,17 +121,17 @@ def _patterns_with_parameters(patterns=None, prefix=""):
             yield prefix + str(pattern.pattern)
 
 
-def test_a_strangers_identifiers_in_urls_answer_404(client, demo):
-    """Every URL pattern with an object identifier, filled with identifiers of the Martin family's
-    objects, requested by Sofia: 404 (a 405 for a method the view does not take), never 403,
+def test_a_strangers_identifiers_in_urls_answer_404(client, world):
+    """Every URL pattern with an object identifier, filled with identifiers of the family's
+    objects, requested by a stranger: 404 (a 405 for a method the view does not take), never 403,
     never their data."""
     from moncompte.households.invitations import invitation_send
-    from tests.conftest import person_of
 
-    for who in (CLAIRE, MARC, LEA):
-        sign_in(type(client)(), *who)
-    claire = person_of(CLAIRE[0])
-    pierre = _invitable_member()
+    family, stranger = world
+    for who in (family.responsible, family.spouse, family.child):
+        assert sign_in(type(client)(), *who.credentials).status_code == 302
+    claire = family.responsible.person
+    pierre = _invitable_member(family)
     invitation_send(
         actor=Actor(channel=Channel.WEB, account=claire.account),
         member=pierre,
@@ -107,9 +142,9 @@ def test_a_strangers_identifiers_in_urls_answer_404(client, demo):
     from moncompte.households.models import Invitation
 
     foreign_ids |= set(Invitation.objects.values_list("id", flat=True))
-    foreign_ids |= set(Member.objects.filter(dossier__numero="1234567").values_list("id", flat=True))
-    sign_in(client, *SOFIA)
-    own = set(AccountSession.objects.filter(account__person=person_of(SOFIA[0])).values_list("id", flat=True))
+    foreign_ids |= set(Member.objects.filter(dossier=family.dossier).values_list("id", flat=True))
+    assert sign_in(client, *stranger.responsible.credentials).status_code == 302
+    own = set(AccountSession.objects.filter(account__person=stranger.responsible.person).values_list("id", flat=True))
     foreign_ids -= own
     assert foreign_ids
 
@@ -122,30 +157,18 @@ def test_a_strangers_identifiers_in_urls_answer_404(client, demo):
             for method in ("get", "post"):
                 response = getattr(client, method)(path)
                 assert response.status_code in (404, 405), (method, path, response.status_code)
-                assert "MARTIN" not in response.content.decode(), (method, path)
+                assert family.responsible.person.birth_name not in response.content.decode(), (method, path)
     # The invitation cancel form takes an id in its body: someone else's is not found either.
     response = client.post("/mon-compte/foyer/inviter/", {"action": "annuler", "invitation": min(foreign_ids)})
     assert response.status_code == 404
 
 
-def _invitable_member():
-    import datetime as dt
-
-    from stdnum.fr import nir
-
-    from moncompte.households.models import Dossier
-    from moncompte.identity.identifiers import parse_identifier
-    from moncompte.identity.services import person_create
-
-    value13 = "1050175112077"
-    person = person_create(
-        identifier=parse_identifier(value13 + nir.calc_check_digits(value13)),
-        first_names="Pierre",
-        birth_name="MARTIN",
-        birth_date=dt.date(2005, 1, 1),
-        sex="M",
+def _invitable_member(family):
+    """An adult member of the family's file without an account (role "other"): one may invite them."""
+    person = PersonFactory(age=21, sex="M", birth_name=family.responsible.person.birth_name)
+    return Member.objects.create(
+        dossier=family.dossier, person=person, role=Role.AUTRE, joined_on=datetime.date(2015, 1, 1)
     )
-    return Member.objects.create(dossier=Dossier.objects.get(numero="1234567"), person=person, role=Role.AUTRE)
 
 
 # Strangers of the same Caf, members of two files, people with the same names ------------------
@@ -163,7 +186,7 @@ ALL_PAGES = [
     "/mon-compte/foyer/separation/",
     "/mon-compte/foyer/inviter/",
 ]
-# Amounts none of the demo's files has, one per new file.
+# Amounts the factories never draw (they draw 50 to 600 euros), one per new file.
 NEIGHBOURS_AMOUNT, OWN_FILE_AMOUNT, TWIN_AMOUNT = 77731, 66621, 55511
 
 
@@ -180,30 +203,30 @@ def _names(dossier: Dossier) -> set[str]:
 
 
 @pytest.fixture
-def caf_world(demo):
-    """Besides the demo: three more files in the Martin file's Caf (Caf de Paris)."""
-    caf = Caf.objects.get(code="751")
-    martin = Dossier.objects.get(numero="1234567")
+def caf_world(world):
+    """Besides the family and the stranger: three more files in the family file's Caf."""
+    family, stranger = world
+    caf = family.caf
+    family_file = family.dossier
     neighbours = make_household(caf=caf, benefits=False)
     BenefitFactory(dossier=neighbours.dossier, monthly_amount_cents=NEIGHBOURS_AMOUNT)
 
-    # M on the Martin file, R on a file of their own.
+    # M on the family's file, R on a file of their own.
     double = PersonFactory(age=19)
     double_account = AccountFactory(person=double)
-    MemberFactory(dossier=martin, person=double, other=True)
+    MemberFactory(dossier=family_file, person=double, other=True)
     own_file = DossierFactory(caf=caf)
     MemberFactory(dossier=own_file, person=double)
     MemberFactory(dossier=own_file, child=True)
     BenefitFactory(dossier=own_file, monthly_amount_cents=OWN_FILE_AMOUNT)
 
-    # Claire's names and birth date, another person (another NIR), R on another file.
-    claire = person_of(CLAIRE[0])
+    # R's names and birth date, another person (another NIR), R on another file.
+    claire = family.responsible.person
     twin = PersonFactory(
         first_names=claire.first_names,
         birth_name=claire.birth_name,
         birth_date=claire.birth_date,
         sex=claire.sex,
-        birth_place_code="75112",
     )
     assert twin.display_name == claire.display_name and twin.pk != claire.pk
     twin_account = AccountFactory(person=twin)
@@ -212,22 +235,22 @@ def caf_world(demo):
     MemberFactory(dossier=twin_file, spouse=True)
     BenefitFactory(dossier=twin_file, monthly_amount_cents=TWIN_AMOUNT)
 
-    files = {"martin": martin, "neighbours": neighbours.dossier, "own_file": own_file, "twin_file": twin_file}
+    files = {"family": family_file, "neighbours": neighbours.dossier, "own_file": own_file, "twin_file": twin_file}
     viewers = {
         # viewer -> (credentials, files they may see whole, files they belong to without seeing them)
-        "R": (CLAIRE, {"martin"}, set()),
-        "S+": (MARC, {"martin"}, set()),
-        "S": (MARC, set(), {"martin"}),
-        "M": (LEA, set(), {"martin"}),
-        "X": (MARC, set(), {"martin"}),
+        "R": (family.responsible.credentials, {"family"}, set()),
+        "S+": (family.spouse.credentials, {"family"}, set()),
+        "S": (family.spouse.credentials, set(), {"family"}),
+        "M": (family.child.credentials, set(), {"family"}),
+        "X": (family.spouse.credentials, set(), {"family"}),
         "neighbour R": (neighbours.responsible.credentials, {"neighbours"}, set()),
         "neighbour S": (neighbours.spouse.credentials, set(), {"neighbours"}),
         "neighbour M": (neighbours.child.credentials, set(), {"neighbours"}),
-        "M here, R there": ((double.raw_identifier, double_account.raw_password), {"own_file"}, {"martin"}),
+        "M here, R there": ((double.raw_identifier, double_account.raw_password), {"own_file"}, {"family"}),
         "same names": ((twin.raw_identifier, twin_account.raw_password), {"twin_file"}, set()),
-        "O": (SOFIA, set(), set()),
+        "O": (stranger.responsible.credentials, set(), set()),
     }
-    return files, viewers
+    return family, files, viewers
 
 
 @pytest.mark.parametrize(
@@ -235,10 +258,10 @@ def caf_world(demo):
     ["R", "S+", "S", "M", "X", "neighbour R", "neighbour S", "neighbour M", "M here, R there", "same names", "O"],
 )
 def test_nobody_reads_anything_of_a_file_they_may_not_see(client, caf_world, viewer):
-    files, viewers = caf_world
+    family, files, viewers = caf_world
     credentials, sees, belongs = viewers[viewer]
-    _set_role(viewer if viewer in ("S+", "X") else "")
-    sign_in(client, *credentials)
+    _set_role(family, viewer if viewer in ("S+", "X") else "")
+    assert sign_in(client, *credentials).status_code == 302
     me = person_of(credentials[0])
     allowed_names = {me.display_name} | {name for key in sees for name in _names(files[key])}
     forbidden = set()

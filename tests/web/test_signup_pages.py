@@ -17,7 +17,8 @@ from moncompte.identity.identifiers import new_provisional_identifier, parse_ide
 from moncompte.identity.models import IdentityCheck, IdentityDocument, Person
 from moncompte.identity.services import person_create
 from tests.accounts.test_signup import NEW_NIR, _pdf, _png, nir
-from tests.conftest import CLAIRE, sign_in
+from tests.conftest import sign_in
+from tests.factories import DossierFactory, MemberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_messages")]
 
@@ -45,6 +46,22 @@ def identity_data(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def declared(person, **overrides) -> dict:
+    """The first step's fields for a known person's own identity, as they would type it."""
+    born = person.birth_date
+    return {
+        "identifier": person.raw_identifier,
+        "first_names": person.first_names,
+        "birth_name": person.birth_name.title(),
+        "sex": person.sex,
+        "birth_day": str(born.day),
+        "birth_month": str(born.month),
+        "birth_year": str(born.year),
+        "birth_place": person.birth_place_code,
+        **overrides,
+    }
 
 
 def _last_code() -> str:
@@ -86,7 +103,7 @@ def test_the_first_step_offers_both_ways(client):
     assert "demande de prestation" in client.get("/creer-mon-compte/coordonnees/").content.decode()
 
 
-def test_unknown_nir_end_to_end_then_the_identity_document(client, demo, media):
+def test_unknown_nir_end_to_end_then_the_identity_document(client, family, media):
     response = _signup(client)
     assert response["Location"] == "/creer-mon-compte/justificatif/"
     person = Person.objects.with_identifier(nir(NEW_NIR).value).get()
@@ -118,7 +135,7 @@ def test_unknown_nir_end_to_end_then_the_identity_document(client, demo, media):
     assert "Inès" in body and "Mon dossier" not in body and "Mon rattachement" not in body
 
 
-def test_without_nir_the_provisional_identifier_is_shown_once_and_sent(client, demo, media):
+def test_without_nir_the_provisional_identifier_is_shown_once_and_sent(client, family, media):
     response = _signup(client, has_nir="non", identifier="", birth_place="Lyon (69)")
     assert response["Location"] == "/creer-mon-compte/identifiant/"
     person = Person.objects.get(identifier_type="provisional", first_names="Inès Marie")
@@ -140,7 +157,7 @@ def test_without_nir_the_provisional_identifier_is_shown_once_and_sent(client, d
     assert response.status_code == 302 and response["Location"] == "/mon-compte/"
 
 
-def test_a_known_person_without_account_nor_file_is_linked(client, demo):
+def test_a_known_person_without_account_nor_file_is_linked(client, family):
     person = person_create(
         identifier=nir(NEW_NIR),
         first_names="INES MARIE",
@@ -163,20 +180,26 @@ def _alert(body: str) -> str:
     return re.search(r'<div class="fr-alert[^"]*" role="alert"[^>]*id="erreurs">.*?</div>', body, re.S).group(0)
 
 
-def test_a_known_nir_gets_the_neutral_message_at_the_end(demo):
+def test_a_known_nir_gets_the_neutral_message_at_the_end(family):
+    holder = family.responsible.person
+    member_without_account = MemberFactory(dossier=DossierFactory(caf=family.caf)).person
     accounts, persons = Account.objects.count(), Person.objects.count()
     answers = []
     for identity in [
-        # Claire has an account.
-        {"identifier": CLAIRE[0], "first_names": "Claire", "birth_name": "MARTIN", "birth_day": "14",
-         "birth_month": "5", "birth_year": "1985", "birth_place": "75115"},
-        # Claire's NIR with another identity, whose digits agree with the NIR.
-        {"identifier": CLAIRE[0], "first_names": "Julie", "birth_name": "Durand", "birth_day": "2",
-         "birth_month": "5", "birth_year": "1985", "birth_place": "Paris"},
-        # Julien belongs to a file and has no account yet: his way in is the first connection.
-        {"identifier": "1 78 02 75 056 123 92", "first_names": "Julien", "birth_name": "Petit", "sex": "M",
-         "birth_day": "3", "birth_month": "2", "birth_year": "1978", "birth_place": "75056"},
-    ]:  # fmt: skip
+        # The holder has an account.
+        declared(holder),
+        # The holder's NIR with another identity, whose digits agree with the NIR (same sex, month
+        # and year; the birth place given as a name only).
+        declared(
+            holder,
+            first_names="Julie",
+            birth_name="Durand" if holder.birth_name != "DURAND" else "Dupont",
+            birth_day=str(1 if holder.birth_date.day != 1 else 2),
+            birth_place="Paris",
+        ),
+        # The responsible person of a file, without an account yet: their way in is the first connection.
+        declared(member_without_account),
+    ]:
         client = Client()
         response = _signup(client, **identity)
         assert response.status_code == 400
@@ -193,18 +216,8 @@ def test_a_known_nir_gets_the_neutral_message_at_the_end(demo):
     assert reasons == ["has_account", "identity_mismatch", "member"]
 
 
-def test_the_first_steps_answer_the_same_for_known_and_unknown_numbers(client, demo):
-    known = client.post(
-        "/creer-mon-compte/",
-        identity_data(
-            identifier=CLAIRE[0],
-            first_names="Claire",
-            birth_name="MARTIN",
-            birth_day="14",
-            birth_year="1985",
-            birth_place="75115",
-        ),
-    )
+def test_the_first_steps_answer_the_same_for_known_and_unknown_numbers(client, family):
+    known = client.post("/creer-mon-compte/", identity_data(**declared(family.responsible.person)))
     unknown = Client().post("/creer-mon-compte/", identity_data())
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
@@ -341,7 +354,7 @@ def test_password_errors_keep_nothing_typed(client):
     assert not Account.objects.exists()
 
 
-def test_document_upload_errors(client, demo, media, settings):
+def test_document_upload_errors(client, family, media, settings):
     _signup(client)
     for data, message in [
         ({"kind": "passport"}, "Ajoutez le fichier de votre justificatif."),
@@ -363,7 +376,7 @@ def test_document_upload_errors(client, demo, media, settings):
     assert not IdentityDocument.objects.exists()
 
 
-def test_document_upload_needs_the_csrf_token(client, demo, media):
+def test_document_upload_needs_the_csrf_token(client, family, media):
     _signup(client)
     strict = Client(enforce_csrf_checks=True)
     strict.cookies = client.cookies
@@ -374,18 +387,18 @@ def test_document_upload_needs_the_csrf_token(client, demo, media):
     assert not IdentityDocument.objects.exists()
 
 
-def test_people_with_an_account_are_sent_to_it(client, demo):
-    sign_in(client, *CLAIRE)
+def test_people_with_an_account_are_sent_to_it(client, family):
+    assert sign_in(client, *family.responsible.credentials).status_code == 302
     for path in ("/creer-mon-compte/", "/creer-mon-compte/coordonnees/", "/creer-mon-compte/mot-de-passe/"):
         assert client.get(path)["Location"] == "/mon-compte/"
     assert client.get("/creer-mon-compte/justificatif/")["Location"] == "/mon-compte/"
     assert client.get("/creer-mon-compte/identifiant/")["Location"] == "/mon-compte/"
 
 
-def test_the_pending_check_notice_for_the_home_page(demo, client):
+def test_the_pending_check_notice_for_the_home_page(family, client):
     _signup(client)
     person = Person.objects.with_identifier(parse_identifier(NEW_NIR_TYPED).value).get()
     html = render_to_string("web/signup/_identity_check_notice.html", {"person": person})
     assert "Vérification de votre identité en cours" in html and "Envoyez votre pièce d" in html
-    claire = Person.objects.with_identifier(parse_identifier(CLAIRE[0]).value).get()
-    assert render_to_string("web/signup/_identity_check_notice.html", {"person": claire}).strip() == ""
+    holder = Person.objects.with_identifier(parse_identifier(family.responsible.identifier).value).get()
+    assert render_to_string("web/signup/_identity_check_notice.html", {"person": holder}).strip() == ""
