@@ -8,8 +8,7 @@ Safety nets (docs/testing.md), active in every test:
 - each test has a time limit (pytest-timeout: 120 s, longer for the server and browser tests).
 
 Test data comes from tests.factories (``family`` below, or the factories themselves). The demo
-data (``demo``, CLAIRE, MARC...) is for the tests of the demo itself and for the tests not
-moved to factories yet: do not use it in new tests.
+data (``demo``, CLAIRE, SOFIA) is for the tests of the demo itself (tests/test_demo.py) only.
 """
 
 import io
@@ -28,8 +27,6 @@ from moncompte.identity.models import Person
 
 # The demo's people (docs/demo.md): for the demo-data tests only, new tests use ``family``.
 CLAIRE = ("2 85 05 75 115 042 95", "Soleil2021bleu")
-MARC = ("1 83 11 69 383 117 49", "Lyon1983rouge")
-LEA = ("2 09 03 75 112 031 08", "Etoile2009verte")
 SOFIA = ("2 90 02 2A 004 021 09", "Corse1990mer")
 
 # Server and browser tests start processes and a browser: they get longer than the default.

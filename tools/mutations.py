@@ -1,0 +1,1031 @@
+"""Break each security rule on purpose, one at a time, and check that the tests notice.
+
+Each mutation below removes or weakens the code enforcing one property of docs/security.md or
+docs/access.md. For each one, the repository's files are copied to a fresh temporary directory
+(the working tree is never touched), the snippet is replaced there, and the tests named for it
+run in the copy: they must fail (CAUGHT). If they pass, the rule is unguarded (MISSED); if the
+snippet is not found exactly once, the mutation no longer matches the code (STALE) and must be
+updated. The same tests first run on an unmodified copy (once per selection), where they must pass.
+
+    .venv/bin/python tools/mutations.py                 # every mutation (PostgreSQL-only ones skipped)
+    .venv/bin/python tools/mutations.py --postgresql    # also the PostgreSQL-only ones
+    .venv/bin/python tools/mutations.py --only NAME     # one mutation (repeatable)
+    .venv/bin/python tools/mutations.py --list          # the list, nothing run
+    .venv/bin/python tools/mutations.py --markdown      # the list as a table for docs/testing.md
+
+With --postgresql, DATABASE_URL and REDIS_URL come from the environment, defaulting to
+postgres://postgres@127.0.0.1:5432/mutations and redis://127.0.0.1:6379/3
+(pytest-django creates and drops test_mutations; the database "mutations" must exist).
+Exit status: 0 when every mutation run is CAUGHT, 1 otherwise.
+"""
+
+# ruff: noqa: E501 (the snippets are code lines, kept whole to be found exactly)
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mutations"
+# A database of its own: the tests clear the cache, which must not disturb anyone else.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    breaks: str  # the security property this mutation breaks
+    file: str
+    find: str  # must occur exactly once in ``file``
+    replace: str
+    tests: tuple[str, ...]
+    postgresql_only: bool = False
+    # Further (find, replace) pairs in the same file, for a rule enforced in two places at once.
+    also: tuple[tuple[str, str], ...] = ()
+
+    def edits(self) -> tuple[tuple[str, str], ...]:
+        return ((self.find, self.replace), *self.also)
+
+
+M = Mutation
+
+MUTATIONS: list[Mutation] = [
+    # --- The policy table (docs/access.md, the matrix) ---------------------------------------
+    M(
+        "policy-spouse-sees-dossier",
+        "A spouse without delegation (S) does not see the file",
+        "moncompte/access/policy.py",
+        "Action.SEE_DOSSIER: ({_R, _SP}, set()),",
+        "Action.SEE_DOSSIER: ({_R, _SP, _S}, set()),",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "policy-member-sees-household",
+        "A member (M) does not see the household page",
+        "moncompte/access/policy.py",
+        "Action.SEE_HOUSEHOLD: ({_R, _SP}, set()),",
+        "Action.SEE_HOUSEHOLD: ({_R, _SP, _M}, set()),",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "policy-former-spouse-separates",
+        "A former spouse (X) can do nothing on the file",
+        "moncompte/access/policy.py",
+        "Action.DECLARE_SEPARATION: ({_R, _SP, _S}, set()),",
+        "Action.DECLARE_SEPARATION: ({_R, _SP, _S, _X}, set()),",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "policy-spouse-grants-delegation",
+        "Only the responsible person grants the delegation",
+        "moncompte/access/policy.py",
+        "Action.GRANT_DELEGATION: ({_R}, set()),",
+        "Action.GRANT_DELEGATION: ({_R, _SP}, set()),",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "policy-responsable-claims-alone",
+        "A responsible person cannot create an account alone (names and NIR are not proof)",
+        "moncompte/access/policy.py",
+        "Action.CLAIM_ALONE: ({_M, _X, _O}, set()),",
+        "Action.CLAIM_ALONE: ({_R, _M, _X, _O}, set()),",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "policy-ended-membership-still-current",
+        "A membership ended on a day is over from that day on (standing X/O)",
+        "moncompte/households/models.py",
+        "return ended_on is None or ended_on > (on or datetime.date.today())",
+        "return ended_on is None or ended_on >= (on or datetime.date.today())",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "visible-to-ignores-ended-memberships",
+        "visible_to keeps only current memberships (a separated spouse sees nothing)",
+        "moncompte/households/models.py",
+        "return models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=on)",
+        "return models.Q(ended_on__isnull=True) | models.Q(ended_on__isnull=False)",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "visible-to-ignores-delegation",
+        "visible_to gives S+ only with a granted delegation",
+        "moncompte/access/policy.py",
+        "Standing.SPOUSE_DELEGATED: is_current & spouse & Q(delegation_granted_at__isnull=False),",
+        "Standing.SPOUSE_DELEGATED: is_current & spouse,",
+        ("tests/access/test_policy.py",),
+    ),
+    M(
+        "visible-to-not-the-persons-rows",
+        "visible_to looks at the person's own membership rows only",
+        "moncompte/access/policy.py",
+        'rows = Member.objects.filter(dossier=OuterRef("pk"), person=person).filter(membership_condition(action, on))',
+        'rows = Member.objects.filter(dossier=OuterRef("pk")).filter(membership_condition(action, on))',
+        ("tests/access/test_policy.py",),
+    ),
+    # --- Selectors and pages ----------------------------------------------------------------
+    M(
+        "selector-overview-without-check",
+        "dossier_overview refuses who may not see the file (NotAllowed)",
+        "moncompte/households/selectors.py",
+        "    if not decide(person=actor.subject, dossier=dossier, action=Action.SEE_DOSSIER).allowed:\n        raise NotAllowed()\n",
+        "",
+        ("tests/access/test_selectors.py",),
+    ),
+    M(
+        "selector-household-without-own-check",
+        "household_members only from the actor's own membership allowing SEE_HOUSEHOLD",
+        "moncompte/households/selectors.py",
+        "    _own(actor, membership, Action.SEE_HOUSEHOLD)\n",
+        "",
+        ("tests/access/test_selectors.py",),
+    ),
+    M(
+        "selector-membership-for-any-row",
+        "membership_for returns only a membership where the action is allowed",
+        "moncompte/households/selectors.py",
+        "member = allowed_memberships(actor.subject, *actions).select_related",
+        "member = Member.objects.filter(person=actor.subject).select_related",
+        ("tests/access/test_selectors.py",),
+    ),
+    M(
+        "home-lists-every-member-of-the-caf",
+        "The home page lists only the members of files the person may see (not every file of the same Caf)",
+        "moncompte/households/selectors.py",
+        "            members[member.dossier_id].append(member)",
+        "            members[ids[0]].append(member)",
+        ("tests/web/test_access_matrix.py::test_nobody_reads_anything_of_a_file_they_may_not_see",),
+        also=(
+            (
+                "    ids = [d.pk for d in dossiers]\n",
+                '    ids = [d.pk for d in dossiers] + list(Dossier.objects.filter(caf__in=[d.caf_id for d in dossiers]).exclude(pk__in=[d.pk for d in dossiers]).values_list("pk", flat=True))\n',
+            ),
+        ),
+    ),
+    M(
+        "home-shows-files-without-see-dossier",
+        "The home page shows a file's content only where the policy gives SEE_DOSSIER",
+        "moncompte/households/selectors.py",
+        "    visible = [m.dossier for m in mine if allowed_on_whole_file(m.standing, Action.SEE_DOSSIER)]",
+        "    visible = [m.dossier for m in mine]",
+        ("tests/web/test_access_matrix.py::test_nobody_reads_anything_of_a_file_they_may_not_see",),
+    ),
+    M(
+        "overviews-every-file-of-the-caf",
+        "dossier_overviews reads only the files the actor may see (the scoped read)",
+        "moncompte/households/selectors.py",
+        'files = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).select_related("caf").order_by("id")',
+        'files = Dossier.objects.filter(caf__in=[m.dossier.caf_id for m in memberships_for(actor=actor, action=Action.SEE_DOSSIER)]).select_related("caf").order_by("id")',
+        ("tests/access/test_scoped_reads_guard.py", "tests/access/test_selectors.py"),
+    ),
+    M(
+        "not-allowed-answers-403",
+        "A refusal answers 404, never 403 (a refusal does not tell that the thing exists)",
+        "moncompte/web/errors.py",
+        "        except NotAllowed as error:\n            raise http404_for(error) from None",
+        "        except NotAllowed:\n            from django.core.exceptions import PermissionDenied\n\n            raise PermissionDenied() from None",
+        ("tests/web/test_access_matrix.py", "tests/web/test_household_pages.py"),
+    ),
+    M(
+        "not-allowed-middleware-removed",
+        "A NotAllowed that reaches no view handler answers 404, not 500",
+        "moncompte/web/middleware.py",
+        "        if isinstance(exception, NotAllowed):\n            # Raised from here, the Http404 goes through the project's 404 handler.\n            raise http404_for(exception) from None\n",
+        "",
+        ("tests/web/test_not_allowed_guard.py",),
+    ),
+    # --- Delegation and separation ----------------------------------------------------------
+    M(
+        "revoke-asks-grant-policy",
+        "Revoke is decided by REVOKE_DELEGATION, renounce by RENOUNCE_DELEGATION (not swapped)",
+        "moncompte/households/services.py",
+        "return _withdraw(actor=actor, dossier=dossier, password=password, action=Action.REVOKE_DELEGATION)",
+        "return _withdraw(actor=actor, dossier=dossier, password=password, action=Action.RENOUNCE_DELEGATION)",
+        ("tests/households/test_delegation.py",),
+    ),
+    M(
+        "renounce-by-anyone-of-the-couple",
+        "Only the delegated spouse renounces (R never renounces)",
+        "moncompte/households/services.py",
+        "    if not _may(actor, dossier, action):\n        raise DelegationNotAllowed()\n    _reauthenticate(actor, password, dossier)\n    renounced",
+        "    _reauthenticate(actor, password, dossier)\n    renounced",
+        ("tests/households/test_delegation.py",),
+    ),
+    M(
+        "grant-not-rechecked-under-lock",
+        "The delegation grant asks the policy again on the locked rows",
+        "moncompte/households/services.py",
+        "        if not decide_for_standing(standing_of(me), Action.GRANT_DELEGATION).allowed:\n            raise DelegationNotAllowed()\n",
+        "",
+        ("tests/households/test_delegation.py",),
+    ),
+    M(
+        "delegation-without-reauth",
+        "Changing a delegation asks for the password again",
+        "moncompte/households/services.py",
+        '    reauthenticate(actor=actor, password=password, purpose="delegation", dossier=dossier)',
+        "    pass",
+        ("tests/households/test_delegation.py",),
+    ),
+    M(
+        "separation-keeps-spouse-access",
+        "The former spouse's access ends at once (ended_on = the day of the declaration)",
+        "moncompte/households/services.py",
+        "        spouse.ended_on = today\n",
+        "        spouse.ended_on = today + datetime.timedelta(days=1)\n",
+        ("tests/households/test_delegation.py",),
+    ),
+    M(
+        "separation-by-anyone",
+        "A separation is declared by R, S+ or S only",
+        "moncompte/households/services.py",
+        "        if not decide_for_standing(standing_of(me), Action.DECLARE_SEPARATION).allowed:\n            raise SeparationNotAllowed()\n",
+        "",
+        ("tests/households/test_delegation.py",),
+    ),
+    # --- Re-authentication ------------------------------------------------------------------
+    M(
+        "reauth-not-throttled",
+        "Re-authentication is throttled per account (a stolen session cannot guess the password)",
+        "moncompte/accounts/reauth.py",
+        "        throttling.scopes_failed(scope)\n",
+        "",
+        ("tests/accounts/test_reauth.py",),
+    ),
+    M(
+        "reauth-not-journaled",
+        "Each wrong re-authentication is journaled (reauth.failure)",
+        "moncompte/accounts/reauth.py",
+        "            journal_record(action=JournalAction.REAUTH_FAILURE, actor=actor, dossier=dossier, detail=detail)\n",
+        "            pass\n",
+        ("tests/accounts/test_reauth.py",),
+    ),
+    M(
+        "reauth-throttled-answer-checks-password",
+        "A throttled re-authentication checks nothing, even the right password waits",
+        "moncompte/accounts/reauth.py",
+        "    wait = throttling.scopes_wait(scope)\n    if wait:",
+        "    wait = throttling.scopes_wait(scope)\n    if wait and not account.check_password(password):",
+        ("tests/accounts/test_reauth.py",),
+    ),
+    M(
+        "contact-change-without-reauth",
+        "Changing a validated contact needs the password, through the throttled re-authentication",
+        "moncompte/web/contacts/views.py",
+        "        try:\n            reauthenticate(\n",
+        "        try:\n            return None\n            reauthenticate(\n",
+        ("tests/web/test_contact_validation.py",),
+    ),
+    M(
+        "password-change-without-reauth",
+        "Changing the password needs the current password (throttled, journaled)",
+        "moncompte/accounts/recovery.py",
+        '        reauthenticate(actor=actor, password=current_password, purpose="password_change")',
+        "        pass",
+        ("tests/accounts/test_recovery.py",),
+    ),
+    # --- Sign-in ----------------------------------------------------------------------------
+    M(
+        "signin-dummy-hash-cheap",
+        "An unknown identifier costs one Argon2 verification with the production parameters",
+        "moncompte/accounts/signin.py",
+        '_dummy_hash_cache[key] = make_password("no account has this password")',
+        # An Argon2 hash with cheap parameters: verified by the same hasher, at a fraction of the work.
+        '_dummy_hash_cache[key] = make_password("no account has this password", hasher=type("Cheap", (__import__("django.contrib.auth.hashers").contrib.auth.hashers.Argon2PasswordHasher,), {"memory_cost": 8, "time_cost": 1})())',
+        ("tests/accounts/test_signin.py", "-k", "argon2 or costs"),
+    ),
+    M(
+        "signin-unknown-skips-dummy-verification",
+        "A person without account costs the same work as a real verification",
+        "moncompte/accounts/signin.py",
+        "        check_password(password, _dummy_hash())\n",
+        "",
+        ("tests/accounts/test_signin.py", "-k", "argon2 or costs"),
+    ),
+    M(
+        "signin-unknown-throttled-per-address-only",
+        "Unknown identifiers are counted per identifier like known ones (same answer after N failures)",
+        "moncompte/accounts/signin.py",
+        "        throttling.signin_failed(identifier_digest=digest, address=address, device_token=device_token)",
+        "        throttling.signin_failed(\n            identifier_digest=digest if holder is not None else __import__('secrets').token_hex(8),\n            address=address,\n            device_token=device_token,\n        )",
+        ("tests/accounts/test_signin.py", "-k", "Throttl or throttl or same"),
+    ),
+    M(
+        "signin-no-per-identifier-throttling",
+        "Failures are throttled per identifier",
+        "moncompte/accounts/throttling.py",
+        'identifier_key = f"throttle:identifier:{_short(identifier_digest)}"',
+        'identifier_key = f"throttle:identifier:{_short(identifier_digest + secrets.token_hex(8))}"',
+        ("tests/accounts/test_signin.py", "-k", "Throttl or throttl or wait"),
+    ),
+    M(
+        "signin-no-per-address-throttling",
+        "Failures are throttled per client address (no spraying of identifiers)",
+        "moncompte/accounts/throttling.py",
+        '        f"throttle:{purpose}:address:{_short(address)}",',
+        '        f"throttle:{purpose}:address:{_short(address + secrets.token_hex(8))}",',
+        ("tests/accounts/test_signin.py", "-k", "address or spraying"),
+    ),
+    M(
+        "device-token-not-checked",
+        "A device token counts apart only when its HMAC holds for that identifier",
+        "moncompte/accounts/throttling.py",
+        "    return bool(nonce and mac) and hmac.compare_digest(mac, _device_mac(nonce, identifier_digest))",
+        "    return bool(nonce and mac)",
+        ("tests/accounts/test_throttling_guard.py",),
+    ),
+    M(
+        "device-token-not-bound-to-identifier",
+        "A device token counts apart only for the identifier it was given for",
+        "moncompte/accounts/throttling.py",
+        'settings.SECRET_KEY.encode(), f"device:{nonce}:{identifier_digest}".encode(), hashlib.sha256',
+        'settings.SECRET_KEY.encode(), f"device:{nonce}".encode(), hashlib.sha256',
+        ("tests/accounts/test_throttling_guard.py",),
+    ),
+    M(
+        "device-token-ignored",
+        "The owner's usual browser is counted apart (a stranger cannot lock them out)",
+        "moncompte/accounts/throttling.py",
+        "    if device_token and device_token_matches(device_token, identifier_digest):\n        identifier_key = ",
+        "    if False:\n        identifier_key = ",
+        ("tests/accounts/test_signin.py", "-k", "stranger"),
+    ),
+    M(
+        "signin-inactive-account-checked",
+        "An inactive account cannot sign in",
+        "moncompte/accounts/signin.py",
+        "    if account is not None and account.is_active and account.has_usable_password():",
+        "    if account is not None and account.has_usable_password():",
+        ("tests/accounts/test_signin.py", "-k", "inactive"),
+    ),
+    M(
+        "session-key-not-renewed",
+        "The session key is renewed at sign-in (no session fixation)",
+        "moncompte/web/signin/session.py",
+        "        login(request, account, backend=_BACKEND)\n",
+        "        request.session.cycle_key = lambda: None\n        login(request, account, backend=_BACKEND)\n",
+        ("tests/accounts/test_signin.py", "-k", "renewed"),
+    ),
+    M(
+        "session-idle-limit-ignored",
+        "A session idle for too long ends",
+        "moncompte/web/middleware.py",
+        "                or now - seen_at > settings.MONCOMPTE_SESSION_IDLE_SECONDS\n",
+        "",
+        ("tests/accounts/test_signin.py", "-k", "idle"),
+    ),
+    M(
+        "session-absolute-limit-ignored",
+        "A session older than the absolute limit ends, even when active",
+        "moncompte/web/middleware.py",
+        "                now - auth_at > settings.MONCOMPTE_SESSION_ABSOLUTE_SECONDS\n                or ",
+        "                ",
+        ("tests/accounts/test_signin.py", "-k", "absolute"),
+    ),
+    M(
+        "deactivation-keeps-sessions",
+        "A deactivated account loses every session",
+        "moncompte/accounts/services.py",
+        '        ended = sessions_end_all(actor=actor, account=locked, reason="account_deactivated", journal=False)',
+        "        ended = 0",
+        ("tests/accounts/test_sessions.py", "-k", "deactivated or inactive"),
+    ),
+    M(
+        "backend-loads-inactive-account",
+        "The session of an account made inactive otherwise is refused at its next request",
+        "moncompte/accounts/backends.py",
+        "        return account if account.is_active else None",
+        "        return account",
+        ("tests/accounts/test_sessions.py", "-k", "deactivated or inactive"),
+    ),
+    M(
+        "account-usable-without-contact",
+        "An account is usable only once a contact is validated (domain rule, every channel)",
+        "moncompte/accounts/services.py",
+        "    return account is not None and account.is_active and account.contact_validated_at is not None",
+        "    return account is not None and account.is_active",
+        ("tests/web/test_contact_validation.py", "tests/accounts/test_services.py"),
+    ),
+    M(
+        "next-open-redirect",
+        "?next= is followed only to this site",
+        "moncompte/web/signin/views.py",
+        "        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()\n    ):",
+        "        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()\n    ) and False:",
+        ("tests/accounts/test_signin.py", "-k", "next or redirect"),
+    ),
+    M(
+        "proxy-address-first-entry",
+        "The client address is the entry MONCOMPTE_TRUSTED_PROXY_COUNT from the end of X-Forwarded-For",
+        "moncompte/web/actors.py",
+        "            return forwarded[-proxies]",
+        "            return forwarded[0]",
+        ("tests/web/test_pages.py", "-k", "proxy or proxies"),
+    ),
+    # --- Every page -------------------------------------------------------------------------
+    M(
+        "no-store-removed",
+        "Every answer is Cache-Control: private, no-store",
+        "moncompte/web/middleware.py",
+        '        response["Cache-Control"] = "private, no-store, max-age=0"\n',
+        "",
+        ("tests/web/test_pages.py", "-k", "private"),
+    ),
+    M(
+        "vary-cookie-removed",
+        "Every answer varies on Cookie",
+        "moncompte/web/middleware.py",
+        '        patch_vary_headers(response, ("Cookie",))\n',
+        "",
+        ("tests/web/test_headers_guard.py",),
+    ),
+    M(
+        "csp-inline-script-allowed",
+        "Content Security Policy allows no inline script",
+        "config/settings.py",
+        '"script-src": [SELF, NONCE],',
+        '"script-src": [SELF, NONCE, "\'unsafe-inline\'"],',
+        ("tests/web/test_pages.py", "-k", "security_headers"),
+    ),
+    M(
+        "csp-frame-ancestors-removed",
+        "No page may be framed (frame-ancestors 'none', X-Frame-Options DENY)",
+        "config/settings.py",
+        '        "frame-ancestors": [NONE],\n',
+        "",
+        ("tests/web/test_pages.py", "-k", "security_headers"),
+    ),
+    M(
+        "x-frame-options-sameorigin",
+        "X-Frame-Options: DENY",
+        "config/settings.py",
+        'X_FRAME_OPTIONS = "DENY"',
+        'X_FRAME_OPTIONS = "SAMEORIGIN"',
+        ("tests/web/test_pages.py", "-k", "security_headers"),
+    ),
+    M(
+        "hsts-removed-in-production",
+        "HSTS in production",
+        "config/settings.py",
+        '    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 63072000, min=0)\n',
+        "",
+        ("tests/web/test_headers_guard.py",),
+    ),
+    M(
+        "https-redirect-off-in-production",
+        "HTTPS redirect in production",
+        "config/settings.py",
+        'SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)',
+        'SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)',
+        ("tests/web/test_headers_guard.py",),
+    ),
+    M(
+        "session-cookie-not-secure-in-production",
+        "Session cookies are Secure in production",
+        "config/settings.py",
+        'SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)',
+        'SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)',
+        ("tests/web/test_headers_guard.py",),
+    ),
+    M(
+        "session-cookie-not-httponly",
+        "Session cookies are HttpOnly and SameSite=Lax",
+        "config/settings.py",
+        "SESSION_COOKIE_HTTPONLY = True",
+        "SESSION_COOKIE_HTTPONLY = False",
+        ("tests/accounts/test_signin.py", "-k", "cookie_flags"),
+    ),
+    M(
+        "signout-by-get",
+        "Sign-out by POST only",
+        "moncompte/web/signin/views.py",
+        "@login_not_required\n@require_POST\ndef signout_view(request):",
+        "@login_not_required\ndef signout_view(request):",
+        ("tests/accounts/test_signin.py", "-k", "signout"),
+    ),
+    M(
+        "login-required-middleware-removed",
+        "Sign-in required on every page unless marked login_not_required",
+        "config/settings.py",
+        '    "django.contrib.auth.middleware.LoginRequiredMiddleware",\n',
+        "",
+        ("tests/web/test_pages.py", "-k", "need_sign_in"),
+    ),
+    M(
+        "csrf-middleware-removed",
+        "CSRF on every form",
+        "config/settings.py",
+        '    "django.middleware.csrf.CsrfViewMiddleware",\n',
+        "",
+        ("tests/web/test_pages.py", "-k", "csrf"),
+    ),
+    M(
+        "session-end-of-another-account",
+        "A person ends only their own sessions (another's session id answers 404)",
+        "moncompte/accounts/sessions.py",
+        "                account=actor.account, id=session_id, ended_at__isnull=True\n",
+        "                id=session_id, ended_at__isnull=True\n",
+        ("tests/accounts/test_sessions.py", "-k", "someone_elses"),
+    ),
+    M(
+        "password-change-keeps-other-sessions",
+        "A password change ends every other session",
+        "moncompte/accounts/recovery.py",
+        '        ended = sessions_end_all(actor=actor, except_session_key=actor.session_key, reason="password_changed")',
+        "        ended = 0",
+        ("tests/accounts/test_recovery.py",),
+    ),
+    # --- Journal ----------------------------------------------------------------------------
+    M(
+        "home-view-not-journaled",
+        "Every display of personal data (home.view, with the file shown) is journaled",
+        "moncompte/web/home/views.py",
+        "        journal_record(action=JournalAction.HOME_VIEW, actor=actor, dossier=dossier)",
+        "        pass",
+        ("tests/audit/test_journal.py",),
+    ),
+    M(
+        "signin-failure-not-journaled",
+        "Every failed sign-in is journaled",
+        "moncompte/accounts/signin.py",
+        "        journal_record(action=JournalAction.SIGNIN_FAILURE, actor=actor, subject_person=holder)",
+        "        pass",
+        ("tests/audit/test_journal.py",),
+    ),
+    M(
+        "journal-queryset-update-allowed",
+        "The application cannot update or delete journal entries",
+        "moncompte/audit/models.py",
+        '    def update(self, **kwargs):\n        raise AppendOnlyError("The journal is append-only.")',
+        "    def update(self, **kwargs):\n        return super().update(**kwargs)",
+        ("tests/audit/test_journal.py",),
+    ),
+    M(
+        "journal-save-update-allowed",
+        "A journal entry once written cannot be saved again",
+        "moncompte/audit/models.py",
+        "        if self.pk is not None and not self._state.adding:\n            raise AppendOnlyError",
+        "        if False:\n            raise AppendOnlyError",
+        ("tests/audit/test_journal.py",),
+    ),
+    M(
+        "journal-not-chained",
+        "Entries are chained by HMAC: a change behind the application is detected",
+        "moncompte/audit/services.py",
+        'settings.MONCOMPTE_AUDIT_KEY.encode(), previous.encode() + b"|" + _content(entry), hashlib.sha256',
+        "settings.MONCOMPTE_AUDIT_KEY.encode(), previous.encode(), hashlib.sha256",
+        ("tests/audit/test_journal.py",),
+    ),
+    M(
+        "journal-undeclared-action",
+        "An undeclared journal action is refused",
+        "moncompte/audit/services.py",
+        "    action = JournalAction(action)  # an undeclared action is a programming error: ValueError",
+        "    action = JournalAction(action) if action in JournalAction.values else type('A', (), {'value': action})()",
+        ("tests/audit/test_journal.py",),
+    ),
+    M(
+        "journal-session-key-in-clear",
+        "The journal keeps a keyed digest of the session key, never the key",
+        "moncompte/audit/services.py",
+        "    return hmac.new(settings.MONCOMPTE_AUDIT_KEY.encode(), session_key.encode(), hashlib.sha256).hexdigest()[:32]",
+        "    return session_key[:32]",
+        ("tests/audit/test_journal.py",),
+    ),
+    M(
+        "journal-trigger-removed",
+        "On PostgreSQL a trigger refuses UPDATE and DELETE of the journal from any client",
+        "moncompte/audit/migrations/0002_append_only_trigger.py",
+        "        schema_editor.execute(CREATE)",
+        "        pass",
+        ("tests/audit/test_journal.py::test_database_refuses_updates_on_postgresql",),
+        postgresql_only=True,
+    ),
+    # --- One-time codes ---------------------------------------------------------------------
+    M(
+        "code-tries-unlimited",
+        "A one-time code allows 5 tries",
+        "moncompte/verification/services.py",
+        "        if challenge.attempts >= max_attempts:\n            return CheckResult(CheckOutcome.EXHAUSTED, challenge=challenge)\n",
+        "",
+        ("tests/verification/test_codes.py",),
+    ),
+    M(
+        "code-never-expires",
+        "A one-time code expires after 10 minutes",
+        "moncompte/verification/services.py",
+        "        if now >= challenge.expires_at:\n            return CheckResult(CheckOutcome.EXPIRED, challenge=challenge)\n",
+        "",
+        ("tests/verification/test_codes.py",),
+    ),
+    M(
+        "code-reusable",
+        "A one-time code is single use (both layers removed: the used check and the conditional update)",
+        "moncompte/verification/services.py",
+        "        if challenge.consumed_at is not None:\n            return CheckResult(CheckOutcome.USED, challenge=challenge)\n",
+        "",
+        ("tests/verification/test_codes.py",),
+        also=(
+            (
+                "ContactChallenge.objects.filter(pk=challenge.pk, consumed_at__isnull=True).update(",
+                "ContactChallenge.objects.filter(pk=challenge.pk).update(",
+            ),
+        ),
+    ),
+    M(
+        "code-stored-in-clear",
+        "Only the keyed hash of a code is stored",
+        "moncompte/verification/services.py",
+        "        code_digest=_digest(flow_ref=flow_ref, purpose=purpose, code=code),",
+        "        code_digest=code,",
+        ("tests/verification/test_codes.py",),
+    ),
+    M(
+        "code-check-without-conditional-update",
+        "Single use under concurrent checks: the conditional update consumes once",
+        "moncompte/verification/services.py",
+        "ContactChallenge.objects.filter(pk=challenge.pk, consumed_at__isnull=True).update(",
+        "ContactChallenge.objects.filter(pk=challenge.pk).update(",
+        ("tests/integration/test_code_reuse_race.py",),
+        postgresql_only=True,
+    ),
+    M(
+        "code-check-without-lock",
+        "Single use under concurrent checks: the check locks the challenge row",
+        "moncompte/verification/services.py",
+        "        challenge = challenge_current(flow_ref=flow_ref, purpose=purpose, lock=True)\n        if challenge is None:\n            return CheckResult(CheckOutcome.NONE)",
+        "        challenge = challenge_current(flow_ref=flow_ref, purpose=purpose, lock=False)\n        if challenge is None:\n            return CheckResult(CheckOutcome.NONE)",
+        ("tests/integration/test_code_reuse_race.py",),
+        postgresql_only=True,
+    ),
+    M(
+        "code-destination-rate-unlimited",
+        "At most 10 codes an hour to one destination (no SMS bombing)",
+        "moncompte/verification/services.py",
+        "    if recent.count() >= limit:",
+        "    if False:",
+        ("tests/verification/test_codes.py",),
+    ),
+    # --- First connection and the old code --------------------------------------------------
+    M(
+        "legacy-no-daily-cap",
+        "At most 5 wrong old codes a day per file",
+        "moncompte/accounts/legacy.py",
+        "MAX_WRONG_CODES_PER_DAY = 5",
+        "MAX_WRONG_CODES_PER_DAY = 50",
+        ("tests/accounts/test_first_connection.py", "-k", "wrong_codes or caps"),
+    ),
+    M(
+        "legacy-no-weekly-cap",
+        "At most 10 wrong old codes a week per file",
+        "moncompte/accounts/legacy.py",
+        "MAX_WRONG_CODES_PER_WEEK = 10",
+        "MAX_WRONG_CODES_PER_WEEK = 100",
+        ("tests/accounts/test_first_connection.py", "-k", "wrong_codes or caps"),
+    ),
+    M(
+        "first-connection-nir-not-checked",
+        "The NIR typed at the first connection must be a current R or spouse of that file",
+        "moncompte/accounts/first_connection.py",
+        "    if not _may_claim(dossier, person):\n        journal_record(",
+        "    if person is None:\n        journal_record(",
+        ("tests/accounts/test_first_connection.py",),
+    ),
+    M(
+        "first-connection-not-rechecked-at-completion",
+        "The first connection re-checks the NIR's standing under the lock at completion",
+        "moncompte/accounts/first_connection.py",
+        '        if not _may_claim(credential.dossier, person):\n            raise FirstConnectionError(NOT_ELIGIBLE, code="not_eligible")\n',
+        "",
+        ("tests/accounts/test_first_connection.py",),
+    ),
+    M(
+        "first-connection-code-not-retired",
+        "The web retires the old code at the first connection",
+        "moncompte/accounts/first_connection.py",
+        "        credential.retired_on_web_at = timezone.now()\n",
+        "",
+        ("tests/accounts/test_first_connection.py",),
+    ),
+    M(
+        "first-connection-without-row-lock",
+        "Two first connections of one file are serialized by the credential's row lock",
+        "moncompte/accounts/first_connection.py",
+        'credential = LegacyCredential.objects.select_for_update().select_related("dossier").get(dossier_id=dossier_id)',
+        'credential = LegacyCredential.objects.select_related("dossier").get(dossier_id=dossier_id)',
+        (
+            "tests/integration/test_first_connection_race.py::test_a_second_first_connection_of_the_file_waits_then_stops",
+        ),
+        postgresql_only=True,
+    ),
+    M(
+        "first-connection-no-address-throttling",
+        "First connection: growing waits per client address on wrong codes",
+        "moncompte/accounts/first_connection.py",
+        "            throttling.scopes_failed(address_scope)\n",
+        "",
+        ("tests/accounts/test_first_connection.py", "-k", "address or throttled"),
+    ),
+    M(
+        "phone-ignores-end-date",
+        "The phone refuses the old code from the end date on",
+        "moncompte/accounts/legacy.py",
+        "    return (today or timezone.localdate()) < legacy_code_phone_until()",
+        "    return True",
+        ("tests/accounts/test_first_connection.py", "-k", "phone or end_date"),
+    ),
+    M(
+        "phone-end-date-included",
+        "The end date itself is excluded (the phone refuses on that day)",
+        "moncompte/accounts/legacy.py",
+        "    return (today or timezone.localdate()) < legacy_code_phone_until()",
+        "    return (today or timezone.localdate()) <= legacy_code_phone_until()",
+        ("tests/accounts/test_first_connection.py", "-k", "phone or end_date"),
+    ),
+    # --- Account creation alone -------------------------------------------------------------
+    M(
+        "signup-claim-alone-on-any-file",
+        "CLAIM_ALONE must hold on every file of the person (all, not any)",
+        "moncompte/accounts/signup.py",
+        "    if not all(decide_for_standing(current, Action.CLAIM_ALONE) for current in standings(person).values()):",
+        "    if not any(decide_for_standing(current, Action.CLAIM_ALONE) for current in standings(person).values()) and standings(person):",
+        ("tests/accounts/test_signup.py", "-k", "claim or member or former"),
+    ),
+    M(
+        "signup-links-on-names-alone",
+        "A known person is linked only with their NIR and a matching identity, never on names alone",
+        "moncompte/accounts/signup.py",
+        "        match = match_person(identifier=identifier, **identity.matching_fields())\n        if match.outcome is MatchOutcome.ONE:",
+        "        match = match_person(**identity.matching_fields())\n        if match.outcome is MatchOutcome.ONE:",
+        ("tests/accounts/test_signup.py",),
+    ),
+    # --- Invitations ------------------------------------------------------------------------
+    M(
+        "invitation-reusable",
+        "An invitation link serves once",
+        "moncompte/households/invitations.py",
+        "    if invitation is None or invitation.accepted_at is not None or invitation.cancelled_at is not None:",
+        "    if invitation is None or invitation.cancelled_at is not None:",
+        ("tests/households/test_invitations.py",),
+    ),
+    M(
+        "invitation-never-expires",
+        "An invitation lives 7 days",
+        "moncompte/households/invitations.py",
+        '    if invitation.expires_at <= timezone.now():\n        raise InvitationError(EXPIRED, code="expired")',
+        '    if False:\n        raise InvitationError(EXPIRED, code="expired")',
+        ("tests/households/test_invitations.py",),
+    ),
+    M(
+        "invitation-token-stored-in-clear",
+        "Only the HMAC of an invitation token is stored",
+        "moncompte/households/invitations.py",
+        "            token_digest=token_digest(token),\n            created_at=now,",
+        "            token_digest=token,\n            created_at=now,",
+        ("tests/households/test_invitations.py",),
+    ),
+    M(
+        "invitation-tries-never-cancel",
+        "5 wrong identity proofs cancel the invitation",
+        "moncompte/households/invitations.py",
+        "            capped = locked.failed_attempts >= settings.MONCOMPTE_INVITATION_MAX_ATTEMPTS",
+        "            capped = False",
+        ("tests/households/test_invitations.py",),
+    ),
+    M(
+        "invitation-by-anyone",
+        "Only R and S+ invite (INVITE_MEMBER on the whole file)",
+        "moncompte/households/invitations.py",
+        "    return allowed_on_whole_file(standing_of(member), Action.INVITE_MEMBER)",
+        "    return member is not None",
+        ("tests/households/test_invitations.py",),
+    ),
+    M(
+        "invitation-sends-uncapped",
+        "At most 5 invitations sent to a member a day",
+        "moncompte/households/invitations.py",
+        "MAX_SENDS_PER_MEMBER_PER_DAY = 5",
+        "MAX_SENDS_PER_MEMBER_PER_DAY = 50",
+        ("tests/households/test_invitations_guard.py",),
+    ),
+    M(
+        "invitation-send-cap-check-removed",
+        "At most 5 invitations sent to a member a day (the check itself)",
+        "moncompte/households/invitations.py",
+        "        if recent >= MAX_SENDS_PER_MEMBER_PER_DAY:",
+        "        if False:",
+        ("tests/households/test_invitations.py", "tests/households/test_invitations_guard.py"),
+    ),
+    # --- Password reset ---------------------------------------------------------------------
+    M(
+        "reset-unknown-without-decoys",
+        "A reset request answers and works the same for an unknown identifier (decoys)",
+        "moncompte/accounts/recovery.py",
+        "            if contact is None:\n                _decoy(flow_ref=flow_ref, channel=channel)\n                continue",
+        "            if contact is None:\n                continue",
+        ("tests/accounts/test_recovery.py",),
+    ),
+    M(
+        "reset-unknown-not-counted",
+        "Reset requests count for known and unknown identifiers alike",
+        "moncompte/accounts/recovery.py",
+        "    # Every request counts, known identifier or not: each one may send messages.\n    throttling.scopes_failed(scopes)\n\n    person, former = _holder(identifier)",
+        "    person, former = _holder(identifier)\n    if person is not None:\n        throttling.scopes_failed(scopes)",
+        ("tests/accounts/test_recovery.py",),
+    ),
+    M(
+        "reset-keeps-sessions",
+        "A password reset ends every session",
+        "moncompte/accounts/recovery.py",
+        '        ended = sessions_end_all(actor=proven, account=account, reason="password_reset")',
+        "        ended = 0",
+        ("tests/accounts/test_recovery.py",),
+    ),
+    # --- Identifiers ------------------------------------------------------------------------
+    M(
+        "log-redaction-off",
+        "Identifiers and secrets are never logged (RedactSecretsFilter)",
+        "moncompte/logging.py",
+        "        if cleaned != message:\n            record.msg, record.args = cleaned, None",
+        "        if False:\n            record.msg, record.args = cleaned, None",
+        ("tests/test_logging_guard.py",),
+    ),
+    M(
+        "identifier-digest-unkeyed",
+        "Identifiers are looked up by a keyed HMAC digest",
+        "moncompte/identity/protection.py",
+        "    return _digest(_hmac_keys()[0], _require_canonical(value))",
+        "    return hashlib.sha256(_require_canonical(value)).hexdigest()",
+        ("tests/identity/test_protection.py",),
+    ),
+    # --- Own data ---------------------------------------------------------------------------
+    M(
+        "export-journal-of-everyone",
+        "The export holds only the person's own data (journal entries about them)",
+        "moncompte/audit/models.py",
+        "        return self.filter(models.Q(subject_person=person) | models.Q(actor_person=person))",
+        "        return self.all()",
+        ("tests/identity/test_own_data.py",),
+    ),
+    M(
+        "export-shows-others-addresses",
+        "The export leaves out another identified person's address",
+        "moncompte/identity/own_data.py",
+        '                "adresse_ip": entry["client_address"] if by != "autre_personne" else None,',
+        '                "adresse_ip": entry["client_address"],',
+        ("tests/identity/test_own_data.py",),
+    ),
+    M(
+        "separation-address-in-journal",
+        "The new address of a separation is not in the journal",
+        "moncompte/households/services.py",
+        '                "situation_change_id": change.pk,\n',
+        '                "situation_change_id": change.pk,\n                "new_address": address,\n',
+        ("tests/households/test_delegation.py", "-k", "separation"),
+    ),
+]
+
+
+# Running -----------------------------------------------------------------------------------------
+
+
+def _copy_repository(destination: Path) -> None:
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],  # noqa: S607 (git from PATH)
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if not source.is_file():  # deleted but still tracked
+            continue
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def _pytest(copy: Path, tests: tuple[str, ...], env: dict) -> tuple[bool, str]:
+    command = [str(PYTHON), "-m", "pytest", "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", *tests]
+    result = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)  # noqa: S603 (our own command)
+    output = (result.stdout + result.stderr).strip().splitlines()
+    # The test that failed (pytest's short summary, -rfE), else pytest's last line.
+    failed = [line.split(" - ")[0] for line in output if re.match(r"(FAILED|ERROR) \S+::", line)]
+    return result.returncode == 0, failed[0] if failed else (output[-1] if output else "")
+
+
+def _environment(postgresql: bool) -> dict:
+    env = dict(os.environ)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the copies are thrown away
+    if postgresql:
+        env["DATABASE_URL"] = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+        env["REDIS_URL"] = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    else:
+        env.pop("DATABASE_URL", None)
+        env.pop("REDIS_URL", None)
+        # Without PostgreSQL its tests skip; under CI=true a skip would fail every baseline.
+        env.pop("CI", None)
+    return env
+
+
+_baselines: dict[tuple[str, ...], bool] = {}
+
+
+def baseline(tests: tuple[str, ...], postgresql: bool) -> bool:
+    """Whether ``tests`` pass on an unmodified copy (run once per selection of tests)."""
+    if tests not in _baselines:
+        with tempfile.TemporaryDirectory(prefix="mutation-baseline-") as tmp:
+            _copy_repository(Path(tmp))
+            passed, last = _pytest(Path(tmp), tests, _environment(postgresql))
+        if not passed:
+            print(f"    baseline failed for {' '.join(tests)}: {last}", flush=True)
+        _baselines[tests] = passed
+    return _baselines[tests]
+
+
+def run_one(mutation: Mutation, postgresql: bool) -> tuple[str, str]:
+    """(verdict, detail) for one mutation."""
+    if mutation.postgresql_only and not postgresql:
+        return "SKIPPED", "PostgreSQL only: run with --postgresql"
+    env = _environment(postgresql)
+    with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
+        copy = Path(tmp)
+        _copy_repository(copy)
+        target = copy / mutation.file
+        if not target.is_file():
+            return "STALE", f"{mutation.file} not found"
+        text = target.read_text()
+        for find, _ in mutation.edits():
+            count = text.count(find)
+            if count != 1:
+                return "STALE", f"snippet found {count} times in {mutation.file}: {find.strip()[:60]!r}"
+        if not baseline(mutation.tests, postgresql):
+            return "BROKEN BASELINE", "the tests fail without the mutation"
+        for find, replace in mutation.edits():
+            text = text.replace(find, replace)
+        target.write_text(text)
+        passed, last = _pytest(copy, mutation.tests, env)
+        return ("MISSED", last) if passed else ("CAUGHT", last)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", metavar="NAME", help="run only this mutation (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list the mutations, run nothing")
+    parser.add_argument("--markdown", action="store_true", help="print the list as a markdown table, run nothing")
+    parser.add_argument(
+        "--postgresql", action="store_true", help="run on PostgreSQL and Redis, PostgreSQL-only ones too"
+    )
+    args = parser.parse_args(argv)
+
+    names = [m.name for m in MUTATIONS]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        parser.error(f"duplicate mutation names: {', '.join(sorted(duplicates))}")
+    selected = MUTATIONS
+    if args.only:
+        unknown = set(args.only) - set(names)
+        if unknown:
+            parser.error(f"unknown mutation: {', '.join(sorted(unknown))}")
+        selected = [m for m in MUTATIONS if m.name in args.only]
+
+    if args.list:
+        for m in selected:
+            flag = " [PostgreSQL]" if m.postgresql_only else ""
+            print(f"{m.name}{flag}\n    breaks: {m.breaks}\n    in: {m.file}\n    tests: {' '.join(m.tests)}")
+        return 0
+
+    if args.markdown:
+        print("| property | enforced in | test that fails | mutation |")
+        print("|---|---|---|---|")
+        for m in selected:
+            tests = " ".join(m.tests).replace("|", "\\|")
+            flag = " (PostgreSQL)" if m.postgresql_only else ""
+            print(f"| {m.breaks} | `{m.file}` | `{tests}`{flag} | `{m.name}` |")
+        return 0
+
+    width = max(len(m.name) for m in selected)
+    results = []
+    for m in selected:
+        started = time.monotonic()
+        verdict, detail = run_one(m, args.postgresql)
+        results.append(verdict)
+        print(f"{m.name:<{width}}  {verdict:<15}  {time.monotonic() - started:5.0f}s  {detail}", flush=True)
+
+    print()
+    for verdict in ("CAUGHT", "MISSED", "STALE", "BROKEN BASELINE", "SKIPPED"):
+        print(f"{verdict:<15} {results.count(verdict)}")
+    failed = {"MISSED", "STALE", "BROKEN BASELINE"} & set(results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
