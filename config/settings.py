@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, env_date, env_float, env_int, env_list, env_path, env_str
 from config.secrets import SECRET_SETTINGS, missing_in_production, read_secret, refusal_message
+from moncompte.logging import LEVELS as _LOG_LEVELS
+from moncompte.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("MONCOMPTE_VAR_DIR", BASE_DIR / "var")
@@ -127,22 +129,34 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: shared by every web process through Redis in production; local memory on a laptop.
+# An accelerator, never a dependency (moncompte.core.cache, docs/operations.md "When Redis
+# fails"): short timeouts, no retry, every error answered as a miss, and a circuit
+# breaker that stops calling a failed Redis for MONCOMPTE_CACHE_BREAKER_SECONDS. Sessions and
+# throttling counters live in the database, so nothing is lost or stale when Redis is.
 REDIS_URL = env_str("REDIS_URL")
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("The environment variable REDIS_URL is required in production.")
+MONCOMPTE_CACHE_CONNECT_TIMEOUT = env_float("MONCOMPTE_CACHE_CONNECT_TIMEOUT", 0.2, min=0.01, max=5)
+MONCOMPTE_CACHE_TIMEOUT = env_float("MONCOMPTE_CACHE_TIMEOUT", 0.2, min=0.01, max=5)
+MONCOMPTE_CACHE_BREAKER_SECONDS = env_float("MONCOMPTE_CACHE_BREAKER_SECONDS", 5, min=0, max=600)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "moncompte.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("MONCOMPTE_CACHE_PREFIX", "moncompte"),
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": MONCOMPTE_CACHE_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": MONCOMPTE_CACHE_TIMEOUT,
+                "BREAKER_OPEN_SECONDS": MONCOMPTE_CACHE_BREAKER_SECONDS,
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions: cached_db, so a Redis outage loses no session.
+# Sessions: in the database only (moncompte.web.session_store), so that a Redis outage neither
+# loses a session nor brings back one that ended while Redis was away.
 SESSION_ENGINE = "moncompte.web.session_store"
 SESSION_COOKIE_NAME = "moncompte_session"
 SESSION_COOKIE_HTTPONLY = True
@@ -251,21 +265,18 @@ CONTENT_SECURITY_POLICY = {
 # django-dsfr: no integrity checksums needed for files served from our own origin.
 DSFR_USE_INTEGRITY_CHECKSUMS = False
 
-_LOG_LEVEL = env_choice("MONCOMPTE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "moncompte.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
-    },
-    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
-    "loggers": {
-        # Request bodies never reach the logs; Django's own request logger is enough for 4xx/5xx.
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-    },
-}
+# Logging: one configuration for Django and gunicorn (moncompte.logging.logging_config, also
+# read by config/gunicorn.conf.py), every handler masking identifiers and secrets.
+_LOG_LEVEL = env_choice("MONCOMPTE_LOG_LEVEL", "INFO", _LOG_LEVELS)
+LOGGING = logging_config(
+    level=_LOG_LEVEL,
+    # The application's log in a file too (a test run scans it: tests/support/log_scan.py).
+    log_file=env_str("MONCOMPTE_LOG_FILE") or None,
+    log_file_level=env_choice("MONCOMPTE_LOG_FILE_LEVEL", _LOG_LEVEL, _LOG_LEVELS),
+    # gunicorn's access log and server messages (stdout and stderr by default).
+    access_log_file=env_str("MONCOMPTE_ACCESS_LOG_FILE") or None,
+    error_log_file=env_str("MONCOMPTE_ERROR_LOG_FILE") or None,
+)
 
 # Demo mode: pages tell that the data are fictional (make run sets it).
 MONCOMPTE_DEMO = env_bool("MONCOMPTE_DEMO", False)
@@ -359,10 +370,19 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Largest identity document accepted (bytes); larger uploads are cut off while they arrive.
 MONCOMPTE_DOCUMENT_MAX_BYTES = env_int("MONCOMPTE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, min=1)
+# Documents are decoded and rewritten before they are stored (moncompte.identity.documents):
+# largest image (width x height, also for the images inside a PDF; about 4 bytes of memory
+# each while decoding), most pages of a PDF, and the limits of the child process that parses.
+MONCOMPTE_DOCUMENT_MAX_PIXELS = env_int("MONCOMPTE_DOCUMENT_MAX_PIXELS", 50_000_000, min=1, max=200_000_000)
+MONCOMPTE_DOCUMENT_MAX_PAGES = env_int("MONCOMPTE_DOCUMENT_MAX_PAGES", 20, min=1, max=500)
+MONCOMPTE_DOCUMENT_PARSER_CPU_SECONDS = env_int("MONCOMPTE_DOCUMENT_PARSER_CPU_SECONDS", 10, min=1, max=300)
+MONCOMPTE_DOCUMENT_PARSER_MEMORY_BYTES = env_int(
+    "MONCOMPTE_DOCUMENT_PARSER_MEMORY_BYTES", 1024 * 1024 * 1024, min=256 * 1024 * 1024
+)
 
 
 # --- Invitations of household members (moncompte.households.invitations) -------------------
-# The invitation link's token is stored as an HMAC with this key; the link lives this many days.
+# The invitation code is stored as an HMAC with this key; the invitation lives this many days.
 MONCOMPTE_INVITATION_KEY = _secret("MONCOMPTE_INVITATION_KEY")
 MONCOMPTE_INVITATION_DAYS = env_int("MONCOMPTE_INVITATION_DAYS", 7, min=1)
 # Wrong identity proofs (NIR + birth date) accepted on one invitation before it is cancelled.

@@ -2,10 +2,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.urls import include, path
 
+from moncompte.core.cache import cache_health
+
 
 @login_not_required
 def healthz(request):
-    return JsonResponse({"status": "ok"})
+    """200 as long as the service answers. The cache is an accelerator: without it the service is
+    degraded, not down, so its state is reported (``cache``: available, unavailable or local,
+    with the breaker's counters: docs/operations.md) but never turns this answer into an error.
+    One PING at most, bounded by the cache's timeouts; none while the breaker is open."""
+    return JsonResponse({"status": "ok", **cache_health()})
 
 
 urlpatterns = [

@@ -13,6 +13,8 @@ data (``demo``, CLAIRE, SOFIA) is for the tests of the demo itself (tests/test_d
 
 import io
 import random
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -21,9 +23,13 @@ from django.core.management import call_command
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.models import Person
+
+# Hypothesis (the fuzz and property tests) keeps its caches out of the repository.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "moncompte-hypothesis")
 
 # The demo's people (docs/demo.md): for the demo-data tests only, new tests use ``family``.
 CLAIRE = ("2 85 05 75 115 042 95", "Soleil2021bleu")
@@ -138,7 +144,8 @@ def _shuffle_unordered_querysets():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttling counters live in the cache: each test starts from none.
+    # Nothing the rules need lives in the cache any more (sessions and throttling counters are in
+    # the database); each test still starts from an empty one, so no cached value leaks.
     cache.clear()
     yield
     cache.clear()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from moncompte.access.policy import Action, decide
 from moncompte.accounts import throttling
 from moncompte.accounts.legacy import CAPPED, WRONG_CODE, legacy_code_try
-from moncompte.accounts.models import Account, LegacyCredential
+from moncompte.accounts.models import Account, LegacyCodeAttempt, LegacyCredential
 from moncompte.accounts.services import account_create
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
@@ -53,41 +53,72 @@ THROTTLED = "Trop de tentatives depuis votre connexion. Réessayez dans {wait}."
 
 
 class FirstConnectionError(DomainError):
-    """``code``: throttled, wrong_code, capped, already_migrated, not_eligible, has_account."""
+    """``code``: throttled and capped (status 429, ``wait_seconds``), wrong_code, already_migrated,
+    not_eligible, has_account."""
 
     def __init__(self, message: str, *, code: str, field: str | None = None, wait_seconds: int = 0):
         super().__init__(message, code=code, field=field)
         self.wait_seconds = wait_seconds
-        if code == "throttled":
+        if code in ("throttled", "capped"):
             self.status = 429
 
 
 def legacy_code_verify(*, actor: Actor, caf: Caf, numero: str, code: str) -> Dossier:
     """Step 1: the numéro allocataire and old 8-digit code of a file; returns the file.
 
-    Unknown files and wrong codes get the same answer. Per file, the hard caps shared with the
-    phone (moncompte.accounts.legacy); per client address, growing waits.
+    An unknown numéro, a file without code and a wrong code get the same answer, after the same
+    work; so do an unknown numéro and a file that are capped or slowed (moncompte.accounts.legacy
+    counts the tries on a keyed hash of the numéro, file or not: per client and file a hard cap,
+    per file growing waits of at most an hour, shared with the phone). Per client address,
+    across numéros, growing waits (throttling), decided before anything is looked up. Every try
+    is journaled, refusals included, in a transaction committed before the refusal is raised.
     """
     address_scope = [throttling.address_scope("first_connection", actor.client_address or "")]
     wait = throttling.scopes_wait(address_scope)
     if wait:
+        # Nothing looked up: the same for every numéro.
+        journal_record(
+            action=JournalAction.FIRST_CONNECTION_CAPPED, actor=actor, detail={"reason": "address", "wait": wait}
+        )
         raise FirstConnectionError(THROTTLED.format(wait=wait_text(wait)), code="throttled", wait_seconds=wait)
     with transaction.atomic():
-        credential, outcome = legacy_code_try(caf=caf, numero=numero, code=code)
-        dossier = credential.dossier if credential is not None else None
-        if outcome == "capped":
-            journal_record(action=JournalAction.FIRST_CONNECTION_CAPPED, actor=actor, dossier=dossier)
-        elif outcome != "right":
-            throttling.scopes_failed(address_scope)
+        attempt = legacy_code_try(
+            caf=caf, numero=numero, code=code, channel=actor.channel, client_address=actor.client_address
+        )
+        dossier = attempt.dossier
+        if attempt.outcome == LegacyCodeAttempt.Outcome.REFUSED:
+            refusal = "capped"
+            journal_record(
+                action=JournalAction.FIRST_CONNECTION_CAPPED,
+                actor=actor,
+                dossier=dossier,
+                detail={"reason": attempt.reason, "wait": attempt.wait_seconds},
+            )
+        elif attempt.outcome == LegacyCodeAttempt.Outcome.WRONG:
+            refusal = "wrong_code"
             journal_record(action=JournalAction.FIRST_CONNECTION_CODE_FAILURE, actor=actor, dossier=dossier)
-    # Outside the block so that the failed attempt above is committed before answering.
-    if outcome == "capped":
-        raise FirstConnectionError(CAPPED, code="capped")
-    if outcome != "right":
+        elif attempt.credential.retired_on_web_at is not None:
+            refusal = "already_migrated"
+            journal_record(
+                action=JournalAction.FIRST_CONNECTION_CODE_FAILURE,
+                actor=actor,
+                dossier=dossier,
+                detail={"reason": "already_migrated"},
+            )
+        else:
+            refusal = ""
+            journal_record(action=JournalAction.FIRST_CONNECTION_CODE_SUCCESS, actor=actor, dossier=dossier)
+    # Outside the block: the try and its journal entry are committed before refusing.
+    if refusal in ("capped", "wrong_code"):
+        throttling.scopes_failed(address_scope)
+    if refusal == "capped":
+        raise FirstConnectionError(
+            CAPPED.format(wait=wait_text(attempt.wait_seconds)), code="capped", wait_seconds=attempt.wait_seconds
+        )
+    if refusal == "wrong_code":
         raise FirstConnectionError(WRONG_CODE, code="wrong_code")
-    if credential.retired_on_web_at is not None:
+    if refusal == "already_migrated":
         raise FirstConnectionError(ALREADY_MIGRATED, code="already_migrated")
-    journal_record(action=JournalAction.FIRST_CONNECTION_CODE_SUCCESS, actor=actor, dossier=dossier)
     return dossier
 
 

@@ -1,8 +1,6 @@
 """The legacy 8-digit codes of the system before October 2021, channel by channel.
 
-One code per file (``LegacyCredential``), tried by two channels that share its hard caps (at
-most 5 wrong codes a day and 10 a week per file, whatever the channel: 10^8 codes must not be
-guessable by spreading the tries):
+One code per file (``LegacyCredential``), tried by two channels:
 
 - **the web** (the first connection, moncompte.accounts.first_connection) accepts it until the
   file's first connection retires it there (``retired_on_web_at``);
@@ -10,6 +8,30 @@ guessable by spreading the tries):
   ``settings.MONCOMPTE_LEGACY_CODE_PHONE_UNTIL`` (ISO date, that day excluded), then refuses it
   for every file, whatever the web did; an agent may retire it earlier for one file
   (``retired_on_phone_at``).
+
+Every try goes through ``legacy_code_try``, which does **the same work whether the numéro is a
+file's or not**, up to the comparison of the code: the same keyed hashes, the same SQL statements
+(a lock on the numéro's key, the credential's lookup, one count, one attempt row; the caller adds
+one journal entry), a comparison against a dummy digest when there is no code to compare with.
+The caps are counted on ``LegacyCodeAttempt`` rows keyed by a keyed hash of (Caf, numéro), so an
+unknown numéro is capped and slowed exactly like a known one and answers the same.
+
+The caps (docs/first-connection.md has the arithmetic):
+
+- **per client and file** (the client's address, an IPv6 /64): at most
+  ``MAX_WRONG_CODES_PER_CLIENT_PER_DAY`` wrong codes in 24 hours and
+  ``MAX_WRONG_CODES_PER_CLIENT_PER_WEEK`` in 7 days; then that client only is refused, until its
+  oldest failure leaves the window. Strangers never use up the allocataire's own tries.
+- **per file, every client and both channels together**: ``FREE_WRONG_CODES_PER_FILE_PER_DAY``
+  wrong codes in 24 hours are free; after that every try on the file waits after its last wrong
+  code, 1 minute doubling to at most ``FILE_WAIT_MAX_SECONDS`` (1 hour). It only slows, never
+  blocks: whatever strangers did, a try is possible at most an hour after the last wrong code.
+  It is the guess budget: at most 34 wrong codes in any 24 hours (12,410 a year at most, 24 a
+  day once an attack is sustained), odds below 1.3 in 10,000 a year of finding a file's code.
+
+A refused try (capped or waiting) does not look at the code's result and does not count as a
+wrong code: hammering during a wait does not lengthen it (the client's address throttle of the
+caller slows that).
 """
 
 from __future__ import annotations
@@ -17,11 +39,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import ipaddress
+import math
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from moncompte.accounts.models import LegacyCodeAttempt, LegacyCredential
@@ -29,16 +54,34 @@ from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError
+from moncompte.core.waits import wait_text
 from moncompte.households.models import Caf, Dossier
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_WRONG_CODES_PER_DAY = 5
-MAX_WRONG_CODES_PER_WEEK = 10
+
+# Per client and file: a hard cap, on that client only.
+MAX_WRONG_CODES_PER_CLIENT_PER_DAY = 5
+MAX_WRONG_CODES_PER_CLIENT_PER_WEEK = 10
+# Per file (every client, both channels): free wrong codes a day, then growing, bounded waits.
+FREE_WRONG_CODES_PER_FILE_PER_DAY = 5
+FILE_WAIT_FIRST_SECONDS = 60
+FILE_WAIT_MAX_SECONDS = 3600
+
+DAY = datetime.timedelta(days=1)
+WEEK = datetime.timedelta(days=7)
+# Compared with when there is no code to compare with: no code's digest can equal it.
+_NO_DIGEST = "0" * 64
+# PostgreSQL advisory locks on two int4 keys (a key space apart from the journal's bigint keys).
+_LOCK_CLASS = 7452
 
 WRONG_CODE = "Numéro allocataire ou code confidentiel incorrect. Vérifiez votre saisie et votre Caf."
 CAPPED = (
-    "Trop de codes erronés ont été saisis pour ce dossier. Pour sa sécurité, la saisie est bloquée "
-    "pendant quelques jours. Vous pouvez vous faire aider au 09 69 32 52 52 ou à l'accueil de votre Caf."
+    "Trop de codes erronés ont été saisis pour ce numéro allocataire. Pour la sécurité du dossier, "
+    "réessayez dans {wait}. Vous pouvez aussi vous faire aider au 09 69 32 52 52 ou à l'accueil de votre Caf."
+)
+PHONE_CAPPED = (
+    "Trop de codes erronés ont été saisis pour ce numéro allocataire. Réessayez dans {wait}, ou "
+    "faites-vous aider à l'accueil de votre Caf."
 )
 PHONE_CODE_ENDED = (
     "L'ancien code confidentiel n'est plus accepté par téléphone. Utilisez votre compte Mon Compte : "
@@ -52,18 +95,48 @@ PHONE_CODE_RETIRED = (
 
 
 class LegacyCodeError(DomainError):
-    """The old code is refused; ``code``: wrong_code, capped, phone_code_ended, phone_code_retired."""
+    """The old code is refused; ``code``: wrong_code, capped (status 429, ``wait_seconds``),
+    phone_code_ended, phone_code_retired."""
 
-    def __init__(self, message: str, *, code: str, field: str | None = None):
+    def __init__(self, message: str, *, code: str, field: str | None = None, wait_seconds: int = 0):
         super().__init__(message, code=code, field=field)
+        self.wait_seconds = wait_seconds
+        if code == "capped":
+            self.status = 429
+
+
+def _keyed(value: str) -> str:
+    return hmac.new(settings.MONCOMPTE_LEGACY_CODE_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def legacy_code_digest(code: str) -> str:
-    return hmac.new(settings.MONCOMPTE_LEGACY_CODE_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+    return _keyed(code)
 
 
 def legacy_code_matches(code: str, digest: str) -> bool:
     return hmac.compare_digest(legacy_code_digest(code), digest)
+
+
+def legacy_file_key(caf: Caf, numero: str) -> str:
+    """The keyed hash that the attempts on (Caf, numéro) are counted on, a file or not.
+
+    (Codes are 8 digits: ``file|…`` is never one, so no code digest equals a file key.)
+    Migration accounts.0007 writes the same value out."""
+    return _keyed(f"file|{caf.code}|{numero}")
+
+
+def legacy_client_key(address: str | None) -> str:
+    """The keyed hash of the client an attempt is counted on: its address, or the /64 of an IPv6
+    address (one subscriber gets a whole /64 and can change addresses within it at will)."""
+    value = address or ""
+    try:
+        parsed = ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        if parsed.version == 6:
+            value = str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return _keyed(f"client|{value}")
 
 
 def legacy_code_phone_until() -> datetime.date:
@@ -88,39 +161,101 @@ def legacy_code_accepted_by_phone(today: datetime.date | None = None) -> bool:
     return (today or timezone.localdate()) < legacy_code_phone_until()
 
 
-def _wrong_codes(credential: LegacyCredential, since: datetime.datetime) -> int:
-    return LegacyCodeAttempt.objects.filter(credential=credential, succeeded=False, at__gte=since).count()
+@dataclass(frozen=True)
+class LegacyTry:
+    """What ``legacy_code_try`` found. ``outcome``: a ``LegacyCodeAttempt.Outcome`` (``right``
+    only for a file's own code); ``credential`` is None for an unknown numéro or a file without
+    code; ``wait_seconds`` and ``reason`` (``client``: this client's cap, ``file``: the file's
+    wait) for a refused try."""
+
+    credential: LegacyCredential | None
+    outcome: str
+    wait_seconds: int = 0
+    reason: str = ""
+
+    @property
+    def dossier(self) -> Dossier | None:
+        return self.credential.dossier if self.credential is not None else None
 
 
-def _capped(credential: LegacyCredential) -> bool:
-    now = timezone.now()
-    return (
-        _wrong_codes(credential, now - datetime.timedelta(days=1)) >= MAX_WRONG_CODES_PER_DAY
-        or _wrong_codes(credential, now - datetime.timedelta(days=7)) >= MAX_WRONG_CODES_PER_WEEK
+def _lock(file_key: str) -> None:
+    """Serialize the tries on one numéro, whether it is a file's or not (the same statement for
+    both): the count and the new row cannot be overrun by parallel tries on either channel. On
+    SQLite the IMMEDIATE transactions already serialize every writer."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(bytes.fromhex(file_key[:8]), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, key])
+
+
+def _file_wait(wrong_today: int) -> int:
+    """Seconds a try on a file must come after its last wrong code, given its wrong codes of the
+    last 24 hours: none for the free ones, then 1 minute doubling, at most FILE_WAIT_MAX_SECONDS."""
+    if wrong_today <= FREE_WRONG_CODES_PER_FILE_PER_DAY:
+        return 0
+    doublings = min(wrong_today - FREE_WRONG_CODES_PER_FILE_PER_DAY - 1, 30)
+    return min(FILE_WAIT_FIRST_SECONDS * 2**doublings, FILE_WAIT_MAX_SECONDS)
+
+
+def _refusal(*, file_key: str, client_key: str, now: datetime.datetime) -> tuple[int, str]:
+    """(seconds to wait, "client" or "file") if the try must be refused now; (0, "") otherwise.
+
+    One statement: the wrong codes of the last week on this numéro (at most 7 × 34, the
+    ceiling's own bound), counted here for the file and for this client. (Six filtered
+    aggregates in SQL cost more to build with the ORM than these few rows to read.)"""
+    wrong = list(
+        LegacyCodeAttempt.objects.filter(file_key=file_key, outcome=LegacyCodeAttempt.Outcome.WRONG, at__gt=now - WEEK)
+        .order_by()
+        .values_list("client_key", "at")
     )
+    today = [(client, at) for client, at in wrong if at > now - DAY]
+    ends: list[tuple[datetime.datetime, str]] = []
+    if client_key:  # the phone has no client yet (its caps per calling line: issue 12)
+        mine_today = [at for client, at in today if client == client_key]
+        mine_week = [at for client, at in wrong if client == client_key]
+        if len(mine_today) >= MAX_WRONG_CODES_PER_CLIENT_PER_DAY:
+            ends.append((min(mine_today) + DAY, "client"))
+        if len(mine_week) >= MAX_WRONG_CODES_PER_CLIENT_PER_WEEK:
+            ends.append((min(mine_week) + WEEK, "client"))
+    wait = _file_wait(len(today))
+    if wait:
+        ends.append((max(at for _, at in today) + datetime.timedelta(seconds=wait), "file"))
+    end, reason = max(ends, default=(now, ""))
+    seconds = math.ceil((end - now).total_seconds())
+    return (seconds, reason) if seconds > 0 else (0, "")
 
 
-def legacy_code_try(*, caf: Caf, numero: str, code: str) -> tuple[LegacyCredential | None, str]:
-    """Try a file's old code under its caps, for any channel: (credential, outcome).
+def legacy_code_try(*, caf: Caf, numero: str, code: str, channel: str, client_address: str | None) -> LegacyTry:
+    """Try the old code of (Caf, numéro) under the caps, for any channel, and record the try.
 
-    ``outcome``: "unknown" (no such file or no code: the credential is None), "capped", "wrong"
-    or "right". Must run inside the caller's transaction: the credential's row lock serializes
-    the tries on one file, so parallel tries (on the web and the phone) cannot overrun the caps.
-    The caller journals and refuses.
+    Must run inside the caller's transaction, which journals the try and commits it before
+    refusing (a refusal leaves its trace). The work is the same for an unknown numéro, a file
+    without code, a wrong code and a refused try: only the comparison's result differs. The
+    phone has no client key (``client_address`` is ignored there); the file's caps are shared.
     """
+    if not connection.in_atomic_block:
+        raise RuntimeError("legacy_code_try runs inside the caller's transaction.")
+    now = timezone.now()
+    file_key = legacy_file_key(caf, numero)
+    client_key = "" if channel == Channel.PHONE else legacy_client_key(client_address)
+    _lock(file_key)
     credential = (
-        LegacyCredential.objects.select_for_update()
-        .select_related("dossier")
+        LegacyCredential.objects.select_related("dossier")
         .filter(dossier__caf=caf, dossier__numero=numero)
+        .order_by("pk")
         .first()
     )
-    if credential is None:
-        return None, "unknown"
-    if _capped(credential):
-        return credential, "capped"
-    matches = legacy_code_matches(code, credential.code_digest)
-    LegacyCodeAttempt.objects.create(credential=credential, succeeded=matches)
-    return credential, "right" if matches else "wrong"
+    wait, reason = _refusal(file_key=file_key, client_key=client_key, now=now)
+    # Always compared, even when refused or without a file: the same keyed hash every time.
+    matches = legacy_code_matches(code, credential.code_digest if credential is not None else _NO_DIGEST)
+    if wait:
+        outcome = LegacyCodeAttempt.Outcome.REFUSED
+    elif matches and credential is not None:
+        outcome = LegacyCodeAttempt.Outcome.RIGHT
+    else:
+        outcome = LegacyCodeAttempt.Outcome.WRONG
+    LegacyCodeAttempt.objects.create(file_key=file_key, client_key=client_key, channel=channel, outcome=outcome, at=now)
+    return LegacyTry(credential=credential, outcome=outcome, wait_seconds=wait, reason=reason)
 
 
 def legacy_code_check_by_phone(*, actor: Actor, caf: Caf, dossier_numero: str, code: str) -> Dossier:
@@ -128,8 +263,9 @@ def legacy_code_check_by_phone(*, actor: Actor, caf: Caf, dossier_numero: str, c
 
     Accepted until MONCOMPTE_LEGACY_CODE_PHONE_UNTIL whatever the web did (the first connection
     retires the code on the web only); refused from that day on, before anything is looked up.
-    The file's caps are those of the web (shared attempts). Unknown files and wrong codes get
-    the same answer.
+    The file's caps are those of the web (the same attempts, the same per-file waits); the phone
+    has no per-client cap until its caps per calling line (issue 12). Unknown files and wrong
+    codes get the same answer, and so do capped ones.
     """
     if actor.channel != Channel.PHONE:
         raise ValueError("legacy_code_check_by_phone is the phone channel's check.")
@@ -137,21 +273,31 @@ def legacy_code_check_by_phone(*, actor: Actor, caf: Caf, dossier_numero: str, c
         journal_record(action=JournalAction.LEGACY_CODE_PHONE_FAILURE, actor=actor, detail={"reason": "ended"})
         raise LegacyCodeError(PHONE_CODE_ENDED, code="phone_code_ended")
     with transaction.atomic():
-        credential, outcome = legacy_code_try(caf=caf, numero=dossier_numero, code=code)
-        dossier = credential.dossier if credential is not None else None
-        if outcome == "right" and credential.retired_on_phone_at is not None:
-            outcome = "retired"
-        if outcome == "right":
-            journal_record(action=JournalAction.LEGACY_CODE_PHONE_SUCCESS, actor=actor, dossier=dossier)
+        attempt = legacy_code_try(
+            caf=caf, numero=dossier_numero, code=code, channel=Channel.PHONE, client_address=actor.client_address
+        )
+        dossier = attempt.dossier
+        if attempt.outcome == LegacyCodeAttempt.Outcome.REFUSED:
+            reason = "capped"
+        elif attempt.outcome == LegacyCodeAttempt.Outcome.WRONG:
+            reason = "unknown" if dossier is None else "wrong"
+        elif attempt.credential.retired_on_phone_at is not None:
+            reason = "retired"
         else:
+            reason = ""
+        if reason:
             journal_record(
-                action=JournalAction.LEGACY_CODE_PHONE_FAILURE, actor=actor, dossier=dossier, detail={"reason": outcome}
+                action=JournalAction.LEGACY_CODE_PHONE_FAILURE, actor=actor, dossier=dossier, detail={"reason": reason}
             )
+        else:
+            journal_record(action=JournalAction.LEGACY_CODE_PHONE_SUCCESS, actor=actor, dossier=dossier)
     # Outside the block: the attempt and its journal entry are committed before refusing.
-    if outcome == "capped":
-        raise LegacyCodeError(CAPPED, code="capped")
-    if outcome == "retired":
+    if reason == "capped":
+        raise LegacyCodeError(
+            PHONE_CAPPED.format(wait=wait_text(attempt.wait_seconds)), code="capped", wait_seconds=attempt.wait_seconds
+        )
+    if reason == "retired":
         raise LegacyCodeError(PHONE_CODE_RETIRED, code="phone_code_retired")
-    if outcome != "right":
+    if reason:
         raise LegacyCodeError(WRONG_CODE, code="wrong_code")
     return dossier

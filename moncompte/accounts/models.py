@@ -2,8 +2,9 @@
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 
-from moncompte.core.actors import ContactChannel
+from moncompte.core.actors import Channel, ContactChannel
 
 
 class AccountManager(BaseUserManager):
@@ -100,15 +101,52 @@ class AccountSession(models.Model):
 
 
 class LegacyCodeAttempt(models.Model):
-    """One try of a file's legacy code at the first connection: counted for the hard cap."""
+    """One try of an old code, on the web or the phone, **whether or not the file exists**.
 
-    credential = models.ForeignKey(LegacyCredential, on_delete=models.CASCADE, related_name="attempts")
-    at = models.DateTimeField(auto_now_add=True)
-    succeeded = models.BooleanField()
+    The caps of moncompte.accounts.legacy count these rows: per file by ``file_key``, a keyed hash
+    of the Caf and the numéro allocataire (never the numéro itself), so that an unknown numéro is
+    counted exactly as a known one and answers the same; per client and file by ``client_key``, a
+    keyed hash of the client's address (an IPv6 /64), empty on the phone. ``outcome``: the code
+    was right, wrong, or not checked at all (``refused``: the client's cap or the file's wait);
+    only wrong codes count. Rows older than a week count for nothing.
+    """
+
+    class Outcome(models.TextChoices):
+        RIGHT = "right", "Code exact"
+        WRONG = "wrong", "Code erroné ou dossier inconnu"
+        REFUSED = "refused", "Essai refusé avant vérification"
+
+    file_key = models.CharField(max_length=64)
+    client_key = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = "essai d'ancien code"
-        indexes = [models.Index(fields=["credential", "at"])]
+        indexes = [models.Index(fields=["file_key", "at"], name="accounts_legacy_attempt_file")]
 
     def __str__(self) -> str:
         return f"Essai {self.pk}"
+
+
+class ThrottleCounter(models.Model):
+    """One counter of moncompte.accounts.throttling: failed attempts on one key (a digest of an
+    identifier, an address or an account, never the value itself), the last one's time, and
+    when the counter lapses (``MONCOMPTE_THROTTLE_WINDOW_SECONDS`` after its last failure).
+
+    In the database rather than in the cache, so that a Redis outage, restart or eviction gives
+    nobody fresh attempts (docs/decisions.md). Written by one upsert per key; a lapsed row counts
+    for nothing and is removed by the next failure anywhere.
+    """
+
+    key = models.CharField(max_length=150, primary_key=True)
+    failures = models.PositiveIntegerField()
+    last_failure_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "compteur de tentatives"
+
+    def __str__(self) -> str:
+        return f"Compteur {self.key[:24]}…"

@@ -44,9 +44,7 @@ Nothing here logs or journals a code or a password.
 """
 
 import dataclasses
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -64,15 +62,16 @@ from moncompte.core.actors import Actor, ContactChannel
 from moncompte.core.errors import DomainError, Throttled
 from moncompte.core.waits import too_many_attempts, wait_text
 from moncompte.identity.identifiers import Identifier
-from moncompte.identity.models import FormerIdentifier, Person
 from moncompte.identity.protection import identifier_digest
+from moncompte.identity.services import identifier_holder
 from moncompte.notifications.services import message_channel_for, message_send
 from moncompte.verification.contacts import mask_destination
-from moncompte.verification.models import ContactChallenge, Purpose
+from moncompte.verification.models import Purpose
 from moncompte.verification.services import (
     CheckOutcome,
     CodeSendRefused,
     challenge_check,
+    challenge_decoy,
     challenge_issue,
     new_flow_ref,
 )
@@ -148,38 +147,6 @@ class ResetRequest:
         )
 
 
-def _holder(identifier: Identifier) -> tuple[Person | None, bool]:
-    """The person holding ``identifier`` (or held it, during the transition period), and whether
-    it is a former identifier."""
-    # Both look-ups run every time: the work does not depend on which one finds something.
-    person = Person.objects.with_identifier(identifier.value).select_related("account").first()
-    former = (
-        FormerIdentifier.objects.with_identifier(identifier.value)
-        .filter(valid_until__gt=timezone.now())
-        .select_related("person__account")
-        .first()
-    )
-    if person is not None:
-        return person, False
-    return (former.person, True) if former else (None, False)
-
-
-def _decoy(*, flow_ref: str, channel: ContactChannel) -> ContactChallenge:
-    """A challenge that answers like a real one and that no code matches; nothing is sent."""
-    now = timezone.now()
-    return ContactChallenge.objects.create(
-        purpose=Purpose.PASSWORD_RESET,
-        channel=channel,
-        destination="",
-        code_digest=secrets.token_hex(32),
-        flow_ref=flow_ref,
-        account=None,
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.MONCOMPTE_CODE_TTL_SECONDS),
-        next_send_at=now + timedelta(seconds=int(settings.MONCOMPTE_CODE_RESEND_DELAYS[0])),
-    )
-
-
 def password_reset_request(*, actor: Actor, identifier: Identifier, device_token: str | None = None) -> ResetRequest:
     """Step 1: send a code to every validated contact of the identifier's account, if any.
 
@@ -196,7 +163,7 @@ def password_reset_request(*, actor: Actor, identifier: Identifier, device_token
     # Every request counts, known identifier or not: each one may send messages.
     throttling.scopes_failed(scopes)
 
-    person, former = _holder(identifier)
+    person, former = identifier_holder(identifier)
     account = getattr(person, "account", None) if person is not None else None
     if account is not None and not account.is_active:
         account = None
@@ -213,7 +180,7 @@ def password_reset_request(*, actor: Actor, identifier: Identifier, device_token
             channel = kind
             contact = by_kind.get(kind)
             if contact is None:
-                _decoy(flow_ref=flow_ref, channel=channel)
+                challenge_decoy(purpose=Purpose.PASSWORD_RESET, channel=channel, flow_ref=flow_ref)
                 continue
             try:
                 challenge_issue(
@@ -227,7 +194,7 @@ def password_reset_request(*, actor: Actor, identifier: Identifier, device_token
                 # Too many codes to this destination this hour (or a stored value no longer valid):
                 # nothing is sent, and the answer must not tell.
                 refused += 1
-                _decoy(flow_ref=flow_ref, channel=channel)
+                challenge_decoy(purpose=Purpose.PASSWORD_RESET, channel=channel, flow_ref=flow_ref)
             else:
                 sent += 1
         journal_record(

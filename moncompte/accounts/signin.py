@@ -6,6 +6,8 @@ parameters, and the same throttling counters), so neither the message, nor the t
 number of tries before a wait tells whether an identifier exists.
 
 The channel opens its own session once the credentials hold (the web: moncompte.web.signin.session).
+A browser throttled on an identifier can sign in with a code instead of waiting
+(moncompte.accounts.unlock, which checks the password through ``password_matches``).
 """
 
 from dataclasses import dataclass
@@ -38,6 +40,19 @@ def _dummy_hash() -> str:
     if key not in _dummy_hash_cache:
         _dummy_hash_cache[key] = make_password("no account has this password")
     return _dummy_hash_cache[key]
+
+
+def password_matches(account: Account | None, password: str) -> bool:
+    """Whether ``password`` opens ``account``, after the same work whatever the account: an
+    absent, inactive or password-less account costs one Argon2 run against the dummy hash.
+    Counts nothing: the caller throttles (sign-in here, the unlock in moncompte.accounts.unlock)."""
+    if account is not None and account.is_active and account.has_usable_password():
+        # check_password re-derives the hash when the Argon2 parameters have changed.
+        password_ok = account.check_password(password)
+    else:
+        check_password(password, _dummy_hash())
+        password_ok = False
+    return password_ok
 
 
 @dataclass(frozen=True)
@@ -81,12 +96,7 @@ def credentials_check(
         )
     holder = person or (former.person if former else None)
     account = getattr(holder, "account", None) if holder else None
-    if account is not None and account.is_active and account.has_usable_password():
-        # check_password re-derives the hash when the Argon2 parameters have changed.
-        password_ok = account.check_password(password)
-    else:
-        check_password(password, _dummy_hash())
-        password_ok = False
+    password_ok = password_matches(account, password)
 
     if password_ok and former is not None:
         # The old identifier never signs in; its holder, proven by the password, learns the new one.

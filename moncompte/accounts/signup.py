@@ -1,27 +1,33 @@
 """Account creation by a new beneficiary (/creer-mon-compte/, docs/signup.md).
 
 The person declares an identity (with a NIR, or saying they have none), validates a contact and
-chooses a password; ``signup_complete`` then does everything in one transaction:
+chooses a password; ``signup_complete`` then does the same thing, in one transaction, **whoever
+the typed NIR belongs to**:
 
-- the declared identity is matched to the known persons only now, at the end, once a contact was
-  validated (moncompte.identity.matching): a stranger cannot probe the base by typing identities;
-- **with a NIR held by a known person of that identity** who has no account and whose standing
-  on each of their files allows claiming an account alone (the policy's CLAIM_ALONE: not the
-  responsible person or spouse of a current file): the account is created for that person
-  (``linked``); a child or other member of a file is thereby matched to their file, where they
-  see only their own data;
-- **otherwise** a new person is recorded (with the NIR, or a new provisional identifier sent to
-  the validated contact) with an identity check ``to_verify``: an agent will look at the
-  identity document the person sends; meanwhile the account sees only its own page;
-- **a NIR that already has an account, belongs to a current responsible person or spouse of a
-  file (who would see the file: their ways in are the first connection, proving the file's code,
-  and the invitation), or is held by a person of another identity**: nothing
-  is created and the answer is the same neutral sentence in every case (``SIGNUP_REFUSED``), so
-  that it tells a stranger no more than "this number cannot be used here"; it is journaled and
-  counted per client address (growing waits after repeated refusals).
+- a new person is recorded under a new **provisional identifier** (shown once, sent to the
+  validated contact), with an identity check ``to_verify`` and the account; the account signs in
+  and sees only its own page until an agent has checked the identity document it sends;
+- the NIR typed, if any, is **not** the person's identifier: it is kept on the check as a claim,
+  sealed like every identifier (moncompte.identity.protection), and binds nobody. The number is
+  not even looked up during the sign-up: the page, the message to the validated contact, the
+  status and the work done are the same for a number the Caf knows (with or without an account,
+  of that identity or not) and for one it does not know, so a sign-up tells a stranger nothing
+  (no probe), and a pending account never blocks the real holder (no squat: their first
+  connection, invitation or own sign-up work as if nothing happened);
+- afterwards, a task (``signup_claim_review``, enqueued with every claim) tells the holder of a
+  claimed number who has an account, at **their own** validated contacts, that an account
+  creation was asked with their number and that they already have an account (OWASP: the
+  answer goes by message to the owner, never on the page nor to the asker);
+- ``identity_check_accept`` (the agent's decision, issue 12) binds the claimed number to the
+  person (``person_rekey``: the provisional identifier becomes a former one) after checking again
+  that nobody holds it by then; otherwise it refuses cleanly (``IdentityCheckError``, code
+  ``taken``) and journals the refusal. Several pending claims of one number: only the checks
+  decide, the first accepted binds, the next ones are refused.
 
-Without a NIR nothing is ever linked, even when one known person has that identity: names and a
-birth date are no proof. The possible duplicate is recorded on the check for the agent.
+Without a NIR nothing is ever linked either, even when one known person has that identity: names
+and a birth date are no proof. The possible duplicate is recorded on the check for the agent.
+Every account creation counts against the client address (growing waits past
+MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS a day): one address cannot flood the agents.
 """
 
 from __future__ import annotations
@@ -32,10 +38,11 @@ from dataclasses import asdict, dataclass, fields
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_tasks import task
 
-from moncompte.access.policy import Action, decide_for_standing, standings
 from moncompte.accounts import throttling
-from moncompte.accounts.models import Account
+from moncompte.accounts.models import Account, Contact
 from moncompte.accounts.passwords import password_problems
 from moncompte.accounts.services import account_allowed, account_create, contact_validated
 from moncompte.audit.actions import JournalAction
@@ -45,36 +52,48 @@ from moncompte.core.errors import DomainError
 from moncompte.core.waits import wait_text
 from moncompte.identity.identifiers import Identifier, IdentifierKind, new_provisional_identifier
 from moncompte.identity.matching import FRANCE, MatchOutcome, MatchResult, match_person, nir_identity_problems
-from moncompte.identity.models import FormerIdentifier, IdentifierType, IdentityCheck, Person
+from moncompte.identity.models import FormerIdentifier, IdentifierType, IdentityCheck, IdentityCheckState, Person
 from moncompte.identity.normalise import birth_date_problem
-from moncompte.identity.services import person_create
+from moncompte.identity.protection import protect_identifier
+from moncompte.identity.services import RekeyError, person_create, person_rekey
 from moncompte.notifications.services import message_channel_for, message_send
 
 __all__ = [
-    "SIGNUP_REFUSED",
+    "CHECK_DECIDED",
+    "NUMBER_TAKEN",
+    "IdentityCheckError",
     "SignupError",
     "SignupIdentity",
     "SignupResult",
     "SignupState",
+    "identity_check_accept",
     "pending_identity_check",
     "signup_age_problem",
+    "signup_claim_review",
     "signup_complete",
     "signup_identity_problems",
 ]
 
-SIGNUP_REFUSED = (
-    "Si un compte existe déjà pour cette identité, connectez-vous ou utilisez « Mot de passe oublié ». "
-    "Si vous êtes déjà allocataire, utilisez la première connexion avec votre numéro allocataire ; si vous "
-    "êtes membre d'un foyer allocataire, demandez au responsable du dossier de vous inviter. Sinon, vérifiez "
-    "les informations saisies ou appelez le 09 69 32 52 52 (service gratuit + prix d'un appel)."
-)
 THROTTLED = "Trop de tentatives de création de compte depuis votre connexion. Réessayez dans {wait}."
+CHECK_DECIDED = "Cette vérification d'identité a déjà été traitée."
+NUMBER_TAKEN = (
+    "Ce numéro de sécurité sociale est déjà attribué à une autre personne : la vérification ne peut pas être "
+    "acceptée avec ce numéro. Vérifiez le numéro, ou refusez la vérification en indiquant à la personne comment "
+    "se connecter (son compte existant, la première connexion de l'allocataire ou l'invitation du responsable "
+    "du dossier)."
+)
 # Draws of a provisional identifier before giving up (45 random bits: a collision is rare already).
 PROVISIONAL_DRAWS = 8
+# The message to the validated contact: the provisional identifier, and with a NIR typed, what
+# happens to it (the same text whoever the number belongs to).
+MESSAGE_WITHOUT_NIR = "provisional_identifier"
+MESSAGE_WITH_NIR = "signup_claim_received"
+MESSAGE_TO_HOLDER = "signup_claim_holder_notice"
+MESSAGE_ACCEPTED = "identity_check_accepted"
 
 
 class SignupState(enum.StrEnum):
-    LINKED = "linked"
+    # Every account created here waits for its identity check (a NIR is bound only after it).
     TO_VERIFY = "to_verify"
 
 
@@ -82,7 +101,8 @@ class SignupError(DomainError):
     """The account cannot be created; ``messages`` are French sentences for the person
     (``message`` is the first one).
 
-    ``code``: refused (the neutral answer), too_young, password, identity, throttled.
+    ``code``: too_young, password, identity, throttled. None of them depends on who holds the
+    typed number: nothing is looked up to decide them.
     """
 
     def __init__(self, messages: str | list[str], *, code: str, wait_seconds: int = 0):
@@ -94,6 +114,13 @@ class SignupError(DomainError):
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "messages": self.messages}
+
+
+class IdentityCheckError(DomainError):
+    """An identity check cannot be accepted. ``code``: closed (already decided), taken (the
+    claimed number is held by another person, or became so meanwhile)."""
+
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -141,10 +168,16 @@ class SignupIdentity:
 class SignupResult:
     account: Account
     person: Person
-    state: SignupState
-    # Set when the person had no NIR: shown once on screen, sent to the validated contact.
-    provisional_identifier: Identifier | None = None
-    identity_check: IdentityCheck | None = None
+    identity_check: IdentityCheck
+    # Always given (shown once on screen, sent to the validated contact): the NIR typed, if any,
+    # signs the person in only once the check has bound it.
+    provisional_identifier: Identifier
+    state: SignupState = SignupState.TO_VERIFY
+
+    @property
+    def claimed(self) -> bool:
+        """Whether a NIR (or NNP) was typed: it waits on the check."""
+        return bool(self.identity_check.claimed_identifier_type)
 
 
 def signup_age_problem(birth_date: datetime.date, today: datetime.date | None = None) -> str | None:
@@ -224,11 +257,24 @@ def _person_create(identity: SignupIdentity, identifier: Identifier) -> Person:
         sex=identity.sex,
         birth_place_code=identity.birth_place_code,
         birth_country_code=identity.birth_country_code or FRANCE,
-        identifier_type=IdentifierType.NIR if identifier.kind is IdentifierKind.NIR else None,
     )
 
 
-def _identity_check_open(person: Person, identity: SignupIdentity, duplicate: MatchResult) -> IdentityCheck:
+def _claim_fields(claimed: Identifier | None) -> dict:
+    """The sealed claim of a typed NIR or NNP, for the check (nothing without one)."""
+    if claimed is None:
+        return {}
+    protected = protect_identifier(claimed.value)
+    return {
+        "claimed_identifier_type": IdentifierType.NIR if claimed.kind is IdentifierKind.NIR else IdentifierType.NNP,
+        "claimed_identifier_digest": protected.digest,
+        "claimed_identifier_encrypted": protected.token,
+    }
+
+
+def _identity_check_open(
+    person: Person, identity: SignupIdentity, duplicate: MatchResult, claimed: Identifier | None
+) -> IdentityCheck:
     # Possible duplicates (known persons of that identity, matched without NIR) are recorded for
     # the agent, never linked.
     candidate = duplicate.person if duplicate.outcome is MatchOutcome.ONE else None
@@ -241,25 +287,8 @@ def _identity_check_open(person: Person, identity: SignupIdentity, duplicate: Ma
         address_line2=identity.address_line2[:200],
         postal_code=identity.postal_code[:5],
         city=identity.city[:200],
+        **_claim_fields(claimed),
     )
-
-
-class _Refused(Exception):
-    def __init__(self, reason: str, person: Person | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.person = person
-
-
-def _linkable(person: Person) -> str | None:
-    """Why a matched person cannot get an account here (None if they can)."""
-    if Account.objects.filter(person=person).exists():
-        return "has_account"
-    # The policy's CLAIM_ALONE must hold on every file of theirs: a responsible person or spouse
-    # would see the file, and names and a NIR are not enough proof for that.
-    if not all(decide_for_standing(current, Action.CLAIM_ALONE) for current in standings(person).values()):
-        return "member"
-    return None
 
 
 def signup_complete(
@@ -273,9 +302,10 @@ def signup_complete(
 ) -> SignupResult:
     """Create the account (see the module docstring). Raises SignupError.
 
-    ``contact_channel`` and ``contact_destination`` (normalized) must have been validated with a
-    one-time code by the caller (purpose SIGNUP). ``actor``: the visitor creating the account
-    (its client address is throttled on refusals).
+    ``identifier``: the NIR or NNP typed, kept as a claim on the identity check (None: "je n'ai
+    pas de numéro"). ``contact_channel`` and ``contact_destination`` (normalized) must have been
+    validated with a one-time code by the caller (purpose SIGNUP). ``actor``: the visitor
+    creating the account (its client address is throttled).
     """
     contact_channel = ContactChannel(contact_channel)  # ValueError for anything else
     wait = throttling.scopes_wait(_scope(actor))
@@ -299,74 +329,36 @@ def signup_complete(
     if issues:
         raise SignupError([issue.message for issue in issues], code="password")
 
-    try:
-        with transaction.atomic():
-            result = _complete(
-                identity=identity,
-                identifier=identifier,
-                password=password,
-                contact_channel=contact_channel,
-                contact_destination=contact_destination,
-                actor=actor,
-            )
-    except _Refused as refused:
-        # Outside the rolled-back block: the refusal itself is recorded and counted.
-        throttling.scopes_failed(_scope(actor))
-        journal_record(
-            action=JournalAction.SIGNUP_REFUSED,
+    with transaction.atomic():
+        result = _complete(
+            identity=identity,
+            claimed=identifier,
+            password=password,
+            contact_channel=contact_channel,
+            contact_destination=contact_destination,
             actor=actor,
-            subject_person=refused.person,
-            detail={"reason": refused.reason},
         )
-        raise SignupError(SIGNUP_REFUSED, code="refused") from None
+    # Every creation is counted against the client address: one address cannot open checks
+    # without limit (free ones first, then growing waits).
+    throttling.scopes_failed(_scope(actor))
     return result
 
 
 def _complete(
     *,
     identity: SignupIdentity,
-    identifier: Identifier | None,
+    claimed: Identifier | None,
     password: str,
     contact_channel: ContactChannel,
     contact_destination: str,
     actor: Actor,
 ) -> SignupResult:
-    provisional = None
-    check = None
-    if identifier is not None:
-        match = match_person(identifier=identifier, **identity.matching_fields())
-        if match.outcome is MatchOutcome.ONE:
-            # The lock orders this sign-up with a first connection or another sign-up of that person.
-            person = Person.objects.select_for_update().get(pk=match.person.pk)
-            reason = _linkable(person)
-            if reason:
-                raise _Refused(reason, person)
-            state = SignupState.LINKED
-        elif match.outcome is MatchOutcome.NONE:
-            if FormerIdentifier.objects.with_identifier(identifier.value).exists():
-                raise _Refused("former_identifier")
-            duplicate = match_person(**identity.matching_fields())
-            try:
-                with transaction.atomic():
-                    person = _person_create(identity, identifier)
-            except IntegrityError:  # the same NIR recorded by a concurrent sign-up
-                raise _Refused("taken") from None
-            check = _identity_check_open(person, identity, duplicate)
-            state = SignupState.TO_VERIFY
-        else:
-            holder = Person.objects.with_identifier(identifier.value).first()
-            raise _Refused("identity_mismatch", holder)
-    else:
-        duplicate = match_person(**identity.matching_fields())
-        person, provisional = _provisional_person(identity)
-        check = _identity_check_open(person, identity, duplicate)
-        state = SignupState.TO_VERIFY
-
-    try:
-        with transaction.atomic():
-            account = account_create(person=person, password=password, actor=actor)
-    except IntegrityError:  # an account created for that person meanwhile
-        raise _Refused("has_account", person) from None
+    # The same steps whoever holds the claimed number: it is not looked up here (no probe, no
+    # early return, and nothing a pending account could hold against the real holder).
+    duplicate = match_person(**identity.matching_fields())
+    person, provisional = _provisional_person(identity)
+    check = _identity_check_open(person, identity, duplicate, claimed)
+    account = account_create(person=person, password=password, actor=actor)
     # From here on the visitor acts as the new account's person.
     acting = actor.signed_in_as(account, session_key=actor.session_key)
     contact_validated(account=account, kind=contact_channel, value=contact_destination, actor=acting)
@@ -374,16 +366,137 @@ def _complete(
         action=JournalAction.SIGNUP_ACCOUNT_CREATED,
         actor=acting,
         subject_person=person,
-        detail={"state": state.value, "identifier_type": person.identifier_type},
+        detail={
+            "state": SignupState.TO_VERIFY.value,
+            "identifier_type": person.identifier_type,
+            "claimed_identifier_type": check.claimed_identifier_type,
+        },
     )
-    if provisional is not None:
+    message_send(
+        channel=message_channel_for(contact_channel),
+        recipient=contact_destination,
+        template=MESSAGE_WITH_NIR if claimed is not None else MESSAGE_WITHOUT_NIR,
+        context={"identifier": provisional.display()},
+        account=account,
+    )
+    if claimed is not None:
+        # Enqueued in this transaction: run after the commit, outside the request's answer.
+        signup_claim_review.enqueue(check.pk)
+    return SignupResult(account=account, person=person, identity_check=check, provisional_identifier=provisional)
+
+
+@task()
+def signup_claim_review(check_id: int) -> int:
+    """After a sign-up with a NIR: tell the number's holder, if they have an account, at their own
+    validated contacts. Returns the number of messages sent.
+
+    The asker is never told (they get the same answer whoever holds the number); the holder
+    learns that someone asked, and that they need no new account (OWASP's account-enumeration
+    guidance: the answer goes by message to the owner). Nothing about the asker is given.
+    """
+    check = IdentityCheck.objects.pending().filter(pk=check_id).first()
+    claimed = check.claimed_identifier if check is not None else None
+    if claimed is None:
+        return 0
+    holders = Person.objects.with_identifier(claimed.value).exclude(pk=check.person_id)
+    contacts = Contact.objects.filter(
+        account__person__in=holders, account__is_active=True, verified_at__isnull=False
+    ).select_related("account")
+    sent = 0
+    with transaction.atomic():
+        for contact in contacts.order_by("account_id", "kind", "created_at", "id"):
+            message_send(
+                channel=message_channel_for(contact.kind),
+                recipient=contact.value,
+                template=MESSAGE_TO_HOLDER,
+                context={"asked_at": check.created_at},
+                account=contact.account,
+            )
+            sent += 1
+    return sent
+
+
+class _Taken(Exception):
+    """The claimed number is held by another person (raised inside the acceptance's transaction)."""
+
+
+def _bind_claim(*, actor: Actor, check: IdentityCheck, claimed: Identifier) -> None:
+    """Bind the claimed number to the check's person, unless somebody holds it by now.
+
+    Checked here under every configured HMAC key and among the former identifiers (a key
+    rotation must not let a number be bound twice); a holder recorded between this check and
+    the write is caught by the unique digest (``IntegrityError``): both are ``_Taken``.
+    """
+    if (
+        Person.objects.with_identifier(claimed.value).exclude(pk=check.person_id).exists()
+        or FormerIdentifier.objects.with_identifier(claimed.value).exists()
+    ):
+        raise _Taken
+    try:
+        with transaction.atomic():
+            person_rekey(
+                actor=actor,
+                person=check.person,
+                new_identifier=claimed,
+                identifier_type=check.claimed_identifier_type or IdentifierType.NIR,
+            )
+    except (RekeyError, IntegrityError):
+        raise _Taken from None
+
+
+def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str, reason: str = "") -> IdentityCheck:
+    """An agent accepts an identity check: the claimed NIR, if any, becomes the person's
+    identifier (their provisional one is kept as a former identifier for a while, to tell them),
+    the check is ``verified`` and the person is told at their validated contacts.
+
+    Who may accept is the agent console's rule (issue 12); ``decided_by`` names the agent.
+    Raises IdentityCheckError: ``closed`` for a check already decided, ``taken`` when the
+    claimed number is held by another person by now (nothing changes, the check stays pending
+    for the agent to refuse or to correct; the refusal is journaled).
+    """
+    try:
+        with transaction.atomic():
+            # The lock orders two decisions of one check; two checks claiming one number are
+            # ordered by the unique digest of Person.
+            locked = IdentityCheck.objects.select_for_update().select_related("person").get(pk=check.pk)
+            if locked.state != IdentityCheckState.TO_VERIFY:
+                raise IdentityCheckError(CHECK_DECIDED, code="closed")
+            claimed = locked.claimed_identifier
+            if claimed is not None:
+                _bind_claim(actor=actor, check=locked, claimed=claimed)
+            locked.state = IdentityCheckState.VERIFIED
+            locked.decided_at = timezone.now()
+            locked.decided_by = decided_by[:200]
+            locked.reason = reason
+            locked.save(update_fields=["state", "decided_at", "decided_by", "reason"])
+            journal_record(
+                action=JournalAction.IDENTITY_CHECK_ACCEPTED,
+                actor=actor,
+                subject_person=locked.person,
+                detail={"check": locked.pk, "bound": claimed is not None},
+            )
+            _tell_accepted(locked.person, bound=claimed is not None)
+    except _Taken:
+        # Outside the rolled-back block: the refusal leaves its trace.
+        journal_record(
+            action=JournalAction.IDENTITY_CHECK_BIND_REFUSED,
+            actor=actor,
+            subject_person=check.person,
+            detail={"check": check.pk},
+        )
+        raise IdentityCheckError(NUMBER_TAKEN, code="taken") from None
+    return locked
+
+
+def _tell_accepted(person: Person, *, bound: bool) -> None:
+    account = Account.objects.filter(person=person).first()
+    if account is None:
+        return
+    for contact in account.contacts.filter(verified_at__isnull=False).order_by("kind", "created_at", "id"):
         message_send(
-            channel=message_channel_for(contact_channel),
-            recipient=contact_destination,
-            template="provisional_identifier",
-            context={"identifier": provisional.display()},
+            channel=message_channel_for(contact.kind),
+            recipient=contact.value,
+            template=MESSAGE_ACCEPTED,
+            context={"bound": bound},
             account=account,
         )
-    return SignupResult(
-        account=account, person=person, state=state, provisional_identifier=provisional, identity_check=check
-    )

@@ -1,4 +1,4 @@
-"""Sign-in throttling with growing waits, shared by every web process through the cache.
+"""Sign-in throttling with growing waits, shared by every web process through the database.
 
 Two counters are kept for each failed sign-in:
 - per identifier, so that one account cannot be guessed at from many addresses; a browser that
@@ -9,18 +9,32 @@ Two counters are kept for each failed sign-in:
 - per client address, so that one address cannot spray many identifiers.
 
 After a number of free failures each new failure doubles the wait (1 s, 2 s, 4 s, ...) up to a
-cap. Counters expire after MONCOMPTE_THROTTLE_WINDOW_SECONDS without failure; a success clears
+cap. Counters lapse MONCOMPTE_THROTTLE_WINDOW_SECONDS after their last failure; a success clears
 the identifier's counter. Keys hold digests only, never an identifier.
+
+The counters are rows of ``ThrottleCounter``, not cache entries (docs/decisions.md): whatever
+Redis does (down, frozen, restarted empty, evicting), nobody gets a fresh attempt from it. A
+check is one ``SELECT``; a failure one upsert per key (``INSERT ... ON CONFLICT DO UPDATE``, the
+same statement whether the counter exists or not, atomic under concurrent failures) and the
+removal of lapsed rows (on PostgreSQL a batch that skips the rows other failures hold),
+committed at once: call ``scopes_failed`` outside any transaction that may roll back, or the
+failure would be forgotten with it.
+
+Device cookies come from the client: any value, of any characters, is checked without error
+(``device_token_matches`` answers False for anything but a genuine token).
 """
 
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from moncompte.accounts.models import ThrottleCounter
 
 DEVICE_COOKIE_NAME = "moncompte_appareil"
 
@@ -55,13 +69,23 @@ def _scopes(*, identifier_digest: str, address: str, device_token: str | None) -
 
 
 def _short(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+    # Any text (an address or a cookie as the client sent it) hashes without error.
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _scopes_state(scopes: list[ThrottleScope]) -> tuple[int, dict]:
-    now = time.time()
-    values = cache.get_many([k for s in scopes for k in (s.key + ":n", s.key + ":t")])
-    waits = [_wait_for(int(values.get(s.key + ":n", 0)), float(values.get(s.key + ":t", 0)), s, now) for s in scopes]
+    """The longest wait of ``scopes`` and their live counters, as ``{key + ":n": failures,
+    key + ":t": last failure (epoch seconds)}`` (only the keys that have one)."""
+    now = timezone.now()
+    rows = ThrottleCounter.objects.filter(key__in=[s.key for s in scopes], expires_at__gt=now).values_list(
+        "key", "failures", "last_failure_at"
+    )
+    values: dict = {}
+    for key, failures, last_failure_at in rows:
+        values[key + ":n"] = failures
+        values[key + ":t"] = last_failure_at.timestamp()
+    at = now.timestamp()
+    waits = [_wait_for(values.get(s.key + ":n", 0), values.get(s.key + ":t", 0.0), s, at) for s in scopes]
     return max(waits, default=0), values
 
 
@@ -71,15 +95,32 @@ def scopes_wait(scopes: list[ThrottleScope]) -> int:
 
 
 def scopes_failed(scopes: list[ThrottleScope]) -> None:
-    window = settings.MONCOMPTE_THROTTLE_WINDOW_SECONDS
-    now = time.time()
-    for scope in scopes:
-        cache.add(scope.key + ":n", 0, window)
-        try:
-            cache.incr(scope.key + ":n")
-        except ValueError:  # expired between add and incr
-            cache.set(scope.key + ":n", 1, window)
-        cache.set(scope.key + ":t", now, window)
+    """Count one failure on each scope, committed at once (see the module's docstring)."""
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=settings.MONCOMPTE_THROTTLE_WINDOW_SECONDS)
+    alias = router.db_for_write(ThrottleCounter)
+    connection = connections[alias]
+    ops = connection.ops
+    table = ops.quote_name(ThrottleCounter._meta.db_table)
+    key, failures, last, expires = (ops.quote_name(c) for c in ("key", "failures", "last_failure_at", "expires_at"))
+    # A lapsed counter starts again at 1; the same statement inserts or increments, atomically.
+    upsert = (
+        f"INSERT INTO {table} ({key}, {failures}, {last}, {expires}) VALUES (%s, 1, %s, %s) "  # noqa: S608 (names only)
+        f"ON CONFLICT ({key}) DO UPDATE SET "
+        f"{failures} = CASE WHEN {table}.{expires} <= EXCLUDED.{last} THEN 1 ELSE {table}.{failures} + 1 END, "
+        f"{last} = EXCLUDED.{last}, {expires} = EXCLUDED.{expires}"
+    )
+    lapsed = f"SELECT {key} FROM {table} WHERE {expires} <= %s"  # noqa: S608 (names only)
+    if connection.features.has_select_for_update_skip_locked:
+        # Never waits for a row another failure holds (so never a deadlock), a bounded batch.
+        lapsed += " LIMIT 500 FOR UPDATE SKIP LOCKED"
+    purge = f"DELETE FROM {table} WHERE {key} IN ({lapsed})"  # noqa: S608 (names only)
+    at, until = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(expires_at)
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        # Keys in one order for every caller: two failures never wait for each other's rows crosswise.
+        for scope_key in sorted(scope.key for scope in scopes):
+            cursor.execute(upsert, [scope_key, at, until])
+        cursor.execute(purge, [at])
 
 
 def address_scope(purpose: str, address: str) -> ThrottleScope:
@@ -121,7 +162,7 @@ def reauth_scope(account_id: int) -> ThrottleScope:
 
 
 def scopes_cleared(scopes: list[ThrottleScope]) -> None:
-    cache.delete_many([k for s in scopes for k in (s.key + ":n", s.key + ":t")])
+    ThrottleCounter.objects.filter(key__in=[s.key for s in scopes]).delete()
 
 
 def signin_wait(*, identifier_digest: str, address: str, device_token: str | None = None) -> int:
@@ -145,7 +186,7 @@ def signin_succeeded(*, identifier_digest: str, device_token: str | None = None)
     # Only the counter the attempt was counted on is cleared: the address counter stays (a
     # success does not excuse spraying other identifiers).
     identifier_scope = _scopes(identifier_digest=identifier_digest, address="", device_token=device_token)[0]
-    cache.delete_many([identifier_scope.key + ":n", identifier_scope.key + ":t"])
+    scopes_cleared([identifier_scope])
 
 
 def _device_mac(nonce: str, identifier_digest: str) -> str:
@@ -161,5 +202,12 @@ def new_device_token(identifier_digest: str) -> str:
 
 
 def device_token_matches(token: str, identifier_digest: str) -> bool:
+    """Whether ``token`` (a cookie's value, anything a client sends) is a genuine token given for
+    this identifier. Never raises: our tokens are ASCII, anything else is simply not one."""
+    if not isinstance(token, str) or not token.isascii():
+        return False
     nonce, _, mac = token.partition(".")
-    return bool(nonce and mac) and hmac.compare_digest(mac, _device_mac(nonce, identifier_digest))
+    if not (nonce and mac):
+        return False
+    # Bytes: hmac.compare_digest refuses str holding anything but ASCII (a TypeError, once a 500).
+    return hmac.compare_digest(mac.encode(), _device_mac(nonce, identifier_digest).encode())

@@ -81,6 +81,27 @@ class JournalAction(models.TextChoices):
     OWN_DATA_VIEWED = "own_data.viewed", "Consultation de mes données"
     OWN_DATA_EXPORTED = "own_data.exported", "Téléchargement de mes données"
     OWN_DATA_RECTIFICATION_REQUESTED = "own_data.rectification_requested", "Signalement d'une erreur dans mes données"
+    # Account creation without probe or squat (issue 8): a typed NIR is a claim until the check.
+    IDENTITY_CHECK_ACCEPTED = "identity.check_accepted", "Vérification d'identité acceptée"
+    IDENTITY_CHECK_BIND_REFUSED = (
+        "identity.check_bind_refused",
+        "Vérification d'identité : numéro déjà attribué à une autre personne",
+    )
+    # Signing in without waiting when strangers keep an identifier throttled (issue 8,
+    # moncompte.accounts.unlock): a code to the validated contacts, then the session.
+    SIGNIN_UNLOCK_REQUEST = "signin_unlock.request", "Demande d'un code de connexion (connexion bloquée)"
+    SIGNIN_UNLOCK_THROTTLED = (
+        "signin_unlock.throttled",
+        "Demande de code de connexion refusée après trop de tentatives",
+    )
+    SIGNIN_UNLOCK_FAILURE = "signin_unlock.failure", "Code de connexion refusé"
+    SIGNIN_UNLOCK_SUCCESS = "signin_unlock.success", "Connexion avec un code reçu (connexion bloquée)"
+    # Invitation codes typed or carried by the link's fragment (issue 8): wrong ones counted per address.
+    INVITATION_CODE_FAILURE = "invitation.code_failure", "Invitation : code d'invitation incorrect"
+    INVITATION_CODE_THROTTLED = (
+        "invitation.code_throttled",
+        "Invitation : code refusé après trop de codes incorrects",
+    )
 
 
 def label_of(action: str) -> str:

@@ -1,9 +1,17 @@
 """Invitations: the responsible person (or the spouse with delegation) invites a member over 15
 to create their own account (PRODUCT.md section 2, third way; docs/access.md INVITE_MEMBER).
 
-The link sent by email or SMS carries a random token of 32 bytes; only its HMAC is stored. An
-invitation expires (MONCOMPTE_INVITATION_DAYS), serves once, can be cancelled, and a new one
-replaces the open one of the same member. Whoever opens the link proves they are the member
+The message sent by email or SMS carries an **invitation code**: 16 random characters of
+Crockford's base32 (80 bits), shown ``XXXX-XXXX-XXXX-XXXX``; only its HMAC is stored. The code
+never travels in a URL's path or query string, so that no access log, proxy or browser history
+keeps it: the message's link puts it in the fragment (``https://…/invitation/#XXXX-…``), which
+browsers never send, and the invitation page's script copies it into the form; without
+JavaScript the person types it from the message (any case, spaces or dashes, I, L and O read as
+1, 1 and 0). It is posted with the identity proof. Wrong codes are counted per client address
+(growing waits, as for the other codes) and journaled.
+
+An invitation expires (MONCOMPTE_INVITATION_DAYS), serves once, can be cancelled, and a new one
+replaces the open one of the same member. Whoever has the code proves they are the member
 (NIR and birth date); MONCOMPTE_INVITATION_MAX_ATTEMPTS wrong proofs cancel the invitation. The
 account is created under a lock on the invitation that re-checks everything: still open, the
 member still on the file, still without an account. The contact the invitation was sent to is
@@ -21,12 +29,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from moncompte.access.policy import Action, allowed_on_whole_file, standing_of
+from moncompte.accounts import throttling
 from moncompte.accounts.models import Account
 from moncompte.accounts.services import AccountNotAllowed, account_allowed, account_create
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor, ContactChannel
 from moncompte.core.errors import DomainError
+from moncompte.core.waits import wait_text
 from moncompte.households.models import Dossier, Invitation, Member
 from moncompte.identity.identifiers import Identifier
 from moncompte.identity.models import Person
@@ -42,10 +52,15 @@ TOO_MANY_SENDS = (
     "Trop d'invitations ont été envoyées à cette personne aujourd'hui. Vous pourrez en envoyer une nouvelle demain."
 )
 INVALID_LINK = (
-    "Ce lien d'invitation n'est pas ou plus valable : il a peut-être déjà servi ou été annulé. "
-    "Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
+    "Ce code d'invitation n'est pas ou plus valable : vérifiez votre saisie. L'invitation a peut-être "
+    "déjà servi ou été annulée ; demandez-en une nouvelle à la personne qui vous l'a envoyée."
 )
-EXPIRED = "Ce lien d'invitation a expiré. Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
+EXPIRED = "Cette invitation a expiré. Demandez-en une nouvelle à la personne qui vous l'a envoyée."
+MALFORMED_CODE = (
+    "Le code d'invitation comporte 16 lettres et chiffres, sous la forme XXXX-XXXX-XXXX-XXXX : "
+    "recopiez-le depuis le message d'invitation."
+)
+THROTTLED = "Trop de codes d'invitation incorrects depuis votre connexion. Réessayez dans {wait}."
 WRONG_IDENTITY = (
     "Le numéro de sécurité sociale ou la date de naissance ne correspond pas à la personne invitée. "
     "Vérifiez votre saisie."
@@ -57,23 +72,66 @@ TOO_MANY_ATTEMPTS = (
 HAS_ACCOUNT = "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
 
 
-# The path of the link in the message, fixed: the domain does not know the web's URL names
-# (moncompte/web/invitations/urls.py serves it).
-INVITATION_PATH = "/invitation/{token}/"
+# The path of the page of the link in the message, fixed: the domain does not know the web's URL
+# names (moncompte/web/invitations/urls.py serves it). The code goes in the fragment, after "#".
+INVITATION_PATH = "/invitation/"
+
+# Crockford's base32: no I, L, O or U, so that a code read aloud or copied by hand survives.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 80 bits
+_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+_CODE_SEPARATORS = " \t-._\u00a0\u202f"
 
 
 class InvitationError(DomainError):
-    """A refusal; ``message`` is a French sentence for the person, ``field`` the form field concerned."""
+    """A refusal; ``message`` is a French sentence for the person, ``field`` the form field concerned.
+
+    ``code``: not_allowed, not_invitable, too_many_sends, invalid_destination, invalid_channel,
+    not_found, malformed, throttled (``wait_seconds``; status 429), invalid, expired,
+    wrong_identity, too_many_attempts, has_account, too_young.
+    """
+
+    def __init__(self, message: str, *, code: str, field: str | None = None, wait_seconds: int = 0):
+        super().__init__(message, code=code, field=field)
+        self.wait_seconds = wait_seconds
+        if code == "throttled":
+            self.status = 429
 
 
 class SentInvitation(NamedTuple):
     invitation: Invitation
-    token: str  # only in the message sent, never stored
+    code: str  # as shown in the message (XXXX-XXXX-XXXX-XXXX); only in the message, never stored
     link: str
 
 
 def token_digest(token: str) -> str:
+    """The HMAC stored for an invitation code (its canonical form, ``invitation_code_canonical``)."""
     return hmac.new(settings.MONCOMPTE_INVITATION_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def invitation_code_new() -> str:
+    """A new invitation code, canonical: 16 characters of CODE_ALPHABET from ``secrets``."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def invitation_code_shown(canonical: str) -> str:
+    """The code as the message shows it: XXXX-XXXX-XXXX-XXXX."""
+    return "-".join(canonical[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def invitation_code_canonical(typed: str) -> str | None:
+    """The canonical code of what a person typed or pasted, or None if it cannot be one.
+
+    Any case; spaces, dashes, dots between the groups; I and L read as 1, O as 0; the whole link
+    pasted (what follows its "#").
+    """
+    text = (typed or "")[:200]
+    if "#" in text:
+        text = text.rsplit("#", 1)[1]
+    text = "".join(char for char in text if char not in _CODE_SEPARATORS).upper().translate(_READ_AS)
+    if len(text) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in text):
+        return None
+    return text
 
 
 def _may_invite(person: Person | None, dossier_id: int) -> bool:
@@ -127,9 +185,10 @@ def _normalize(channel: str, destination: str) -> str:
     raise InvitationError("Choisissez comment envoyer l'invitation.", code="invalid_channel", field="channel")
 
 
-def invitation_link(token: str) -> str:
-    """The link of the message: the public address of the service (MONCOMPTE_PUBLIC_URL)."""
-    return settings.MONCOMPTE_PUBLIC_URL.rstrip("/") + INVITATION_PATH.format(token=token)
+def invitation_link(code: str) -> str:
+    """The link of the message: the invitation page of the public address of the service
+    (MONCOMPTE_PUBLIC_URL), the code in the fragment, which the browser never sends."""
+    return settings.MONCOMPTE_PUBLIC_URL.rstrip("/") + INVITATION_PATH + "#" + code
 
 
 def invitation_send(*, actor: Actor, member: Member, channel: str, destination: str) -> SentInvitation:
@@ -156,7 +215,7 @@ def invitation_send(*, actor: Actor, member: Member, channel: str, destination: 
         Invitation.objects.open().filter(member=member).update(
             cancelled_at=now, cancel_reason=Invitation.CancelReason.REPLACED
         )
-        token = secrets.token_urlsafe(32)
+        token = invitation_code_new()
         invitation = Invitation.objects.create(
             dossier=member.dossier,
             member=member,
@@ -167,7 +226,8 @@ def invitation_send(*, actor: Actor, member: Member, channel: str, destination: 
             created_at=now,
             expires_at=now + datetime.timedelta(days=settings.MONCOMPTE_INVITATION_DAYS),
         )
-        link = invitation_link(token)
+        code = invitation_code_shown(token)
+        link = invitation_link(code)
         message_send(
             channel=message_channel_for(channel),
             recipient=destination,
@@ -176,6 +236,7 @@ def invitation_send(*, actor: Actor, member: Member, channel: str, destination: 
                 "inviter": actor_person.display_name,
                 "member_first_name": (member.person.first_names.split() or [""])[0],
                 "link": link,
+                "code": code,
                 "expires_at": invitation.expires_at,
             },
             expires_at=invitation.expires_at,
@@ -187,7 +248,7 @@ def invitation_send(*, actor: Actor, member: Member, channel: str, destination: 
             dossier=member.dossier,
             detail={"invitation": invitation.pk, "channel": channel},
         )
-    return SentInvitation(invitation=invitation, token=token, link=link)
+    return SentInvitation(invitation=invitation, code=code, link=link)
 
 
 def invitation_cancel(*, actor: Actor, invitation_id: int) -> Invitation:
@@ -220,12 +281,47 @@ def _check_live(invitation: Invitation | None) -> Invitation:
     return invitation
 
 
-def invitation_open(*, token: str) -> Invitation:
-    """The live invitation of a link's token. Unknown, used and cancelled links get one message."""
-    if not token or len(token) > 100:
-        raise InvitationError(INVALID_LINK, code="invalid")
-    invitation = Invitation.objects.select_related("member__person").filter(token_digest=token_digest(token)).first()
-    return _check_live(invitation)
+def _code_scope(actor: Actor) -> list[throttling.ThrottleScope]:
+    return [throttling.address_scope("invitation", actor.client_address or "")]
+
+
+def invitation_open(*, actor: Actor, code: str) -> Invitation:
+    """The live invitation of an invitation code, as typed (``invitation_code_canonical``).
+
+    Unknown, used and cancelled codes get one message. A code that is no code at all (its shape)
+    is refused without counting; an unknown one counts on the client address (growing waits
+    past the free failures) and is journaled; a throttled client is refused before any look-up.
+    Errors concern the form's ``code`` field.
+    """
+    scope = _code_scope(actor)
+    wait = throttling.scopes_wait(scope)
+    if wait:
+        journal_record(action=JournalAction.INVITATION_CODE_THROTTLED, actor=actor, subject_person=None)
+        raise InvitationError(THROTTLED.format(wait=wait_text(wait)), code="throttled", field="code", wait_seconds=wait)
+    canonical = invitation_code_canonical(code)
+    if canonical is None:
+        raise InvitationError(MALFORMED_CODE, code="malformed", field="code")
+    invitation = (
+        Invitation.objects.select_related("member__person", "invited_by")
+        .filter(token_digest=token_digest(canonical))
+        .first()
+    )
+    if invitation is None:
+        throttling.scopes_failed(scope)
+        journal_record(action=JournalAction.INVITATION_CODE_FAILURE, actor=actor, subject_person=None)
+        raise InvitationError(INVALID_LINK, code="invalid", field="code")
+    try:
+        _check_live(invitation)
+    except InvitationError as error:
+        error.field = "code"
+        raise
+    journal_record(
+        action=JournalAction.INVITATION_OPENED,
+        actor=actor,
+        subject_person=invitation.member.person,
+        dossier=invitation.dossier,
+    )
+    return invitation
 
 
 def invitation_live(*, invitation_id: int) -> Invitation:
@@ -237,7 +333,7 @@ def invitation_live(*, invitation_id: int) -> Invitation:
 def invitation_prove(
     *, actor: Actor, invitation: Invitation, identifier: Identifier, birth_date: datetime.date
 ) -> Person:
-    """The person opening the link proves they are the member: their NIR and birth date.
+    """The person who has the code proves they are the member: their NIR and birth date.
 
     Wrong proofs are counted on the invitation (under its lock, so parallel tries cannot overrun
     the cap); at MONCOMPTE_INVITATION_MAX_ATTEMPTS the invitation is cancelled.
@@ -321,6 +417,9 @@ __all__ = [
     "SentInvitation",
     "invitable_members",
     "invitation_accept",
+    "invitation_code_canonical",
+    "invitation_code_new",
+    "invitation_code_shown",
     "invitation_cancel",
     "invitation_live",
     "invitation_open",

@@ -168,7 +168,7 @@ class InvitationQuerySet(models.QuerySet):
 class Invitation(models.Model):
     """An invitation sent to a member over 15 to create their own account (moncompte.households.invitations).
 
-    Only the HMAC of the link's token is stored. Single use (accepted_at), cancellable
+    Only the HMAC of the invitation code is stored. Single use (accepted_at), cancellable
     (cancelled_at), expires; at most one open invitation per member.
     """
 

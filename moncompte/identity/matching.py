@@ -1,8 +1,9 @@
 """Matching a declared identity to a known person.
 
-Used by the account creation of new beneficiaries (moncompte.accounts.signup) and, later, by
-FranceConnect, whose "pivot identity" carries names, birth date, sex, birth place and country but
-no NIR. The rules (docs/signup.md):
+Used by the account creation of new beneficiaries (moncompte.accounts.signup: without the NIR
+only, to note a possible duplicate for the agent; the typed NIR is a claim that is never looked
+up during the sign-up) and, later, by the agents and FranceConnect, whose "pivot identity"
+carries names, birth date, sex, birth place and country but no NIR. The rules (docs/signup.md):
 
 - **names** are compared by their key (moncompte.identity.normalise.name_key): upper case,
   accents stripped, ligatures spelled out, hyphens, apostrophes, dots and commas turned into

@@ -100,12 +100,25 @@ class IdentityCheckQuerySet(models.QuerySet):
     def pending(self) -> "IdentityCheckQuerySet":
         return self.filter(state=IdentityCheckState.TO_VERIFY)
 
+    def claiming(self, value: str) -> "IdentityCheckQuerySet":
+        """Checks whose claimed identifier is the canonical ``value``, under any configured HMAC key."""
+        from moncompte.identity.protection import identifier_digests
+
+        return self.filter(claimed_identifier_digest__in=identifier_digests(value))
+
 
 class IdentityCheck(models.Model):
     """A person's declared identity waiting for (or having had) an agent's decision.
 
     The account exists meanwhile and shows only the person's own page. What the person declared
     beyond the Person record (birth place as typed, address) is kept here for the agent.
+
+    **The claimed identifier**: a NIR (or NNP) typed at the sign-up is *not* the person's
+    identifier until the check is accepted (the person holds a provisional identifier meanwhile):
+    it is kept here as a claim, sealed like every identifier (``claimed_identifier_digest``, a
+    keyed hash for look-ups, not unique: several people may claim one number and only the check
+    decides; ``claimed_identifier_encrypted``, AES-GCM), and bound to the person by
+    ``moncompte.accounts.signup.identity_check_accept`` only if nobody holds it by then.
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identity_checks")
@@ -121,6 +134,12 @@ class IdentityCheck(models.Model):
     address_line2 = models.CharField("complément d'adresse", max_length=200, blank=True)
     postal_code = models.CharField("code postal", max_length=5, blank=True)
     city = models.CharField("commune", max_length=200, blank=True)
+    # The NIR or NNP the person typed, bound only when the check is accepted (see the docstring).
+    claimed_identifier_type = models.CharField(
+        "type du numéro déclaré", max_length=16, choices=IdentifierType.choices, blank=True
+    )
+    claimed_identifier_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    claimed_identifier_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     # Who decided: text until agents have their own accounts.
@@ -142,6 +161,16 @@ class IdentityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"Vérification d'identité {self.pk} ({self.state})"
+
+    @property
+    def claimed_identifier(self):
+        """The clear claimed identifier (an ``Identifier``), decrypted on demand; None without a claim."""
+        if not self.claimed_identifier_encrypted:
+            return None
+        from moncompte.identity.identifiers import parse_identifier
+        from moncompte.identity.protection import decrypt_identifier
+
+        return parse_identifier(decrypt_identifier(self.claimed_identifier_encrypted))
 
 
 class DocumentKind(models.TextChoices):

@@ -99,3 +99,22 @@ def person_rekey(
             action=JournalAction.IDENTITY_REKEY, actor=actor, subject_person=person, detail={"to": identifier_type}
         )
     return person
+
+
+def identifier_holder(identifier: Identifier) -> tuple[Person | None, bool]:
+    """The person holding ``identifier`` (or who held it, during the transition period after a
+    provisional identifier was replaced), and whether it is a former identifier.
+
+    Both look-ups run every time, so the work does not tell which one found something (the
+    password reset and the sign-in unlock answer the same for every identifier).
+    """
+    person = Person.objects.with_identifier(identifier.value).select_related("account").first()
+    former = (
+        FormerIdentifier.objects.with_identifier(identifier.value)
+        .filter(valid_until__gt=timezone.now())
+        .select_related("person__account")
+        .first()
+    )
+    if person is not None:
+        return person, False
+    return (former.person, True) if former else (None, False)

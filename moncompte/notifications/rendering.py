@@ -11,13 +11,18 @@ from moncompte.notifications.models import Channel
 MESSAGE_TEMPLATES: dict[str, frozenset[str]] = {
     "contact_code": frozenset({"code", "minutes"}),
     "reset_code": frozenset({"code", "minutes"}),
+    "unlock_code": frozenset({"code", "minutes"}),
     "password_changed": frozenset({"changed_at"}),
     "provisional_identifier": frozenset({"identifier"}),
     # Delegation and separation (moncompte.households.services).
     "delegation_granted": frozenset({"responsable", "spouse", "at"}),
     "delegation_revoked": frozenset({"responsable", "spouse", "at", "renounced"}),
     "separation_declared": frozenset({"declared_by", "separated_on", "at"}),
-    "invitation": frozenset({"inviter", "member_first_name", "link", "expires_at"}),
+    "invitation": frozenset({"inviter", "member_first_name", "link", "code", "expires_at"}),
+    # Account creation of new beneficiaries (moncompte.accounts.signup, moncompte.identity.checks).
+    "signup_claim_received": frozenset({"identifier"}),
+    "signup_claim_holder_notice": frozenset({"asked_at"}),
+    "identity_check_accepted": frozenset({"bound"}),
 }
 
 

@@ -11,6 +11,7 @@ class Purpose(models.TextChoices):
     FIRST_CONNECTION = "first_connection", "Première connexion"
     SIGNUP = "signup", "Création de compte"
     CONTACT_CHANGE = "contact_change", "Changement de moyen de contact"
+    SIGNIN_UNLOCK = "signin_unlock", "Connexion sans attendre"
 
 
 class ContactChallenge(models.Model):

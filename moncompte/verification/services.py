@@ -33,6 +33,7 @@ _TEMPLATE_OF_PURPOSE = {
     Purpose.SIGNUP: "contact_code",
     Purpose.CONTACT_CHANGE: "contact_code",
     Purpose.PASSWORD_RESET: "reset_code",
+    Purpose.SIGNIN_UNLOCK: "unlock_code",
 }
 
 
@@ -299,3 +300,23 @@ def challenge_check(*, flow_ref: str, purpose: str, code: str) -> CheckResult:
         if remaining <= 0:
             return CheckResult(CheckOutcome.EXHAUSTED, challenge=challenge)
         return CheckResult(CheckOutcome.WRONG, remaining_tries=remaining, challenge=challenge)
+
+
+def challenge_decoy(*, purpose: str, channel: str, flow_ref: str) -> ContactChallenge:
+    """A challenge that answers like a real one and that no code matches; nothing is sent.
+
+    For flows that must not tell whether a code went out (an unknown identifier, no contact, a
+    destination over its cap): the person's next steps behave the same either way.
+    """
+    now = _now()
+    return ContactChallenge.objects.create(
+        purpose=purpose,
+        channel=channel,
+        destination="",
+        code_digest=secrets.token_hex(32),
+        flow_ref=flow_ref,
+        account=None,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.MONCOMPTE_CODE_TTL_SECONDS),
+        next_send_at=now + timedelta(seconds=int(settings.MONCOMPTE_CODE_RESEND_DELAYS[0])),
+    )

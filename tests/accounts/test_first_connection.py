@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import F
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "Charonne et 30 tilleuls"
 VISITOR = Actor.visitor(channel=Channel.WEB, client_address="198.51.100.7", session_key="s" * 32)
+OTHER_VISITOR = Actor.visitor(channel=Channel.WEB, client_address="198.51.100.8", session_key="t" * 32)
 # Numéros allocataires no file has (the factories' start with 9).
 UNKNOWN_NUMEROS = ("1000001", "1000002", "1000003", "1000004")
 
@@ -115,36 +117,38 @@ def test_right_code_in_another_caf_is_refused(newcomer):
     assert error.value.code == "wrong_code"
 
 
-def test_five_wrong_codes_a_day_then_even_the_right_one_is_refused(newcomer, settings):
+def test_five_wrong_codes_a_day_then_even_the_right_one_is_refused_to_that_client(newcomer, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 1000
     for _ in range(5):
         with pytest.raises(FirstConnectionError):
             _verify(newcomer, code="00000000")
     with pytest.raises(FirstConnectionError) as error:
         _verify(newcomer)
-    assert error.value.code == "capped"
-    assert "09 69 32 52 52" in error.value.message
+    assert error.value.code == "capped" and error.value.status == 429
+    assert "09 69 32 52 52" in error.value.message and "réessayez dans 24 heures" in error.value.message
+    # Another client is not concerned: five wrong codes a day on the file are free.
+    assert legacy_code_verify(actor=OTHER_VISITOR, caf=newcomer.caf, numero=newcomer.numero, code=newcomer.code)
 
 
-def test_ten_wrong_codes_a_week(newcomer, settings):
+def test_ten_wrong_codes_a_week_from_one_client(newcomer, settings):
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 1000
-    credential = LegacyCredential.objects.get(dossier=newcomer.dossier)
     two_days_ago = timezone.now() - datetime.timedelta(days=2)
     for _ in range(4):
         with pytest.raises(FirstConnectionError):
             _verify(newcomer, code="00000000")
-    LegacyCodeAttempt.objects.filter(credential=credential).update(at=two_days_ago)
-    assert _verify(newcomer) == newcomer.dossier  # 4 yesterday's failures: still allowed
+    LegacyCodeAttempt.objects.update(at=two_days_ago)
+    assert _verify(newcomer) == newcomer.dossier  # 4 failures two days ago: still allowed
     for _ in range(4):
         with pytest.raises(FirstConnectionError):
             _verify(newcomer, code="00000000")
-    LegacyCodeAttempt.objects.filter(credential=credential).update(at=two_days_ago)
+    LegacyCodeAttempt.objects.update(at=two_days_ago)
     for _ in range(2):
         with pytest.raises(FirstConnectionError):
             _verify(newcomer, code="00000000")
     with pytest.raises(FirstConnectionError) as error:
         _verify(newcomer)
     assert error.value.code == "capped"
+    assert 4 * 86400 < error.value.wait_seconds <= 5 * 86400  # until the oldest leaves the week
 
 
 def test_per_address_throttling_on_unknown_files(newcomer, settings):
@@ -274,7 +278,7 @@ def test_the_throttled_answer_says_the_wait_once(newcomer, settings):
 # until MONCOMPTE_LEGACY_CODE_PHONE_UNTIL (that day excluded).
 
 PHONE = Actor.visitor(channel=Channel.PHONE)
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()  # the phone's end date is a local date (TIME_ZONE), not the machine's
 LATER = (TODAY + datetime.timedelta(days=30)).isoformat()
 
 
@@ -352,17 +356,33 @@ def test_the_phone_answers_the_same_for_a_wrong_code_and_an_unknown_file(newcome
 
 
 @override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER, MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS=1000)
-def test_the_caps_per_file_are_shared_by_the_web_and_the_phone(newcomer):
+def test_the_files_waits_are_shared_by_the_web_and_the_phone(newcomer):
     for _ in range(3):
         with pytest.raises(FirstConnectionError):
             _verify(newcomer, code="00000000")
-    for _ in range(2):
+    for _ in range(3):
         assert _phone_refusal(newcomer, code="00000000").code == "wrong_code"
-    # Five wrong codes today, whatever the channel: even the right one is refused on both.
-    assert _phone_refusal(newcomer).code == "capped"
+    # Six wrong codes today, whatever the channel: the next try, even right, waits on both.
+    refusal = _phone_refusal(newcomer)
+    assert refusal.code == "capped" and 0 < refusal.wait_seconds <= 60 and refusal.status == 429
+    assert "Réessayez dans 1 minute" in refusal.message
     with pytest.raises(FirstConnectionError) as error:
-        _verify(newcomer)
+        legacy_code_verify(actor=OTHER_VISITOR, caf=newcomer.caf, numero=newcomer.numero, code=newcomer.code)
     assert error.value.code == "capped"
+    # A wait, not a lock-out: once it is over, the right code opens the file on both.
+    LegacyCodeAttempt.objects.update(at=F("at") - datetime.timedelta(seconds=60))
+    assert _phone(newcomer) == newcomer.dossier
+    assert _verify(newcomer) == newcomer.dossier
+
+
+@override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER)
+def test_the_phone_answers_the_same_for_a_capped_file_and_an_unknown_numero(newcomer):
+    for numero in (newcomer.numero, UNKNOWN_NUMEROS[0]):
+        for _ in range(6):
+            assert _phone_refusal(newcomer, numero=numero, code="00000000").code == "wrong_code"
+    known, unknown = _phone_refusal(newcomer), _phone_refusal(newcomer, numero=UNKNOWN_NUMEROS[0])
+    assert (known.code, known.message, known.status) == (unknown.code, unknown.message, unknown.status)
+    assert known.code == "capped"
 
 
 @override_settings(MONCOMPTE_LEGACY_CODE_PHONE_UNTIL=LATER)

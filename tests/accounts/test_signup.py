@@ -16,7 +16,6 @@ from django.db import IntegrityError
 from moncompte.accounts import signup
 from moncompte.accounts.models import Account, Contact
 from moncompte.accounts.signup import (
-    SIGNUP_REFUSED,
     SignupError,
     SignupIdentity,
     SignupState,
@@ -26,7 +25,6 @@ from moncompte.accounts.signup import (
 from moncompte.audit.models import JournalEntry
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError, NotAllowed
-from moncompte.households.models import Member, Role
 from moncompte.identity.documents import (
     MAX_DOCUMENTS_PER_CHECK,
     DocumentError,
@@ -44,8 +42,7 @@ from moncompte.identity.matching import (
 from moncompte.identity.models import IdentityCheck, IdentityCheckState, IdentityDocument, Person
 from moncompte.identity.services import person_create
 from moncompte.notifications.models import Message
-from tests.conftest import person_of
-from tests.factories import DossierFactory, MemberFactory, PersonFactory
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -289,37 +286,27 @@ def test_provisional_numbers_say_nothing_about_the_person():
 # The service --------------------------------------------------------------------------------
 
 
-def test_a_known_person_without_account_nor_file_is_linked(family):
-    person = known_person()
-    result = complete(identifier=nir(NEW_NIR))
-    assert result.state is SignupState.LINKED
-    assert result.person == person and result.account.person == person
-    assert result.provisional_identifier is None and result.identity_check is None
-    assert pending_identity_check(person) is None
-    assert result.account.check_password(PASSWORD)
-    contact = Contact.objects.get(account=result.account)
-    assert (contact.kind, contact.value) == ("email", "ines@example.fr") and contact.verified_at
-    assert JournalEntry.objects.filter(action="signup.account_created", subject_person=person).exists()
-
-
-def test_unknown_nir_creates_a_person_to_verify(family):
+def test_a_nir_typed_creates_a_person_to_verify_holding_a_provisional_identifier(family):
+    """The NIR is a claim on the check (tests/accounts/test_signup_claims.py), never the person's
+    identifier before the check: nobody holds it."""
     result = complete(identifier=nir(NEW_NIR))
     assert result.state is SignupState.TO_VERIFY
     person = result.person
-    assert person.identifier_type == "nir" and person.identifier.value == nir(NEW_NIR).value
+    assert person.identifier_type == "provisional" and person.identifier == result.provisional_identifier
+    assert not Person.objects.with_identifier(nir(NEW_NIR).value).exists()
     assert (person.first_names, person.birth_name, person.birth_place_code) == ("Inès Marie", "LEFÈVRE", "69383")
     check = result.identity_check
     assert check.state == IdentityCheckState.TO_VERIFY and pending_identity_check(person) == check
+    assert check.claimed_identifier == nir(NEW_NIR)
     assert (check.address_line1, check.postal_code, check.city) == ("3 rue Garibaldi", "69003", "Lyon")
     assert check.match_outcome == "none" and check.candidate_person is None
-    assert result.provisional_identifier is None
-    assert not Message.objects.filter(template="provisional_identifier").exists()
+    assert result.account.check_password(PASSWORD)
+    contact = Contact.objects.get(account=result.account)
+    assert (contact.kind, contact.value) == ("email", "ines@example.fr") and contact.verified_at
+    message = Message.objects.get(recipient="ines@example.fr")
+    assert message.template == "signup_claim_received" and result.provisional_identifier.display() in message.get_body()
     assert Account.objects.get(person=person) == result.account
-
-
-def test_a_provisional_number_nnp_is_kept_as_such(family):
-    result = complete(identifier=parse_identifier("7 21 75 123 456 78"))
-    assert result.person.identifier_type == "nnp" and result.state is SignupState.TO_VERIFY
+    assert JournalEntry.objects.filter(action="signup.account_created", subject_person=person).exists()
 
 
 def test_without_nir_a_provisional_identifier_is_issued_and_sent(family, django_capture_on_commit_callbacks):
@@ -383,88 +370,20 @@ def test_without_nir_nobody_is_linked_even_on_one_match(family):
     assert result.identity_check.match_outcome == "one" and result.identity_check.candidate_person == julien
 
 
-def _refused(**kwargs) -> SignupError:
-    with pytest.raises(SignupError) as error:
-        complete(**kwargs)
-    assert error.value.code == "refused"
-    assert error.value.message == SIGNUP_REFUSED
-    assert error.value.message.startswith(
-        "Si un compte existe déjà pour cette identité, connectez-vous ou utilisez « Mot de passe oublié »"
-    )
-    return error.value
-
-
-def test_a_known_person_with_an_account_gets_the_neutral_answer(family):
-    holder = family.responsible.person
-    ident = identity_of(holder)
-    accounts = Account.objects.count()
-    _refused(ident=ident, identifier=parse_identifier(family.responsible.identifier))
-    assert Account.objects.count() == accounts
-    entry = JournalEntry.objects.get(action="signup.refused")
-    assert entry.subject_person == holder and entry.detail == {"reason": "has_account"}
-    assert not Contact.objects.filter(value="ines@example.fr").exists()
-
-
-def test_a_current_member_without_account_gets_the_same_answer(family):
-    # The responsible person of a file without an account: their way in is the first connection.
-    member = MemberFactory(dossier=DossierFactory(caf=family.caf)).person
-    ident = identity_of(member, birth_place_code="")
-    _refused(ident=ident, identifier=parse_identifier(member.raw_identifier))
-    assert JournalEntry.objects.get(action="signup.refused").detail == {"reason": "member"}
-    assert not Account.objects.filter(person=member).exists()
-
-
-def test_a_child_of_a_file_starting_alone_is_matched_to_the_file(family):
-    """The child's account (17) is removed to let them start again from /creer-mon-compte/: they
-    are linked to their person and so to their file, where they see only their own data."""
-    child = family.child.person
-    Account.objects.filter(person=child).delete()
-    result = complete(ident=identity_of(child), identifier=parse_identifier(family.child.identifier))
-    assert result.person == child and result.account.person == child
-    assert child.memberships.get().dossier == family.dossier
-
-
-def _child_starting_alone(family, **membership) -> tuple[Person, SignupIdentity]:
-    """The family's child (17), without an account, also a member of a second file of the same Caf."""
-    child = person_of(family.child.identifier)
-    Account.objects.filter(person=child).delete()
-    other = DossierFactory(caf=family.caf)
-    Member.objects.create(dossier=other, person=child, **membership)
-    return child, identity_of(child)
-
-
-def test_claiming_alone_must_be_allowed_on_every_file_of_the_person(family):
-    """A child of one file who is the responsible person of another would see that file: refused,
-    although their standing on the first file alone would allow it (the policy's CLAIM_ALONE)."""
-    child, ident = _child_starting_alone(family, role=Role.RESPONSABLE)
-    _refused(ident=ident, identifier=parse_identifier(family.child.identifier))
-    assert JournalEntry.objects.get(action="signup.refused").detail == {"reason": "member"}
-    assert not Account.objects.filter(person=child).exists()
-
-
-def test_a_former_spouse_claims_alone(family):
-    child, ident = _child_starting_alone(family, role=Role.CONJOINT, ended_on=datetime.date.today())
-    assert complete(ident=ident, identifier=parse_identifier(family.child.identifier)).account.person == child
-
-
-def test_a_known_nir_with_another_identity_gets_the_same_answer(family):
-    ident = identity_of(family.responsible.person, first_names=OTHER_FIRST_NAME, birth_place_code="")
-    persons = Person.objects.count()
-    _refused(ident=ident, identifier=parse_identifier(family.responsible.identifier))
-    assert Person.objects.count() == persons
-    assert JournalEntry.objects.get(action="signup.refused").detail == {"reason": "identity_mismatch"}
-
-
-def test_repeated_refusals_from_one_address_are_slowed_down(family, settings):
+def test_repeated_signups_from_one_address_are_slowed_down(family, settings):
+    """Every creation counts against the client address (a flood of pending checks from one
+    address), whoever the numbers typed belong to."""
     settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 2
-    ident = identity_of(family.responsible.person, first_names=OTHER_FIRST_NAME, birth_place_code="")
     for _ in range(3):
-        _refused(ident=ident, identifier=parse_identifier(family.responsible.identifier))
+        complete(
+            identifier=parse_identifier(family.responsible.identifier), ident=identity_of(family.responsible.person)
+        )
     with pytest.raises(SignupError) as error:
         complete()
     assert error.value.code == "throttled" and "Réessayez" in error.value.message
     assert isinstance(error.value, DomainError) and error.value.status == 429
     assert "minute(s)" not in error.value.message  # the one wait text (moncompte.core.waits)
+    assert JournalEntry.objects.filter(action="signup.throttled").count() == 1
     assert complete(client_address="203.0.113.9").state is SignupState.TO_VERIFY
 
 
@@ -594,11 +513,12 @@ def test_documents_are_typed_by_content_and_stored_under_a_random_name(
     upload = SimpleUploadedFile(name, content, content_type="application/pdf")
     document = document_store(actor=owner(check), check=check, uploaded_file=upload, kind="passport")
     document.refresh_from_db()
-    assert document.content_type == content_type and document.size == len(content)
-    assert document.sha256 == hashlib.sha256(content).hexdigest()
     assert re.fullmatch(rf"identity-documents/[0-9a-f]{{32}}\.{extension}", document.file.name)
     stored = Path(media) / document.file.name
-    assert stored.read_bytes() == content
+    # The stored copy is the re-encoded one (moncompte.identity.documents): its size and digest.
+    data = stored.read_bytes()
+    assert document.content_type == content_type and document.size == len(data)
+    assert document.sha256 == hashlib.sha256(data).hexdigest()
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert "carte" not in document.file.name
     assert JournalEntry.objects.filter(action="identity.document_uploaded", subject_person=check.person).exists()

@@ -2,9 +2,10 @@
 
 The test builds a family (tests.factories) and adds Pierre (born 2008, no account) to its file.
 The responsible person signs in and invites him by email from /mon-compte/foyer/inviter/; the
-link is read from a real SMTP server (aiosmtpd) and opened in a fresh browser; Pierre proves who
-he is, chooses his password, validates an email of his own with the code read from the SMTP
-server, and lands on his own page.
+link is read from a real SMTP server (aiosmtpd) and opened in a fresh browser: its code, in the
+fragment, fills the form and leaves the address bar; Pierre proves who he is, chooses his
+password, validates an email of his own with the code read from the SMTP server, and lands on
+his own page. Without JavaScript, he types the code shown in the message.
 """
 
 import datetime
@@ -87,18 +88,20 @@ def test_a_responsible_person_invites_a_member_who_creates_his_account(pierre, b
 
     envelope = _first_mail(smtp_server)
     assert envelope.rcpt_tos == ["pierre.martin@example.fr"]
-    link = re.search(r"https?://\S+/invitation/[A-Za-z0-9_-]{43}/", _body(envelope)).group(0)
-    assert link.startswith(live_site)
+    link = re.search(r"https?://\S+/invitation/#(\S+)", _body(envelope))
+    assert link.group(0).startswith(live_site)
 
     context, page, problems = _open_page(browser)
     try:
-        page.goto(link)
-        expect(page).to_have_url(re.compile(r"/invitation/identite/$"))
-        expect(page.get_by_text(f"{inviter} vous invite")).to_be_visible()
+        page.goto(link.group(0))
+        # The code came from the fragment into the form, and left the address bar.
+        expect(page.get_by_label("Code d'invitation")).to_have_value(link.group(1))
+        expect(page).to_have_url(live_site + "/invitation/")
         page.get_by_label("Votre numéro de sécurité sociale").fill(pierre.raw_identifier)
         page.get_by_label("Votre date de naissance").fill("2008-04-12")
         page.get_by_role("button", name="Continuer").click()
 
+        expect(page.get_by_text(f"Invitation de {inviter}")).to_be_visible()
         expect(page.get_by_text(f"Bonjour {pierre_name}")).to_be_visible()
         page.get_by_label("Nouveau mot de passe").fill(PASSWORD)
         page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
@@ -117,5 +120,34 @@ def test_a_responsible_person_invites_a_member_who_creates_his_account(pierre, b
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {pierre_name}")
         assert [p for p in problems if "Content Security Policy" in p] == [], problems
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def sent(pierre):
+    """An invitation of Pierre, sent before Playwright starts (as ``pierre`` is built)."""
+    from moncompte.core.actors import Actor, Channel
+    from moncompte.households.invitations import invitation_send
+
+    family, person = pierre
+    inviter = Actor(channel=Channel.WEB, account=family.responsible.account, session_key="k")
+    member = Member.objects.get(person=person)
+    return person, invitation_send(actor=inviter, member=member, channel="email", destination="pierre@example.fr")
+
+
+def test_without_javascript_the_code_is_typed_from_the_message(sent, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    pierre, sent = sent
+    context, page, problems = _open_page(browser, java_script_enabled=False)
+    try:
+        page.goto(sent.link)
+        expect(page.get_by_label("Code d'invitation")).to_have_value("")
+        page.get_by_label("Code d'invitation").fill(sent.code.lower().replace("-", " "))
+        page.get_by_label("Votre numéro de sécurité sociale").fill(pierre.raw_identifier)
+        page.get_by_label("Votre date de naissance").fill("2008-04-12")
+        page.get_by_role("button", name="Continuer").click()
+        expect(page.get_by_text(f"Bonjour {pierre.display_name}")).to_be_visible()
     finally:
         context.close()

@@ -1,23 +1,30 @@
-"""Invitations of household members: who may invite whom, the link's life, the identity proof."""
+"""Invitations of household members: who may invite whom, the code's life, the identity proof."""
 
 import datetime
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
+from moncompte.audit.models import JournalEntry
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError
 from moncompte.households.invitations import (
+    CODE_ALPHABET,
     EXPIRED,
     INVALID_LINK,
+    MALFORMED_CODE,
     MAX_SENDS_PER_MEMBER_PER_DAY,
     InvitationError,
     invitable_members,
     invitation_accept,
     invitation_cancel,
+    invitation_code_canonical,
+    invitation_code_new,
+    invitation_code_shown,
     invitation_open,
     invitation_prove,
     invitation_send,
@@ -54,8 +61,16 @@ def web(person) -> Actor:
     return Actor(channel=Channel.WEB, account=person.account, session_key="k", client_address="192.0.2.7")
 
 
-# Whoever opens the link, not signed in.
+# Whoever has the code, not signed in.
 VISITOR = Actor.visitor(channel=Channel.WEB, client_address="198.51.100.4", session_key="v")
+
+
+def visitor(address: str) -> Actor:
+    return Actor.visitor(channel=Channel.WEB, client_address=address, session_key="v")
+
+
+def opened(code: str):
+    return invitation_open(actor=VISITOR, code=code)
 
 
 def add_member(dossier, *, first_names: str, birth_date: datetime.date, role=Role.AUTRE, sex="M"):
@@ -83,8 +98,12 @@ def send(people, django_capture_on_commit_callbacks):
     return send
 
 
-def _token_in(body: str) -> str:
-    return re.search(r"/invitation/([A-Za-z0-9_-]{43})/", body).group(1)
+CODE_SHOWN = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+
+
+def _code_in(body: str) -> str:
+    """The code the message shows by itself (to type without JavaScript)."""
+    return re.search(r"code d'invitation, saisissez :\s+(\S+)", body).group(1)
 
 
 def test_responsible_person_sees_the_members_she_may_invite(people, family_file, pierre):
@@ -158,18 +177,109 @@ def test_sending_stores_a_digest_and_mails_the_link(people, family_file, pierre,
     settings.MONCOMPTE_PUBLIC_URL = "https://moncompte.example.fr"
     sent = send(member=pierre, destination="  Pierre.Martin@Example.FR ")
     invitation = sent.invitation
+    canonical = invitation_code_canonical(sent.code)
     assert invitation.destination == "Pierre.Martin@example.fr"
-    assert invitation.token_digest == token_digest(sent.token) != sent.token
-    assert not Invitation.objects.filter(token_digest__contains=sent.token).exists()
+    assert invitation.token_digest == token_digest(canonical) != canonical
+    assert not Invitation.objects.filter(token_digest__contains=canonical).exists()
     assert invitation.expires_at - invitation.created_at == datetime.timedelta(days=7)
     [message] = mail.outbox
     assert message.to == ["Pierre.Martin@example.fr"]
     assert people["responsible"].display_name in message.subject
-    assert f"https://moncompte.example.fr/invitation/{sent.token}/" in message.body
+    # The link's secret is in its fragment, which browsers never send; the code, also shown alone.
+    assert f"https://moncompte.example.fr/invitation/#{sent.code}" in message.body
     assert message.body.startswith("Bonjour Pierre,")
-    assert _token_in(message.body) == sent.token
+    assert _code_in(message.body) == sent.code
+    assert opened(_code_in(message.body)) == invitation
     assert live_invitations(actor=web(people["responsible"]), dossier=family_file) == [invitation]
     assert live_invitations(actor=web(people["spouse"]), dossier=family_file) == []
+
+
+def test_the_code_is_never_in_the_path_or_the_query_of_the_link(pierre, send, settings):
+    settings.MONCOMPTE_PUBLIC_URL = "https://moncompte.caf.fr"
+    sent = send(member=pierre)
+    parts = urlsplit(sent.link)
+    assert (parts.path, parts.query, parts.fragment) == ("/invitation/", "", sent.code)
+    for piece in (sent.code, invitation_code_canonical(sent.code), sent.code[:9]):
+        assert piece not in parts.path + parts.query
+
+
+def test_codes_are_80_random_bits_of_crockford_base32_shown_in_four_groups():
+    codes = {invitation_code_new() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(len(code) == 16 and set(code) <= set(CODE_ALPHABET) for code in codes)
+    assert len(CODE_ALPHABET) == 32 and not set("ILOU") & set(CODE_ALPHABET)
+    # Every character of the alphabet comes up, at every position (no fixed part).
+    for position in range(16):
+        assert {code[position] for code in codes} == set(CODE_ALPHABET)
+    code = sorted(codes)[0]
+    assert re.fullmatch(CODE_SHOWN, invitation_code_shown(code))
+    assert invitation_code_shown(code).replace("-", "") == code
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{shown}",
+        "{lower}",
+        "  {spaced}  ",
+        "{bare}",
+        "{lower_bare}",
+        "https://moncompte.caf.fr/invitation/#{shown}",
+        "#{shown}",
+    ],
+)
+def test_a_code_is_read_in_any_case_with_spaces_or_dashes(typed):
+    canonical = "0123456789ABCDEF"
+    shown = invitation_code_shown(canonical)
+    typed = typed.format(
+        shown=shown,
+        lower=shown.lower(),
+        spaced=shown.replace("-", " "),
+        bare=canonical,
+        lower_bare=canonical.lower(),
+    )
+    assert invitation_code_canonical(typed) == canonical
+
+
+def test_i_l_and_o_typed_for_digits_are_read_as_digits():
+    assert invitation_code_canonical("ILOO-iloo-1100-1l0o") == "1100110011001100"
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "ABCD-EFGH-JKMN", "ABCD-EFGH-JKMN-PQRS-T", "ABCD-EFGH-JKMN-PQRU", "ABCD-EFGH-JKMN-PQ%S"]
+)
+def test_what_cannot_be_a_code_is_none(typed):
+    assert invitation_code_canonical(typed) is None
+
+
+def test_a_malformed_code_is_refused_in_french_without_counting(people, pierre, send, settings):
+    settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 1
+    for _ in range(3):
+        with pytest.raises(InvitationError) as error:
+            opened("pas un code")
+        assert (error.value.code, error.value.field, error.value.message) == ("malformed", "code", MALFORMED_CODE)
+    sent = send(member=pierre)
+    assert opened(sent.code) == sent.invitation
+
+
+def test_wrong_codes_are_counted_per_address_then_throttled_and_journaled(people, pierre, send, settings):
+    settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 3
+    sent = send(member=pierre)
+    prober = visitor("203.0.113.9")
+    for _ in range(4):  # 3 free, the 4th starts the waits
+        with pytest.raises(InvitationError) as error:
+            invitation_open(actor=prober, code=invitation_code_new())
+        assert error.value.code == "invalid" and error.value.field == "code"
+    with pytest.raises(InvitationError) as error:
+        invitation_open(actor=prober, code=sent.code)  # even the right code waits
+    assert error.value.code == "throttled" and error.value.status == 429 and error.value.wait_seconds > 0
+    assert "Réessayez dans" in error.value.message
+    # Another address is not slowed down by this one.
+    assert invitation_open(actor=visitor("203.0.113.10"), code=sent.code) == sent.invitation
+    actions = list(JournalEntry.objects.order_by("id").values_list("action", flat=True))
+    assert actions.count("invitation.code_failure") == 4
+    assert actions.count("invitation.code_throttled") == 1
+    assert actions.count("invitation.opened") == 1
 
 
 def test_invitation_days_is_a_setting(pierre, send, settings):
@@ -181,7 +291,7 @@ def test_invitation_days_is_a_setting(pierre, send, settings):
 def test_the_link_comes_from_the_public_url_setting(pierre, send, settings):
     settings.MONCOMPTE_PUBLIC_URL = "https://moncompte.caf.fr"
     sent = send(member=pierre)
-    assert sent.link == f"https://moncompte.caf.fr/invitation/{sent.token}/"
+    assert sent.link == f"https://moncompte.caf.fr/invitation/#{sent.code}"
 
 
 def test_the_link_path_is_the_one_the_web_serves():
@@ -189,7 +299,7 @@ def test_the_link_path_is_the_one_the_web_serves():
 
     from moncompte.households.invitations import INVITATION_PATH
 
-    assert reverse("web:invitation_open", kwargs={"token": "T"}) == INVITATION_PATH.format(token="T")
+    assert reverse("web:invitation") == INVITATION_PATH
 
 
 def test_refusals_are_domain_errors(people, pierre, send):
@@ -219,6 +329,7 @@ def test_sms_invitation_fits_in_one_sms(pierre, send, settings):
             "inviter": "Marie-Charlotte Anne-Sophie DE LA TOUR D'AUVERGNE",
             "member_first_name": "Pierre",
             "link": sent.link,
+            "code": sent.code,
             "expires_at": sent.invitation.expires_at,
         },
     )
@@ -239,9 +350,9 @@ def test_a_new_invitation_replaces_the_open_one(people, pierre, send):
     assert first.invitation.cancelled_at is not None
     assert first.invitation.cancel_reason == Invitation.CancelReason.REPLACED
     with pytest.raises(InvitationError) as error:
-        invitation_open(token=first.token)
+        opened(first.code)
     assert error.value.message == INVALID_LINK
-    assert invitation_open(token=second.token) == second.invitation
+    assert opened(second.code) == second.invitation
     assert Invitation.objects.open().count() == 1
 
 
@@ -253,18 +364,30 @@ def test_sends_per_member_are_capped(people, pierre, send):
     assert error.value.code == "too_many_sends"
 
 
-def test_unknown_token_gets_the_same_message_as_used_or_cancelled(people, pierre, send):
-    for token in ("x" * 43, "", "a" * 500):
+def test_unknown_code_gets_the_same_message_as_used_or_cancelled(people, pierre, send):
+    used, cancelled = send(member=pierre), None
+    invitation = opened(used.code)
+    invitation_prove(
+        actor=VISITOR,
+        invitation=invitation,
+        identifier=parse_identifier(pierre.person.raw_identifier),
+        birth_date=PIERRE_BORN,
+    )
+    invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
+    other = add_member(pierre.dossier, first_names="Louise", birth_date=PIERRE_BORN, sex="F")
+    cancelled = send(member=other)
+    invitation_cancel(actor=web(people["responsible"]), invitation_id=cancelled.invitation.pk)
+    for code in (invitation_code_new(), used.code, cancelled.code):
         with pytest.raises(InvitationError) as error:
-            invitation_open(token=token)
-        assert error.value.message == INVALID_LINK
+            opened(code)
+        assert (error.value.code, error.value.message, error.value.field) == ("invalid", INVALID_LINK, "code")
 
 
 def test_expired_invitation(people, pierre, send):
     sent = send(member=pierre)
     Invitation.objects.filter(pk=sent.invitation.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     with pytest.raises(InvitationError) as error:
-        invitation_open(token=sent.token)
+        opened(sent.code)
     assert error.value.message == EXPIRED
     with pytest.raises(InvitationError):
         invitation_accept(actor=VISITOR, invitation=sent.invitation, password=PASSWORD)
@@ -282,7 +405,7 @@ def test_cancel(people, family_file, pierre, send):
     cancelled = invitation_cancel(actor=web(people["responsible"]), invitation_id=sent.invitation.pk)
     assert cancelled.cancel_reason == Invitation.CancelReason.BY_INVITER
     with pytest.raises(InvitationError) as error:
-        invitation_open(token=sent.token)
+        opened(sent.code)
     assert error.value.message == INVALID_LINK
     with pytest.raises(InvitationError):  # already cancelled
         invitation_cancel(actor=web(people["responsible"]), invitation_id=sent.invitation.pk)
@@ -290,7 +413,7 @@ def test_cancel(people, family_file, pierre, send):
 
 def test_identity_proof_and_account_creation(people, pierre, send):
     sent = send(member=pierre)
-    invitation = invitation_open(token=sent.token)
+    invitation = opened(sent.code)
     person = invitation_prove(
         actor=VISITOR,
         invitation=invitation,
@@ -306,7 +429,7 @@ def test_identity_proof_and_account_creation(people, pierre, send):
     assert invitation.accepted_at is not None
     # Single use.
     with pytest.raises(InvitationError) as error:
-        invitation_open(token=sent.token)
+        opened(sent.code)
     assert error.value.message == INVALID_LINK
     with pytest.raises(InvitationError):
         invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
@@ -322,7 +445,7 @@ def test_wrong_identity_is_counted_then_cancels_the_invitation(people, pierre, s
         "wrong-birth-date": (pierre_nir, datetime.date(2008, 4, 13)),  # the right NIR, another birth date
     }[case]
     sent = send(member=pierre)
-    invitation = invitation_open(token=sent.token)
+    invitation = opened(sent.code)
     for left in (4, 3, 2, 1):
         with pytest.raises(InvitationError) as error:
             invitation_prove(
@@ -347,7 +470,7 @@ def test_wrong_identity_is_counted_then_cancels_the_invitation(people, pierre, s
 
 def test_member_who_left_before_accepting(people, pierre, send):
     sent = send(member=pierre)
-    invitation = invitation_open(token=sent.token)
+    invitation = opened(sent.code)
     Member.objects.filter(pk=pierre.pk).update(ended_on=datetime.date.today())
     with pytest.raises(InvitationError) as error:
         invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
@@ -359,7 +482,7 @@ def test_member_who_got_an_account_meanwhile(people, pierre, send):
     from moncompte.accounts.services import account_create
 
     sent = send(member=pierre)
-    invitation = invitation_open(token=sent.token)
+    invitation = opened(sent.code)
     account_create(actor=Actor.system(), person=pierre.person, password=PASSWORD)
     with pytest.raises(InvitationError) as error:
         invitation_accept(actor=VISITOR, invitation=invitation, password="Un autre mot de passe 2024")

@@ -188,11 +188,15 @@ def test_a_second_first_connection_of_the_file_waits_then_stops(postgres, monkey
     assert LegacyCredential.objects.get(dossier=dossier).retired_on_web_at is not None
 
 
-def test_tries_of_one_file_on_the_web_and_the_phone_wait_for_each_other(postgres, monkeypatch, settings):
-    """The per-file caps are counted under the credential's lock, whatever the channel: a phone
-    try made while a web try is between reading the count and recording its attempt waits."""
+@pytest.mark.parametrize("which", ["file", "unknown-numero"])
+def test_tries_of_one_numero_on_the_web_and_the_phone_wait_for_each_other(postgres, monkeypatch, settings, which):
+    """The caps are counted under a lock on the numéro's key, taken whether or not it is a
+    file's (an unknown numéro must cost the same and is capped the same), whatever the channel:
+    a phone try made while a web try is between reading the count and recording its attempt
+    waits. Removing the lock of legacy_code_try fails it."""
     settings.MONCOMPTE_LEGACY_CODE_PHONE_UNTIL = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
     dossier, _, _ = _couple_with_a_code()
+    numero = dossier.numero if which == "file" else "1000001"
     hold = Hold(legacy.legacy_code_matches, holder="web")
     monkeypatch.setattr(legacy, "legacy_code_matches", hold)
 
@@ -200,7 +204,7 @@ def test_tries_of_one_file_on_the_web_and_the_phone_wait_for_each_other(postgres
         lambda: legacy_code_verify(
             actor=Actor.visitor(channel=Channel.WEB, client_address="198.51.100.7"),
             caf=dossier.caf,
-            numero=dossier.numero,
+            numero=numero,
             code="12345678",
         ),
         name="web",
@@ -210,7 +214,7 @@ def test_tries_of_one_file_on_the_web_and_the_phone_wait_for_each_other(postgres
         assert hold.reached.wait(HOLD_SECONDS), web.error
         phone = InThread(
             lambda: legacy_code_check_by_phone(
-                actor=Actor.visitor(channel=Channel.PHONE), caf=dossier.caf, dossier_numero=dossier.numero, code="0"
+                actor=Actor.visitor(channel=Channel.PHONE), caf=dossier.caf, dossier_numero=numero, code="0"
             ),
             name="phone",
         )
@@ -220,8 +224,12 @@ def test_tries_of_one_file_on_the_web_and_the_phone_wait_for_each_other(postgres
         web.join()
         if phone is not None:
             phone.join()
-    assert web.result == dossier and phone.error.code == "wrong_code"
-    assert LegacyCodeAttempt.objects.filter(credential__dossier=dossier).count() == 2
+    if which == "file":
+        assert web.result == dossier
+    else:
+        assert web.error.code == "wrong_code"
+    assert phone.error.code == "wrong_code"
+    assert LegacyCodeAttempt.objects.filter(file_key=legacy.legacy_file_key(dossier.caf, numero)).count() == 2
 
 
 # 200 first connections through a real server -------------------------------------------------

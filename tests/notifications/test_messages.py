@@ -167,6 +167,7 @@ def test_every_template_renders_in_french_and_fits_one_sms():
     contexts = {
         "contact_code": CODE_CONTEXT,
         "reset_code": CODE_CONTEXT,
+        "unlock_code": CODE_CONTEXT,
         "password_changed": {"changed_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC)},
         "provisional_identifier": {"identifier": "P-7K3M9-QX2T4"},
         "delegation_granted": {
@@ -183,9 +184,13 @@ def test_every_template_renders_in_french_and_fits_one_sms():
         "invitation": {
             "inviter": "Claire MARTIN",
             "member_first_name": "Pierre",
-            "link": "https://moncompte.caf.fr/invitation/" + "A" * 43 + "/",
+            "link": "https://moncompte.caf.fr/invitation/#7K3M-9QX2-T4BN-8WCD",
+            "code": "7K3M-9QX2-T4BN-8WCD",
             "expires_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
         },
+        "signup_claim_received": {"identifier": "P-7K3M9-QX2T4"},
+        "signup_claim_holder_notice": {"asked_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC)},
+        "identity_check_accepted": {"bound": True},
         "separation_declared": {
             "declared_by": "Marc MARTIN",
             "separated_on": datetime(2021, 10, 10, 20, 30, tzinfo=UTC).date(),

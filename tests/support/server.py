@@ -24,7 +24,12 @@ For a test, in production mode with the test process's keys and its test databas
 
 Each server binds a free loopback port, talks plain HTTP (TLS redirect and secure cookies off),
 runs in its own process group (stopped as a whole, SIGTERM then SIGKILL), and writes its output
-to ``work_dir/gunicorn-<name>-<port>.log`` (``log_tail()`` for error messages).
+to ``work_dir/gunicorn-<name>-<port>.log`` (``log_tail()`` for error messages). It runs with the
+production gunicorn configuration, config/gunicorn.conf.py (the project's logging, redaction on
+every logger, the access log without query strings): by default the access log goes to its
+standard output, hence to that file too; ``MONCOMPTE_LOG_FILE``, ``MONCOMPTE_ACCESS_LOG_FILE``
+and ``MONCOMPTE_ERROR_LOG_FILE`` in ``env`` send the application's log, the access log and
+gunicorn's messages to files of their own (tests/integration/test_log_scan.py reads them).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ import requests
 from config.secrets import SECRETS, development_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# What production runs with (docs/configuration.md): the project's logging for gunicorn's loggers.
+GUNICORN_CONFIG = REPO_ROOT / "config" / "gunicorn.conf.py"
 
 # Variables of the calling process that never reach a server: it gets exactly what it is given.
 _NOT_INHERITED_PREFIXES = ("DJANGO_", "MONCOMPTE_", "EMAIL_")
@@ -140,7 +147,8 @@ class GunicornServer:
 
     ``env``: its whole environment (``production_environment()``). ``worker_class`` None:
     gunicorn's choice (gthread when ``threads`` > 1). ``gunicorn_args``: appended to the command
-    line (``["--config", "python:bench.profiling"]``).
+    line, after ``--config config/gunicorn.conf.py`` (a ``--config`` there replaces it, as
+    ``["--config", "python:bench.profiling"]`` does).
     """
 
     def __init__(
@@ -176,6 +184,7 @@ class GunicornServer:
             # The default control socket is one path for every gunicorn of the machine.
             "--no-control-socket",
             "--log-level", log_level,
+            "--config", str(GUNICORN_CONFIG),
             *gunicorn_args,
         ]  # fmt: skip
         self.process: subprocess.Popen | None = None

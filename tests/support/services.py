@@ -1,4 +1,4 @@
-"""Finding the real services a test needs (PostgreSQL, Redis, Chromium): skip locally, fail in CI.
+"""Finding the real services a test needs (PostgreSQL, Redis, Chromium, nginx): skip locally, fail in CI.
 
 Locally a test whose service is missing is skipped with the reason (shown by ``-rs``), so the
 suite runs on a laptop with nothing installed. In CI (``CI=true``, or
@@ -9,7 +9,7 @@ that the real-component tests did run. Every such test goes through ``require_or
   tests/support/ci_plugin.py), or take the ``postgresql`` fixture, or call
   ``require_postgresql("why")`` where the decision is made at run time (a fixture parameter);
 - Redis: ``redis_url()`` then ``require_or_skip(...)`` when it is None, or the ``redis_service`` fixture;
-- Chromium: ``chromium_path()`` likewise.
+- Chromium: ``chromium_path()`` likewise; nginx: ``nginx_path()`` likewise.
 
 Never ``pytest.mark.skipif(connection.vendor != "postgresql", ...)``: it would skip in CI too,
 and ci_plugin.py fails a CI run in which any test skipped.
@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+NGINX_CANDIDATES = ("/usr/sbin/nginx",)
 _TRUTHY = {"1", "true", "yes", "on"}
 
 # ``@requires_postgresql("reason")``: the test runs on PostgreSQL only (skip locally, fail in CI).
@@ -121,3 +122,13 @@ def chromium_path() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return shutil.which("chromium") if not explicit else None
+
+
+def nginx_path() -> str | None:
+    """Debian's nginx (or NGINX_PATH), if installed (.ci/run installs it)."""
+    explicit = os.environ.get("NGINX_PATH", "").strip()
+    candidates = (explicit,) if explicit else NGINX_CANDIDATES
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("nginx") if not explicit else None

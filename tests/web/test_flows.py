@@ -64,7 +64,8 @@ def _invitation(client):
     member = MemberFactory(dossier=family.dossier, role=Role.ENFANT, person__age=17)
     inviter = Actor.visitor(channel=Channel.WEB).signed_in_as(family.responsible.account, session_key=None)
     sent = invitation_send(actor=inviter, member=member, channel=ContactChannel.EMAIL, destination="m@example.fr")
-    assert client.get(f"/invitation/{sent.token}/")["Location"] == "/invitation/identite/"
+    proof = {"code": sent.code, "identifier": member.person.raw_identifier, "birth_date": member.person.birth_date}
+    assert client.post("/invitation/", proof)["Location"] == "/invitation/mot-de-passe/"
 
 
 def _reset_code(client):
@@ -85,7 +86,7 @@ def _reset_password(client):
 FLOWS = {
     "first-connection": (_first_connection, "/premiere-connexion/numero-securite-sociale/", 30, 302),
     "signup": (_signup, "/creer-mon-compte/coordonnees/", 45, 302),
-    "invitation": (_invitation, "/invitation/identite/", 30, 400),
+    "invitation": (_invitation, "/invitation/mot-de-passe/", 30, 400),
     "reset-code": (_reset_code, "/mot-de-passe-oublie/code/", 30, 302),
     "reset-password": (_reset_password, "/mot-de-passe-oublie/nouveau/", 15, 302),
 }

@@ -1,4 +1,5 @@
-"""Pages of the invitations: /mon-compte/foyer/inviter/ and the link /invitation/<token>/."""
+"""Pages of the invitations: /mon-compte/foyer/inviter/ and the invitation page /invitation/
+(the link /invitation/#CODE: the code is posted with the identity proof, never in a URL)."""
 
 import datetime
 import re
@@ -10,9 +11,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from moncompte.accounts.models import Account
-from moncompte.households.invitations import EXPIRED, INVALID_LINK
+from moncompte.audit.models import JournalEntry
+from moncompte.households.invitations import EXPIRED, INVALID_LINK, MALFORMED_CODE, invitation_code_new
 from moncompte.households.models import Invitation, Member, Role
-from moncompte.web.invitations.views import NO_FLOW
+from moncompte.web.invitations.views import NO_FLOW, OLD_LINK
 from tests.conftest import sign_in
 from tests.factories import PersonFactory
 from tests.households.test_invitations import PIERRE_BORN
@@ -68,14 +70,29 @@ def _invite(client, member, **data):
 
 
 def _link() -> str:
-    return re.search(r"https?://[^/\s]+(/invitation/[A-Za-z0-9_-]{43}/)", mail.outbox[-1].body).group(1)
+    """The link of the last message: /invitation/#XXXX-XXXX-XXXX-XXXX."""
+    return re.search(r"https?://[^/\s]+(/invitation/#\S+)", mail.outbox[-1].body).group(1)
+
+
+def _code() -> str:
+    """The code of the last message, as shown by itself (typed without JavaScript)."""
+    return re.search(r"code d'invitation, saisissez :\s+(\S+)", mail.outbox[-1].body).group(1)
+
+
+def _escaped(message: str) -> str:
+    return message.replace("'", "&#x27;")
+
+
+def _proof(pierre, code=None, **data) -> dict:
+    return {"code": code or _code(), "identifier": pierre.person.raw_identifier, "birth_date": "12/04/2008", **data}
 
 
 def _invited_client(claire, pierre) -> Client:
+    """Pierre's browser, past the first step (code and identity proved)."""
     assert _invite(claire, pierre, email="pierre@example.fr").status_code == 302
     client = Client()
-    response = client.get(_link())
-    assert response.status_code == 302 and response["Location"] == "/invitation/identite/"
+    response = client.post("/invitation/", _proof(pierre))
+    assert response.status_code == 302 and response["Location"] == "/invitation/mot-de-passe/"
     return client
 
 
@@ -142,23 +159,42 @@ def test_send_then_cancel(claire, pierre):
     assert "est annulée" in claire.get(INVITE).content.decode()
     invitation.refresh_from_db()
     assert invitation.cancelled_at is not None
-    response = Client().get(_link())
-    assert response.status_code == 404
-    assert "il a peut-être déjà servi ou été annulé" in response.content.decode()
+    response = Client().post("/invitation/", _proof(pierre))
+    assert response.status_code == 400
+    assert "peut-être déjà servi ou été annulée" in response.content.decode()
+
+
+def test_the_invitation_page_asks_for_the_code_and_fills_it_from_the_fragment(family):
+    response = Client().get("/invitation/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Étape 1 sur 3" in page and "Code d&#x27;invitation" in page
+    assert re.search(r'<input[^>]+name="code"[^>]+data-invitation-code', page)
+    # The script is a file of the site (script-src 'self'), not inline: it reads the fragment.
+    assert re.search(r'<script src="/static/web/invitation-code[^"]*\.js" defer></script>', page)
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_code_in_the_query_string_is_never_read(claire, pierre):
+    _invite(claire, pierre, email="pierre@example.fr")
+    page = Client().get("/invitation/", {"code": _code()}).content.decode()
+    assert _code() not in page and _code().replace("-", "") not in page
 
 
 def test_the_whole_acceptance(family, claire, pierre):
-    client = _invited_client(claire, pierre)
-    token = _link().split("/")[2]
-    page = client.get("/invitation/identite/").content.decode()
-    assert f"{name(family.responsible.person)} vous invite" in page and "Étape 1 sur 3" in page
-    assert token not in page
-    response = client.post(
-        "/invitation/identite/", {"identifier": pierre.person.raw_identifier, "birth_date": "12/04/2008"}
-    )
+    _invite(claire, pierre, email="pierre@example.fr")
+    invitation_code = _code()
+    assert _link() == f"/invitation/#{invitation_code}"
+    client = Client()
+    page = client.get("/invitation/").content.decode()
+    assert "Étape 1 sur 3" in page
+    # Typed by hand from the message, in lower case with spaces: accepted.
+    response = client.post("/invitation/", _proof(pierre, code=invitation_code.lower().replace("-", " ")))
     assert response.status_code == 302 and response["Location"] == "/invitation/mot-de-passe/"
     page = client.get("/invitation/mot-de-passe/").content.decode()
     assert f"Bonjour {name(pierre.person)}" in page
+    assert f"Invitation de {name(family.responsible.person)}" in page
+    assert invitation_code not in page
     response = client.post("/invitation/mot-de-passe/", {"password": "azerty", "password_confirm": "azerty"})
     assert response.status_code == 400
     response = client.post("/invitation/mot-de-passe/", {"password": PASSWORD, "password_confirm": PASSWORD})
@@ -173,72 +209,130 @@ def test_the_whole_acceptance(family, claire, pierre):
     assert response["Location"] == "/mon-compte/"
     assert f"Bonjour {name(pierre.person)}" in client.get("/mon-compte/").content.decode()
     # Single use.
-    response = Client().get(f"/invitation/{token}/")
-    assert response.status_code == 404
-    assert INVALID_LINK.replace("'", "&#x27;") in response.content.decode()
+    response = Client().post("/invitation/", _proof(pierre, code=invitation_code))
+    assert response.status_code == 400
+    assert _escaped(INVALID_LINK) in response.content.decode()
 
 
 def test_wrong_identity_is_refused_in_french_and_kept(claire, pierre):
-    client = _invited_client(claire, pierre)
-    response = client.post(
-        "/invitation/identite/", {"identifier": pierre.person.raw_identifier, "birth_date": "13/04/2008"}
-    )
+    _invite(claire, pierre, email="pierre@example.fr")
+    client = Client()
+    response = client.post("/invitation/", _proof(pierre, birth_date="13/04/2008"))
     assert response.status_code == 400
     page = response.content.decode()
     assert "ne correspond pas à la personne invitée" in page and "Il vous reste 4 essais" in page
     assert 'value="2008-04-13"' in page
     assert f'value="{pierre.person.raw_identifier}"' in page
-    response = client.post("/invitation/identite/", {"identifier": "1 08 04", "birth_date": "31/02/2008"})
+    response = client.post("/invitation/", _proof(pierre, identifier="1 08 04", birth_date="31/02/2008"))
     page = response.content.decode()
     assert response.status_code == 400
     assert "Cette date n&#x27;est pas valide" in page
     # Skipping the proof is not possible.
-    assert client.get("/invitation/mot-de-passe/")["Location"] == "/invitation/identite/"
+    assert client.get("/invitation/mot-de-passe/").status_code == 400
+
+
+def test_a_malformed_or_unknown_code_is_refused_on_its_field(claire, pierre):
+    _invite(claire, pierre, email="pierre@example.fr")
+    response = Client().post("/invitation/", _proof(pierre, code="ABCD-1234"))
+    assert response.status_code == 400
+    assert re.search(r'id="id_code-erreur">' + re.escape(_escaped(MALFORMED_CODE)), response.content.decode())
+    response = Client().post("/invitation/", _proof(pierre, code=invitation_code_new()))
+    assert response.status_code == 400
+    assert re.search(r'id="id_code-erreur">' + re.escape(_escaped(INVALID_LINK)), response.content.decode())
+    assert Invitation.objects.get().failed_attempts == 0  # a wrong code is not a wrong identity
+
+
+def test_wrong_codes_from_one_address_are_throttled(claire, pierre, settings):
+    settings.MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 2
+    _invite(claire, pierre, email="pierre@example.fr")
+    prober = Client(REMOTE_ADDR="203.0.113.50")
+    for _ in range(3):
+        assert prober.post("/invitation/", _proof(pierre, code=invitation_code_new())).status_code == 400
+    response = prober.post("/invitation/", _proof(pierre))
+    assert response.status_code == 429
+    assert "Réessayez dans" in response.content.decode()
+    # Pierre, from his own connection, is not slowed down.
+    assert Client(REMOTE_ADDR="198.51.100.20").post("/invitation/", _proof(pierre)).status_code == 302
 
 
 def test_five_wrong_proofs_end_the_invitation(claire, pierre):
-    client = _invited_client(claire, pierre)
+    _invite(claire, pierre, email="pierre@example.fr")
+    client = Client()
     for _ in range(4):
-        client.post("/invitation/identite/", {"identifier": pierre.person.raw_identifier, "birth_date": "2001-01-01"})
-    response = client.post(
-        "/invitation/identite/", {"identifier": pierre.person.raw_identifier, "birth_date": "2001-01-01"}
-    )
+        client.post("/invitation/", _proof(pierre, birth_date="2001-01-01"))
+    response = client.post("/invitation/", _proof(pierre, birth_date="2001-01-01"))
     assert response.status_code == 403
     assert "cette invitation est annulée" in response.content.decode()
-    assert client.get("/invitation/identite/").status_code == 400
+    response = client.post("/invitation/", _proof(pierre))
+    assert response.status_code == 400 and not Account.objects.filter(person=pierre.person).exists()
 
 
-def test_expired_link(claire, pierre):
+def test_expired_invitation(claire, pierre):
     _invite(claire, pierre, email="pierre@example.fr")
     Invitation.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
-    response = Client().get(_link())
+    response = Client().post("/invitation/", _proof(pierre))
     assert response.status_code == 410
-    assert EXPIRED.replace("'", "&#x27;") in response.content.decode()
+    assert _escaped(EXPIRED) in response.content.decode()
 
 
-def test_unknown_link_and_no_flow(family):
-    response = Client().get("/invitation/" + "A" * 43 + "/")
-    assert response.status_code == 404
-    assert INVALID_LINK.replace("'", "&#x27;") in response.content.decode()
-    response = Client().get("/invitation/identite/")
+@pytest.mark.parametrize(
+    "path",
+    ["/invitation/" + "A" * 43 + "/", "/invitation/{code}/", "/invitation/{code}", "/invitation/identite/"],
+    ids=["old-token", "code-in-path", "code-in-path-no-slash", "old-identity-page"],
+)
+def test_a_secret_in_the_path_is_never_read(claire, pierre, path):
+    _invite(claire, pierre, email="pierre@example.fr")
+    response = Client().get(path.format(code=_code()))
+    assert response.status_code == 410
+    assert _escaped(OLD_LINK) in response.content.decode()
+    # The invitation is untouched: neither opened nor counted.
+    invitation = Invitation.objects.get()
+    assert invitation.failed_attempts == 0 and invitation.cancelled_at is None
+    assert not JournalEntry.objects.filter(action="invitation.opened").exists()
+
+
+def test_no_flow(family):
+    response = Client().get("/invitation/mot-de-passe/")
     assert response.status_code == 400
-    assert NO_FLOW.replace("'", "&#x27;") in response.content.decode()
+    assert _escaped(NO_FLOW) in response.content.decode()
 
 
-def test_opening_the_link_renews_the_session_key(claire, pierre):
+def test_proving_renews_the_session_key(claire, pierre):
     _invite(claire, pierre, email="pierre@example.fr")
     client = Client()
     client.get("/connexion/")
     before = client.session.session_key
-    client.get(_link())
+    client.post("/invitation/", _proof(pierre))
     assert client.session.session_key != before
 
 
-def test_cancelled_while_proving(claire, pierre):
+def test_cancelled_while_choosing_the_password(claire, pierre):
     client = _invited_client(claire, pierre)
     claire.post(INVITE, {"action": "annuler", "invitation": Invitation.objects.get().pk})
-    response = client.post(
-        "/invitation/identite/", {"identifier": pierre.person.raw_identifier, "birth_date": "2008-04-12"}
-    )
+    response = client.post("/invitation/mot-de-passe/", {"password": PASSWORD, "password_confirm": PASSWORD})
     assert response.status_code == 404
     assert not Account.objects.filter(person=pierre.person).exists()
+
+
+def _routes(patterns, prefix=""):
+    from django.urls import URLPattern, URLResolver
+
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def test_no_url_of_the_project_takes_a_secret():
+    """Only ids and the never-read path of old links are variable parts of a URL: no token, code,
+    NIR or password can be asked for in a path (the query strings are checked by the views)."""
+    from django.urls import get_resolver
+
+    variable = {
+        route: entry.name for route, entry in _routes(get_resolver().url_patterns) if entry.pattern.regex.groups
+    }
+    assert variable == {
+        "mon-compte/appareils/<int:session_id>/fermer/": "session_end",
+        "^invitation/(?!mot-de-passe$)(?P<rest>.+)$": "invitation_old_link",
+    }

@@ -15,10 +15,8 @@ from moncompte.accounts.models import Account
 from moncompte.audit.models import JournalEntry
 from moncompte.identity.identifiers import new_provisional_identifier, parse_identifier
 from moncompte.identity.models import IdentityCheck, IdentityDocument, Person
-from moncompte.identity.services import person_create
 from tests.accounts.test_signup import NEW_NIR, _pdf, _png, nir
 from tests.conftest import sign_in
-from tests.factories import DossierFactory, MemberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_messages")]
 
@@ -103,15 +101,24 @@ def test_the_first_step_offers_both_ways(client):
     assert "demande de prestation" in client.get("/creer-mon-compte/coordonnees/").content.decode()
 
 
+def claimant(identifier=NEW_NIR_TYPED) -> Person:
+    """The person who typed that NIR (it is a claim on their check until an agent accepts it)."""
+    return IdentityCheck.objects.claiming(parse_identifier(identifier).value).get().person
+
+
 def test_unknown_nir_end_to_end_then_the_identity_document(client, family, media):
     response = _signup(client)
-    assert response["Location"] == "/creer-mon-compte/justificatif/"
-    person = Person.objects.with_identifier(nir(NEW_NIR).value).get()
+    assert response["Location"] == "/creer-mon-compte/identifiant/"
+    person = claimant()
+    assert not Person.objects.with_identifier(nir(NEW_NIR).value).exists()
     account = Account.objects.get(person=person)
     assert client.session["_auth_user_id"] == str(account.pk)
     # The contact validated during the flow makes the account usable (a domain rule, not a session flag).
     assert account.contact_validated_at is not None
     assert JournalEntry.objects.filter(action="signup.signed_in", subject_person=person).exists()
+    # The provisional identifier, once; the NIR will be bound after the check.
+    body = client.get("/creer-mon-compte/identifiant/").content.decode()
+    assert person.identifier.display() in body and "sera rattaché à votre compte quand un agent" in body
 
     page = client.get("/creer-mon-compte/justificatif/")
     assert page.status_code == 200
@@ -155,65 +162,6 @@ def test_without_nir_the_provisional_identifier_is_shown_once_and_sent(client, f
     other = Client()
     response = sign_in(other, shown.lower().replace("-", " "), PASSWORD)
     assert response.status_code == 302 and response["Location"] == "/mon-compte/"
-
-
-def test_a_known_person_without_account_nor_file_is_linked(client, family):
-    person = person_create(
-        identifier=nir(NEW_NIR),
-        first_names="INES MARIE",
-        birth_name="LEFEVRE",
-        birth_date=datetime.date(1991, 5, 17),
-        sex="F",
-        birth_place_code="69383",
-    )
-    response = _signup(client)
-    assert response["Location"] == "/mon-compte/"
-    assert Account.objects.get(person=person)
-    assert not IdentityCheck.objects.filter(person=person).exists()
-    body = client.get("/mon-compte/").content.decode()
-    assert "Votre compte est créé." in body
-    # No identity check: nothing to upload.
-    assert client.get("/creer-mon-compte/justificatif/")["Location"] == "/mon-compte/"
-
-
-def _alert(body: str) -> str:
-    return re.search(r'<div class="fr-alert[^"]*" role="alert"[^>]*id="erreurs">.*?</div>', body, re.S).group(0)
-
-
-def test_a_known_nir_gets_the_neutral_message_at_the_end(family):
-    holder = family.responsible.person
-    member_without_account = MemberFactory(dossier=DossierFactory(caf=family.caf)).person
-    accounts, persons = Account.objects.count(), Person.objects.count()
-    answers = []
-    for identity in [
-        # The holder has an account.
-        declared(holder),
-        # The holder's NIR with another identity, whose digits agree with the NIR (same sex, month
-        # and year; the birth place given as a name only).
-        declared(
-            holder,
-            first_names="Julie",
-            birth_name="Durand" if holder.birth_name != "DURAND" else "Dupont",
-            birth_day=str(1 if holder.birth_date.day != 1 else 2),
-            birth_place="Paris",
-        ),
-        # The responsible person of a file, without an account yet: their way in is the first connection.
-        declared(member_without_account),
-    ]:
-        client = Client()
-        response = _signup(client, **identity)
-        assert response.status_code == 400
-        body = response.content.decode()
-        assert (
-            "Si un compte existe déjà pour cette identité, connectez-vous ou utilisez « Mot de passe oublié »" in body
-        )
-        assert PASSWORD not in body
-        assert "_auth_user_id" not in client.session
-        answers.append(_alert(body))
-    assert answers[0] == answers[1] == answers[2]
-    assert (Account.objects.count(), Person.objects.count()) == (accounts, persons)
-    reasons = [e.detail["reason"] for e in JournalEntry.objects.filter(action="signup.refused").order_by("id")]
-    assert reasons == ["has_account", "identity_mismatch", "member"]
 
 
 def test_the_first_steps_answer_the_same_for_known_and_unknown_numbers(client, family):
@@ -397,8 +345,9 @@ def test_people_with_an_account_are_sent_to_it(client, family):
 
 def test_the_pending_check_notice_for_the_home_page(family, client):
     _signup(client)
-    person = Person.objects.with_identifier(parse_identifier(NEW_NIR_TYPED).value).get()
+    person = claimant()
     html = render_to_string("web/signup/_identity_check_notice.html", {"person": person})
     assert "Vérification de votre identité en cours" in html and "Envoyez votre pièce d" in html
+    assert "identifiant provisoire" in html
     holder = Person.objects.with_identifier(parse_identifier(family.responsible.identifier).value).get()
     assert render_to_string("web/signup/_identity_check_notice.html", {"person": holder}).strip() == ""

@@ -5,6 +5,7 @@ import datetime
 from django import forms
 
 from moncompte.core.actors import ContactChannel
+from moncompte.households.invitations import MALFORMED_CODE, invitation_code_canonical
 from moncompte.identity.normalise import birth_date_problem
 from moncompte.web.forms import ContactChoiceForm, NirField
 
@@ -37,9 +38,43 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class InvitationIdentityForm(forms.Form):
-    """The person who opened the link proves they are the invited member."""
+class InvitationCodeField(forms.CharField):
+    """The invitation code as typed or filled in from the link's fragment (web/invitation-code.js);
+    cleaned to its canonical form, or refused by its shape (nothing counted, nothing looked up)."""
 
+    def __init__(self, **kwargs):
+        defaults = {
+            "label": "Code d'invitation",
+            "help_text": (
+                "16 lettres et chiffres, dans le message d'invitation reçu par courriel ou par SMS. "
+                "Si vous avez ouvert le lien du message, il est déjà rempli."
+            ),
+            "max_length": 200,  # the whole link may be pasted
+            "error_messages": {"required": "Saisissez le code d'invitation reçu par courriel ou par SMS."},
+            "widget": forms.TextInput(
+                attrs={
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                    "autocapitalize": "characters",
+                    "data-invitation-code": "",
+                }
+            ),
+        }
+        super().__init__(**{**defaults, **kwargs})
+
+    def clean(self, value):
+        value = super().clean(value)
+        canonical = invitation_code_canonical(value)
+        if canonical is None:
+            raise forms.ValidationError(MALFORMED_CODE, code="malformed")
+        return canonical
+
+
+class InvitationIdentityForm(forms.Form):
+    """Whoever has the invitation code proves they are the invited member: the code, their NIR
+    and their birth date, in one POST (the code is never in a URL)."""
+
+    code = InvitationCodeField()
     identifier = NirField(label="Votre numéro de sécurité sociale")
     birth_date = forms.DateField(
         label="Votre date de naissance",

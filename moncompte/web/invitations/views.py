@@ -1,9 +1,14 @@
 """Invitations of household members: sending them (/mon-compte/foyer/inviter/) and accepting
-them (/invitation/<token>/, then /invitation/identite/ and /invitation/mot-de-passe/).
+them (/invitation/, then /invitation/mot-de-passe/).
 
-The token is read from the URL once: the invitation's id then lives in the server-side session
-(renewed key), so the token is neither needed again nor kept in further URLs or the history of
-the next pages. The rules are in moncompte.households.invitations, which re-checks everything.
+The invitation code never travels in a URL: the message's link is /invitation/#CODE, whose
+fragment the browser keeps to itself; the page's script (web/invitation-code.js) copies it into
+the form and takes it out of the address bar, and without JavaScript the person types it. The
+code is posted with the identity proof (NIR and birth date); once both hold, the session (with
+a renewed key) keeps the invitation's id for the password step, so the code is needed no more.
+Paths under /invitation/ that old links carried (/invitation/<token>/) answer that the link no
+longer works, without reading it. The rules are in moncompte.households.invitations, which
+re-checks everything.
 """
 
 from django.contrib import messages
@@ -41,8 +46,13 @@ from moncompte.web.signin.session import open_web_session
 FLOW = FlowState("moncompte_invitation", max_age=30 * 60)
 STEPS = ["Votre identité", "Votre mot de passe", "Vos coordonnées"]
 NO_FLOW = (
-    "Pour créer votre compte, ouvrez le lien de l'invitation que vous avez reçue par courriel ou par SMS. "
-    "Le lien n'est valable que pendant 30 minutes une fois ouvert : ouvrez-le à nouveau si besoin."
+    "Pour créer votre compte, ouvrez le lien de l'invitation que vous avez reçue par courriel ou par SMS, "
+    "ou saisissez son code sur la page « Créer mon compte sur invitation ». Une fois votre identité "
+    "confirmée, vous avez 30 minutes pour choisir votre mot de passe : recommencez si besoin."
+)
+OLD_LINK = (
+    "Ce lien d'invitation n'est plus valable. Ouvrez le lien du dernier message d'invitation reçu, "
+    "ou demandez une nouvelle invitation à la personne qui vous l'a envoyée."
 )
 
 
@@ -155,38 +165,19 @@ def _flow(request):
 
 
 @login_not_required
-@require_GET
-def open_view(request, token):
-    try:
-        invitation = invitation_open(token=token)
-    except InvitationError as error:
-        return _refused(request, error.message, 410 if error.code == "expired" else 404)
-    # A new session key once the link is opened; from now on the session holds the invitation.
-    request.session.cycle_key()
-    FLOW.start(request, invitation_id=invitation.pk)
-    journal_record(
-        action=JournalAction.INVITATION_OPENED,
-        actor=actor_of(request),
-        subject_person=invitation.member.person,
-        dossier=invitation.dossier,
-    )
-    return redirect("web:invitation_identity")
-
-
-@login_not_required
 @require_http_methods(["GET", "POST"])
-def identity_view(request):
-    state, invitation, refused = _flow(request)
-    if refused is not None:
-        return refused
+def invitation_view(request):
+    """The code (filled in from the link's fragment, or typed), the NIR and the birth date."""
     form = InvitationIdentityForm(request.POST or None)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            actor = actor_of(request)
             try:
+                invitation = invitation_open(actor=actor, code=form.cleaned_data["code"])
                 invitation_prove(
-                    actor=actor_of(request),
+                    actor=actor,
                     invitation=invitation,
                     identifier=form.cleaned_data["identifier"],
                     birth_date=form.cleaned_data["birth_date"],
@@ -194,20 +185,21 @@ def identity_view(request):
             except InvitationError as error:
                 if error.code == "too_many_attempts":
                     return _refused(request, error.message, 403)
-                if error.code in ("invalid", "expired"):
-                    return _refused(request, error.message, 410 if error.code == "expired" else 404)
-                form.add_error(None, error.message)
+                status = {"throttled": 429, "expired": 410}.get(error.code, 400)
+                add_domain_error(form, error)
             else:
-                FLOW.save(request, {**state, "proved": True})
+                # A new session key once the invitation is proved; the session holds it from now on.
+                request.session.cycle_key()
+                FLOW.start(request, invitation_id=invitation.pk, proved=True)
                 return redirect("web:invitation_password")
-    return render_step(
-        request,
-        "web/invitation/identity.html",
-        STEPS,
-        1,
-        {"form": form, "inviter": invitation.invited_by.display_name},
-        status,
-    )
+    return render_step(request, "web/invitation/identity.html", STEPS, 1, {"form": form}, status)
+
+
+@login_not_required
+@require_GET
+def old_link_view(request, rest):
+    """/invitation/<anything>: what the links of before carried in their path. Never read."""
+    return _refused(request, OLD_LINK, 410)
 
 
 @login_not_required
@@ -217,7 +209,7 @@ def password_view(request):
     if refused is not None:
         return refused
     if not state.get("proved"):
-        return redirect("web:invitation_identity")
+        return redirect("web:invitation")
     person = invitation.member.person
     form = NewPasswordForm(request.POST or None, person=person)
     status = 200
@@ -243,6 +235,11 @@ def password_view(request):
         "web/invitation/password.html",
         STEPS,
         2,
-        {"form": form, "person": person, "min_length": password_min_length()},
+        {
+            "form": form,
+            "person": person,
+            "inviter": invitation.invited_by.display_name,
+            "min_length": password_min_length(),
+        },
         status,
     )

@@ -4,12 +4,14 @@ Every web flow that ends signed in (sign-in, first connection, account creation,
 calls ``open_web_session``; the domain records the session (moncompte.accounts.sessions).
 """
 
+import contextlib
 import time
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 from moncompte.accounts import signin as signin_domain
 from moncompte.accounts.models import Account
@@ -26,13 +28,28 @@ SESSION_SEEN_AT = "moncompte_seen_at"
 _BACKEND = "moncompte.accounts.backends.AccountBackend"
 
 
+@contextlib.contextmanager
+def _signed_out_on_failure(request: HttpRequest):
+    """If opening the session fails, the request leaves signed out: the transaction rolled the
+    record and the journal entry back, so the session must not say signed in either (a page
+    answered after the failure would otherwise save it, with no record to list or end it)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # the original failure is the one to report
+            request.session.flush()
+        request.user = AnonymousUser()
+        raise
+
+
 def open_web_session(request: HttpRequest, account: Account, action: JournalAction | str) -> Actor:
     """Sign ``account`` in on this request: a new session key, its limits, its record, the
     journal entry ``action``. Returns the signed-in actor.
 
+    All or nothing: if any step fails, nothing is recorded and the request stays signed out.
     The session itself is written once, by SessionMiddleware, when the response leaves.
     """
-    with transaction.atomic():
+    with _signed_out_on_failure(request), transaction.atomic():
         # login() renews the session key: a key planted before sign-in is worthless after it.
         login(request, account, backend=_BACKEND)
         now = time.time()
@@ -41,6 +58,21 @@ def open_web_session(request: HttpRequest, account: Account, action: JournalActi
         actor = actor_of(request)
         session_open(actor=actor, user_agent=request.META.get("HTTP_USER_AGENT", ""), action=JournalAction(action))
     return actor
+
+
+def sign_in_and_redirect(
+    request: HttpRequest, account: Account, identifier: Identifier, action: JournalAction | str, target: str
+) -> HttpResponseRedirect:
+    """Open the session of ``account`` and answer with a redirect to ``target`` (a local path,
+    moncompte.web.signin.targets), the browser remembered for ``identifier``.
+
+    The answer is built before the session opens: nothing that could fail runs once the session
+    is recorded (a failure inside ``open_web_session`` leaves no record and no sign-in).
+    """
+    response = HttpResponseRedirect(target)
+    remember_device(response, identifier)
+    open_web_session(request, account, action)
+    return response
 
 
 def close_web_session(request: HttpRequest, *, reason: str) -> None:

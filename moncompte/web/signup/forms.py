@@ -7,6 +7,7 @@ passwords excepted.
 from __future__ import annotations
 
 import datetime
+import re
 import unicodedata
 
 from django import forms
@@ -79,6 +80,7 @@ def _sort_key(item: tuple[str, str]) -> str:
 COUNTRY_CHOICES = [(FRANCE, "France"), *sorted(_COUNTRIES.items(), key=_sort_key)]
 COUNTRY_NAMES = dict(COUNTRY_CHOICES)
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 _DATE_TOO_LONG = "Vérifiez la date de naissance : le jour et le mois en 2 chiffres, l'année en 4 chiffres."
 
 HAS_NIR = "oui"
@@ -209,7 +211,14 @@ class IdentityForm(SpacedDigitsMixin, forms.Form):
     BIRTH_DATE_FIELDS = ("birth_day", "birth_month", "birth_year")
 
     def _clean_birth_date(self) -> datetime.date | None:
-        day, month, year = (self.cleaned_data.get(name, "") for name in self.BIRTH_DATE_FIELDS)
+        # NFKC: full-width and other compatibility digits become ASCII ones; anything else that
+        # is not an ASCII digit ("-3", "1er", "٣") is refused before any int() is taken, and the
+        # lengths are bounded before it too (a 10-digit day overflowed datetime.date: a 500).
+        if any(name in self.errors for name in self.BIRTH_DATE_FIELDS):  # too long: said already
+            return None
+        day, month, year = (
+            unicodedata.normalize("NFKC", self.cleaned_data.get(name, "")) for name in self.BIRTH_DATE_FIELDS
+        )
         if not (day or month or year):
             self.add_error("birth_day", "Saisissez votre date de naissance : jour, mois et année.")
             return None
@@ -218,8 +227,11 @@ class IdentityForm(SpacedDigitsMixin, forms.Form):
             field = self.BIRTH_DATE_FIELDS[[day, month, year].index("")]
             self.add_error(field, f"Date de naissance incomplète : saisissez {' et '.join(missing)}.")
             return None
-        if not (day.isdigit() and month.isdigit() and year.isdigit()):
+        if not all(_ASCII_DIGITS.fullmatch(value) for value in (day, month, year)):
             self.add_error("birth_day", "La date de naissance ne s'écrit qu'avec des chiffres, par exemple 14 12 1984.")
+            return None
+        if len(day) > 2 or len(month) > 2:
+            self.add_error("birth_day", _DATE_TOO_LONG)
             return None
         if len(year) != 4:
             self.add_error("birth_year", "L'année de naissance s'écrit avec 4 chiffres, par exemple 1984.")

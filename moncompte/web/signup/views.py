@@ -2,18 +2,17 @@
 
 Step 1 the identity, step 2 a contact validated with a one-time code, step 3 the password; then
 moncompte.accounts.signup.signup_complete creates everything in one transaction and the person
-is signed in. A person without NIR then sees their provisional identifier once; a person whose
-identity must be checked sends an identity document.
+is signed in. Every person then sees their provisional identifier once (a NIR typed waits on the
+identity check: the answer is the same whoever holds it) and sends an identity document.
 
 The flow's state lives in the server-side session only (FLOW) and dies 45 minutes after the
 flow started. The NIR is kept there encrypted (moncompte.identity.protection), never in clear.
-Nothing is looked up in the persons before the last step: the pages answer the same whoever
-the identity typed belongs to.
+The typed NIR is looked up at no step, the last one included: every page, status and message
+is the same whoever holds it (docs/signup.md).
 """
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -23,7 +22,6 @@ from moncompte.accounts.passwords import password_min_length
 from moncompte.accounts.signup import (
     SignupError,
     SignupIdentity,
-    SignupState,
     pending_identity_check,
     signup_complete,
 )
@@ -165,7 +163,6 @@ def password_view(request):
     identity, identifier = _identity(state), _identifier(state)
     form = SignupPasswordForm(request.POST or None, identity=identity, identifier=identifier)
     status = 200
-    refused = False
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -181,23 +178,15 @@ def password_view(request):
             except SignupError as error:
                 for message in error.messages:
                     form.add_error(error.field, message)
-                refused = error.code == "refused"
                 status = error.status
             else:
                 from_request = bool(state.get("from_request"))
                 FLOW.clear(request)
-                # The contact was validated during the flow: the account is usable.
+                # The contact was validated during the flow: the account is usable. The same
+                # answer for every sign-up: the provisional identifier, once, then the document.
                 open_web_session(request, result.account, JournalAction.SIGNUP_SIGNED_IN)
-                request.session[DONE_KEY] = {
-                    "show_identifier": result.provisional_identifier is not None,
-                    "from_request": from_request,
-                }
-                if result.provisional_identifier is not None:
-                    return redirect("web:signup_provisional")
-                if result.state is SignupState.TO_VERIFY:
-                    return redirect("web:signup_document")
-                messages.success(request, "Votre compte est créé.")
-                return redirect("web:home")
+                request.session[DONE_KEY] = {"show_identifier": True, "from_request": from_request}
+                return redirect("web:signup_provisional")
     return _render(
         request,
         "web/signup/password.html",
@@ -207,7 +196,6 @@ def password_view(request):
             "identity": identity,
             "min_length": password_min_length(),
             "masked": _contact_summary(contact),
-            "refused": refused,
         },
         status,
     )
@@ -221,7 +209,8 @@ def provisional_view(request):
     if not done.get("show_identifier"):
         return redirect("web:signup_document" if pending_identity_check(person) else "web:home")
     request.session[DONE_KEY] = {**done, "show_identifier": False}
-    contacts = list(request.user.contacts.filter(verified_at__isnull=False))
+    contacts = list(request.user.contacts.filter(verified_at__isnull=False).order_by("kind", "created_at", "id"))
+    check = pending_identity_check(person)
     return render(
         request,
         "web/signup/provisional.html",
@@ -232,7 +221,9 @@ def provisional_view(request):
                 + mask_destination(c.kind, c.value)
                 for c in contacts
             ],
-            "pending": pending_identity_check(person) is not None,
+            "pending": check is not None,
+            # A NIR typed at step 1: the same page whoever holds it (it is bound after the check).
+            "claimed": bool(check and check.claimed_identifier_type),
         },
     )
 
