@@ -207,6 +207,9 @@ MONCOMPTE_THROTTLE_FREE_FAILURES_PER_IDENTIFIER = 5
 MONCOMPTE_THROTTLE_FREE_FAILURES_PER_ADDRESS = 30
 MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER = 15 * 60
 MONCOMPTE_THROTTLE_MAX_WAIT_PER_ADDRESS = 60 * 60
+# A request for a sign-in unlock code lasts at least this long, whatever the identifier (no
+# timing tells whether a code went out; moncompte.accounts.unlock).
+MONCOMPTE_SIGNIN_UNLOCK_MIN_SECONDS = env_float("MONCOMPTE_SIGNIN_UNLOCK_MIN_SECONDS", 0.25, min=0.0)
 MONCOMPTE_THROTTLE_WINDOW_SECONDS = 24 * 3600
 # Number of reverse proxies in front of the service whose X-Forwarded-For is trusted.
 MONCOMPTE_TRUSTED_PROXY_COUNT = env_int("MONCOMPTE_TRUSTED_PROXY_COUNT", 0, min=0, max=10)

@@ -88,14 +88,13 @@ UNLOCK_SLOTS = (ContactChannel.EMAIL, ContactChannel.PHONE)
 # The per-address scope of unlock requests and wrong codes (moncompte.accounts.throttling).
 ADDRESS_SCOPE = "signin_unlock"
 
-DEFAULT_UNLOCK_REQUEST_MIN_SECONDS = 0.25
 
 MESSAGE_STALE = "Ce code n'est plus valable. Recommencez la demande."
 
 
 def unlock_request_min_seconds() -> float:
     """How long an unlock request takes at least (``MONCOMPTE_SIGNIN_UNLOCK_MIN_SECONDS``)."""
-    return float(getattr(settings, "MONCOMPTE_SIGNIN_UNLOCK_MIN_SECONDS", DEFAULT_UNLOCK_REQUEST_MIN_SECONDS))
+    return float(settings.MONCOMPTE_SIGNIN_UNLOCK_MIN_SECONDS)
 
 
 def _scopes(actor: Actor) -> list[throttling.ThrottleScope]:
