@@ -998,6 +998,14 @@ MUTATIONS: list[Mutation] = [
         ("tests/identity/test_document_parsing.py", "-k", "active"),
     ),
     M(
+        "document-refusals-not-counted",
+        "Refused identity documents are counted, then uploads wait before any parsing",
+        "moncompte/accounts/signup.py",
+        "    except DocumentError:\n        throttling.scopes_failed(scopes)\n        raise",
+        "    except DocumentError:\n        raise",
+        ("tests/web/test_signup_document_throttling.py",),
+    ),
+    M(
         "client-address-garbage-kept",
         "An unparseable forwarded address is ignored, never used as the client's",
         "moncompte/web/actors.py",

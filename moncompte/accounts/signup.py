@@ -50,9 +50,17 @@ from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor, ContactChannel
 from moncompte.core.errors import DomainError
 from moncompte.core.waits import wait_text
+from moncompte.identity.documents import DocumentError, document_store
 from moncompte.identity.identifiers import Identifier, IdentifierKind, new_provisional_identifier
 from moncompte.identity.matching import FRANCE, MatchOutcome, MatchResult, match_person, nir_identity_problems
-from moncompte.identity.models import FormerIdentifier, IdentifierType, IdentityCheck, IdentityCheckState, Person
+from moncompte.identity.models import (
+    FormerIdentifier,
+    IdentifierType,
+    IdentityCheck,
+    IdentityCheckState,
+    IdentityDocument,
+    Person,
+)
 from moncompte.identity.normalise import birth_date_problem
 from moncompte.identity.protection import protect_identifier
 from moncompte.identity.services import RekeyError, person_create, person_rekey
@@ -71,10 +79,19 @@ __all__ = [
     "signup_age_problem",
     "signup_claim_review",
     "signup_complete",
+    "signup_document_send",
     "signup_identity_problems",
 ]
 
 THROTTLED = "Trop de tentatives de création de compte depuis votre connexion. Réessayez dans {wait}."
+DOCUMENTS_THROTTLED = (
+    "Trop de fichiers n'ont pas pu être lus. Réessayez dans {wait}, avec une photo nette (JPEG ou PNG) ou "
+    "un PDF de votre justificatif."
+)
+# Each refused upload may have cost the parser's CPU limit (MONCOMPTE_DOCUMENT_PARSER_CPU_SECONDS):
+# a few are free per identity check and per address, then waits grow (1 s, 2 s, ... up to an hour).
+DOCUMENT_FREE_REFUSALS = 5
+DOCUMENT_MAX_WAIT_SECONDS = 3600
 CHECK_DECIDED = "Cette vérification d'identité a déjà été traitée."
 NUMBER_TAKEN = (
     "Ce numéro de sécurité sociale est déjà attribué à une autre personne : la vérification ne peut pas être "
@@ -500,3 +517,28 @@ def _tell_accepted(person: Person, *, bound: bool) -> None:
             context={"bound": bound},
             account=account,
         )
+
+
+def _document_scopes(actor: Actor, check: IdentityCheck) -> list[throttling.ThrottleScope]:
+    return [
+        throttling.ThrottleScope(
+            f"throttle:document:check:{check.pk}", DOCUMENT_FREE_REFUSALS, DOCUMENT_MAX_WAIT_SECONDS
+        ),
+        throttling.address_scope("document", actor.client_address or ""),
+    ]
+
+
+def signup_document_send(*, actor: Actor, check: IdentityCheck, uploaded_file, kind: str) -> IdentityDocument:
+    """An identity document for the person's pending check (``document_store``), with its refusals
+    counted: a file the parser refuses may have cost seconds of CPU, so hostile files cannot be
+    sent without end. Raises DocumentError (``throttled`` once the waits begin)."""
+    scopes = _document_scopes(actor, check)
+    wait = throttling.scopes_wait(scopes)
+    if wait:
+        journal_record(action=JournalAction.IDENTITY_DOCUMENT_THROTTLED, actor=actor, detail={"wait_seconds": wait})
+        raise DocumentError(DOCUMENTS_THROTTLED.format(wait=wait_text(wait)), code="throttled")
+    try:
+        return document_store(actor=actor, check=check, uploaded_file=uploaded_file, kind=kind)
+    except DocumentError:
+        throttling.scopes_failed(scopes)
+        raise

@@ -102,6 +102,11 @@ class JournalAction(models.TextChoices):
         "invitation.code_throttled",
         "Invitation : code refusé après trop de codes incorrects",
     )
+    # Identity documents refused by their parser: each costs a parser's CPU, so refusals are counted.
+    IDENTITY_DOCUMENT_THROTTLED = (
+        "identity.document_throttled",
+        "Envoi d'un justificatif refusé après trop de fichiers illisibles",
+    )
 
 
 def label_of(action: str) -> str:

@@ -24,13 +24,13 @@ from moncompte.accounts.signup import (
     SignupIdentity,
     pending_identity_check,
     signup_complete,
+    signup_document_send,
 )
 from moncompte.audit.actions import JournalAction
 from moncompte.core.actors import ContactChannel
 from moncompte.identity.documents import (
     DocumentError,
     document_max_bytes,
-    document_store,
     too_large_message,
 )
 from moncompte.identity.identifiers import Identifier, parse_identifier
@@ -255,11 +255,12 @@ def _document_view(request, handler: SizeLimitedUploadHandler):
                 form.add_error("document", "Ajoutez le fichier de votre justificatif.")
             else:
                 try:
-                    document_store(
+                    signup_document_send(
                         actor=actor_of(request), check=check, uploaded_file=uploaded, kind=form.cleaned_data["kind"]
                     )
                 except DocumentError as error:
                     form.add_error(error.field, error.message)
+                    status = 429 if error.code == "throttled" else 400
                 else:
                     return redirect("web:signup_document_done")
         elif handler.exceeded:
