@@ -122,7 +122,8 @@ from tests.factories.identity import _used_values
 family = make_household()
 pierre = PersonFactory(age=18, sex="M")
 MemberFactory(dossier=family.dossier, person=pierre, other=True)
-newcomer = make_household(accounts=False, legacy_code={legacy_code!r})
+# The same Caf: two random Cafs may share a département, and the page finds a Caf by its département.
+newcomer = make_household(caf=family.dossier.caf, accounts=False, legacy_code={legacy_code!r})
 spouse = family.spouse
 print(json.dumps({{
     "spouse_email": spouse.account.contacts.get().value,
