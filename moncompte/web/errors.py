@@ -59,6 +59,11 @@ def forbidden(request, exception=None):
     return _error_page("web/error.html", 403, {"title": "Accès refusé", "code": 403})
 
 
+def method_not_allowed_page() -> bytes:
+    """The body of a 405 (Django's ``require_POST`` and friends answer an empty one, a blank page)."""
+    return render_to_string("web/error.html", {"title": "Adresse à ne pas ouvrir directement", "code": 405}).encode()
+
+
 def server_error(request):
     return _error_page("web/error.html", 500, {"title": "Erreur inattendue", "code": 500})
 

@@ -122,3 +122,20 @@ class NotAllowedMiddleware:
             # Raised from here, the Http404 goes through the project's 404 handler.
             raise http404_for(exception) from None
         return None
+
+
+class MethodNotAllowedPageMiddleware:
+    """A 405 without a body (a GET of a POST-only address, from a bookmark or a reloaded page)
+    gets the French error page instead of a blank one; its ``Allow`` header is kept."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and not getattr(response, "streaming", False) and not response.content:
+            from moncompte.web.errors import method_not_allowed_page
+
+            response.content = method_not_allowed_page()
+            response["Content-Type"] = "text/html; charset=utf-8"
+        return response

@@ -103,3 +103,12 @@ def test_a_signed_in_persons_404_names_nobody(family):
     response = client.get("/nulle-part/")
     _is_the_french_page(response, 404, "Page non trouvée")
     assert family.responsible.person.display_name not in response.content.decode()
+
+
+def test_a_get_of_a_post_only_address_answers_the_french_page_not_a_blank_one(client, family):
+    assert sign_in(client, *family.responsible.credentials).status_code == 302
+    response = client.get("/deconnexion/")
+    body = response.content.decode()
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "Cette adresse sert à envoyer un formulaire" in body and "Revenir à l'accueil" in body
+    assert response["Content-Type"].startswith("text/html")
