@@ -138,4 +138,7 @@ class MethodNotAllowedPageMiddleware:
 
             response.content = method_not_allowed_page()
             response["Content-Type"] = "text/html; charset=utf-8"
+            # CommonMiddleware (inside this one) already counted the empty body: a browser
+            # would read 0 bytes of the page.
+            response["Content-Length"] = str(len(response.content))
         return response

@@ -112,3 +112,5 @@ def test_a_get_of_a_post_only_address_answers_the_french_page_not_a_blank_one(cl
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert "Cette adresse sert à envoyer un formulaire" in body and "Revenir à l'accueil" in body
     assert response["Content-Type"].startswith("text/html")
+    # The length a browser reads: CommonMiddleware counted the empty body before the page was put in.
+    assert int(response["Content-Length"]) == len(response.content)
