@@ -12,12 +12,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The demo (MONCOMPTE_DEMO=1: fictional data, the outbox at /dev/messages/) with DEBUG off, so that
+# errors show the French pages; DJANGO_DEBUG=1 make run gives Django's debug pages.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	MONCOMPTE_DEMO=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(VENV)/.installed
+# axe-core for the accessibility tests (package.json), installed again when its lock changes;
+# without npm those tests skip locally (and fail in CI, where .ci/run installs it).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility tests will skip (apt-get install npm, then npm ci)"; fi
+
+test: $(VENV)/.installed node_modules/.package-lock.json
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quality gate, before the tests in CI (.ci/run): style, formatting, no model change without

@@ -54,6 +54,7 @@ def populate(count: int) -> list[dict]:
         from moncompte.accounts.models import ContactKind as ContactChannel
 
         by_system = {}
+    from moncompte.accounts.onboarding import onboarding_record_seen
     from moncompte.accounts.services import account_create, contact_add_verified
     from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
     from moncompte.identity.identifiers import parse_identifier
@@ -76,6 +77,8 @@ def populate(count: int) -> list[dict]:
             account = account_create(**by_system, person=person, password=fields["password"])
             # A usual usager: one validated contact, so the account is usable right after sign-in.
             contact_add_verified(account=account, kind=ContactChannel.EMAIL, value=f"usager{index}@example.invalid")
+            # Signed in before: the first-connection screens are behind them, sign-ins go home.
+            onboarding_record_seen(account=account)
             dossier = Dossier.objects.create(
                 caf=caf,
                 numero=f"{index + 1:07d}",

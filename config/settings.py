@@ -30,7 +30,9 @@ def _secret(setting: str):
 
 # Development defaults are public on purpose: they protect nothing and are refused in production.
 SECRET_KEY = _secret("SECRET_KEY")
-DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+# Off unless a developer asks for it (DJANGO_DEBUG=1): `make run` and every laptop get the
+# French error pages, never Django's debug pages listing the URL patterns and the settings.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )
@@ -236,7 +238,8 @@ STORAGES = {
 }
 # On a laptop WhiteNoise serves files straight from the apps, no collectstatic needed.
 WHITENOISE_USE_FINDERS = not PRODUCTION
-WHITENOISE_AUTOREFRESH = DEBUG
+# Read from the apps at each request on a laptop (edited files served at once), DEBUG or not.
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Security headers. HSTS and secure cookies in production (TLS ends at the reverse proxy).
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -401,3 +404,81 @@ if PRODUCTION:
     _missing = missing_in_production(globals(), not_needed=_SECRETS_NOT_NEEDED)
     if _missing:
         raise ImproperlyConfigured(refusal_message(_missing))
+
+
+# --- Ways in: identifier reminder and invitation request (issue 9, WAYSIN-B) ----------------
+# moncompte.accounts.identifier_reminder: reminders per destination (typed contact) in a day,
+# counted whether or not the contact belongs to an account; the request's minimum duration.
+MONCOMPTE_IDENTIFIER_REMINDER_MAX_PER_DESTINATION = env_int(
+    "MONCOMPTE_IDENTIFIER_REMINDER_MAX_PER_DESTINATION", 3, min=1
+)
+MONCOMPTE_IDENTIFIER_REMINDER_MIN_SECONDS = env_float("MONCOMPTE_IDENTIFIER_REMINDER_MIN_SECONDS", 0.25, min=0.0)
+# moncompte.households.invitation_requests: notices to the inviters per member in a day.
+MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER = env_int("MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER", 1, min=1)
+MONCOMPTE_INVITATION_REQUEST_MIN_SECONDS = env_float("MONCOMPTE_INVITATION_REQUEST_MIN_SECONDS", 0.25, min=0.0)
+
+
+# --- First-connection screens (issue 9, ONBOARDING; moncompte.accounts.onboarding) ----------
+# The version of the screens shown after sign-in: each account sees them once per version, so
+# raising it shows new screens once to everyone. 0 shows them to nobody.
+MONCOMPTE_ONBOARDING_VERSION = env_int("MONCOMPTE_ONBOARDING_VERSION", 1, min=0, max=32767)
+
+
+# --- Legal pages (moncompte.web.pages) -------------------------------------------------------
+# What the mentions légales and the personal data page name; stated at deployment, the defaults
+# say only what is known without it (docs/configuration.md).
+MONCOMPTE_LEGAL_PUBLISHER = env_str(
+    "MONCOMPTE_LEGAL_PUBLISHER",
+    "Caisse nationale des allocations familiales (Cnaf), pour le compte des caisses d'allocations familiales (Caf)",
+)
+MONCOMPTE_LEGAL_PUBLISHER_ADDRESS = env_str("MONCOMPTE_LEGAL_PUBLISHER_ADDRESS", "")
+MONCOMPTE_LEGAL_PUBLICATION_DIRECTOR = env_str("MONCOMPTE_LEGAL_PUBLICATION_DIRECTOR", "")
+MONCOMPTE_LEGAL_HOST = env_str("MONCOMPTE_LEGAL_HOST", "")
+MONCOMPTE_LEGAL_DPO_CONTACT = env_str("MONCOMPTE_LEGAL_DPO_CONTACT", "")
+
+
+# --- French writing in templates (issue 9, DEFECTS; moncompte/web/templatetags/french.py) ----
+# date_fr ("1er décembre"), elide ("qu'enfant"), commune_name/country_name (INSEE codes by
+# name): builtins, so that every template, the messages' included, has them without a load.
+TEMPLATES[0]["OPTIONS"].setdefault("builtins", []).append("moncompte.web.templatetags.french")
+
+
+# --- Identity checks of accounts created alone (issue 9, STATE; web/signup/_what_happens_next.html)
+# The delay announced to the person between the document sent and the agent's decision, in
+# working days: what the Caf commits to, stated at deployment.
+MONCOMPTE_IDENTITY_CHECK_WORKING_DAYS = env_int("MONCOMPTE_IDENTITY_CHECK_WORKING_DAYS", 10, min=1, max=90)
+
+
+# --- Retention of personal data (issue 9, RETENTION; moncompte.core.retention) ----------------
+# Days each kind of record is kept once it is no longer needed, applied by `manage.py
+# purge_expired` (run daily, docs/operations.md) and stated on the personal data page (RGPD
+# art. 13). Nothing still in use is ever deleted whatever these say (live sessions, open
+# invitations, undecided checks, counters in their window). Reasons in docs/configuration.md.
+# Ended or expired connections (device, IP address, approximate place): the person's history
+# of their connections and the look back at an intrusion; CNIL: connection logs 6 months to 1 year.
+MONCOMPTE_RETENTION_SESSION_DAYS = env_int("MONCOMPTE_RETENTION_SESSION_DAYS", 180, min=1, max=366)
+# One-time codes (only their keyed hash) past their expiry: a few days answer "I got no code".
+MONCOMPTE_RETENTION_CODE_DAYS = env_int("MONCOMPTE_RETENTION_CODE_DAYS", 7, min=1, max=90)
+# Tries of an old code: the caps count a day and a week (docs/first-connection.md), so never
+# less than 7; every try is in the access journal anyway, so nothing more is needed.
+MONCOMPTE_RETENTION_LEGACY_ATTEMPT_DAYS = env_int("MONCOMPTE_RETENTION_LEGACY_ATTEMPT_DAYS", 7, min=7, max=90)
+# Throttle counters after they lapse: a lapsed counter counts for nothing, so at the next purge.
+MONCOMPTE_RETENTION_THROTTLE_DAYS = env_int("MONCOMPTE_RETENTION_THROTTLE_DAYS", 0, min=0, max=30)
+# Messages sent or given up (their body is already erased: recipient, kind and dates remain):
+# three months to answer "did you send me..." and look into delivery problems.
+MONCOMPTE_RETENTION_MESSAGE_DAYS = env_int("MONCOMPTE_RETENTION_MESSAGE_DAYS", 90, min=1, max=366)
+# Invitations accepted, cancelled or expired: three months for the inviter and support to see
+# what became of one; the acts themselves are in the access journal.
+MONCOMPTE_RETENTION_INVITATION_DAYS = env_int("MONCOMPTE_RETENTION_INVITATION_DAYS", 90, min=1, max=366)
+# Identity documents after the agent's decision: the two months of an appeal against the
+# decision (délai de recours), during which the same document may be looked at again.
+MONCOMPTE_RETENTION_IDENTITY_DOCUMENT_DAYS = env_int("MONCOMPTE_RETENTION_IDENTITY_DOCUMENT_DAYS", 60, min=1, max=366)
+# The sealed NIR typed at a sign-up, once the check is decided: bound to the person if accepted
+# (the copy is then redundant), never bound if refused; kept as long as the documents.
+MONCOMPTE_RETENTION_SIGNUP_CLAIM_DAYS = env_int("MONCOMPTE_RETENTION_SIGNUP_CLAIM_DAYS", 60, min=1, max=366)
+# The access journal is NOT purged by purge_expired (its hash chain, docs/security.md): this is
+# the duration the personal data page states and the separate, audited purge must apply.
+# CNIL: traces of access 6 months to 1 year.
+MONCOMPTE_RETENTION_JOURNAL_DAYS = env_int("MONCOMPTE_RETENTION_JOURNAL_DAYS", 365, min=180, max=3660)
+# Rows deleted per statement: small enough that a big table is never locked for long.
+MONCOMPTE_RETENTION_BATCH_SIZE = env_int("MONCOMPTE_RETENTION_BATCH_SIZE", 1000, min=1, max=100_000)

@@ -1013,6 +1013,78 @@ MUTATIONS: list[Mutation] = [
         "            return forwarded[-proxies]",
         ("tests/web/test_client_address.py",),
     ),
+    # Issue 9: nobody gets lost.
+    M(
+        "invitation-live-with-account",
+        "An invitation is live only while its member has no account, however it was created",
+        "moncompte/households/models.py",
+        "expires_at__gt=now or _now(), member__person__account__isnull=True)",
+        "expires_at__gt=now or _now())",
+        ("tests/households/test_invitation_state.py",),
+    ),
+    M(
+        "contact-last-removable",
+        "The last validated contact cannot be removed",
+        "moncompte/accounts/services.py",
+        "    if not row.removable:\n        raise LastContactRequired(row.refusal)",
+        "    if False:\n        raise LastContactRequired(row.refusal)",
+        ("tests/accounts/test_contacts.py", "tests/web/test_contact_pages.py"),
+        also=(
+            (
+                "        if _is_last_validated(contact, contacts):\n            raise LastContactRequired(",
+                "        if False:\n            raise LastContactRequired(",
+            ),
+        ),
+    ),
+    M(
+        "contact-last-removable-in-a-race",
+        "Two removals at once cannot remove the last validated contact (the check under the account's lock)",
+        "moncompte/accounts/services.py",
+        "        if _is_last_validated(contact, contacts):\n            raise LastContactRequired(",
+        "        if False:\n            raise LastContactRequired(",
+        ("tests/integration/test_contact_removal_race.py",),
+        postgresql_only=True,
+    ),
+    M(
+        "contact-replaced-not-told",
+        "The replaced contact is told of the change",
+        "moncompte/accounts/services.py",
+        "            if old.verified_at is None:\n                continue  # never proved",
+        "            if True:\n                continue  # never proved",
+        ("tests/accounts/test_contacts.py", "tests/web/test_contact_pages.py"),
+    ),
+    M(
+        "identifier-reminder-nir-in-full",
+        "A NIR is never written in full in a reminder",
+        "moncompte/accounts/identifier_reminder.py",
+        '"shown": identifier.masked(),',
+        '"shown": identifier.display(),',
+        ("tests/accounts/test_identifier_reminder.py", "tests/web/test_identifier_reminder_pages.py"),
+    ),
+    M(
+        "invitation-request-unlimited",
+        "At most one invitation request notice per member per day",
+        "moncompte/households/invitation_requests.py",
+        "    allowed = throttling.quota_take(\n        _quota_key(identifier, birth_date), settings.MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER\n    )",
+        "    allowed = True",
+        ("tests/households/test_invitation_requests.py", "tests/web/test_invitation_request_pages.py"),
+    ),
+    M(
+        "attach-without-claim-alone",
+        "An account created alone is attached to a file member only if the policy lets them claim alone",
+        "moncompte/accounts/signup.py",
+        "    if not may_claim_alone(holder):",
+        "    if False:",
+        ("tests/accounts/test_signup_attach.py",),
+    ),
+    M(
+        "signin-over-session-merged",
+        "A sign-in over a signed-in session replaces it",
+        "moncompte/web/signin/session.py",
+        "        if request.user.is_authenticated:\n            # A sign-in over",
+        "        if False:\n            # A sign-in over",
+        ("tests/web/test_signin_next.py",),
+    ),
 ]
 
 

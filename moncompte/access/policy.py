@@ -45,6 +45,9 @@ class Action(StrEnum):
     CLAIM_BY_FIRST_CONNECTION = "claim_by_first_connection"  # with the file's old code
     CLAIM_BY_INVITATION = "claim_by_invitation"  # with an invitation of R or S+
     CLAIM_ALONE = "claim_alone"  # with their identity only: must hold on every file of theirs
+    # The separation declarations naming the person as one of the two spouses (issue 9): also
+    # for the spouse who left, who sees nothing else of the file.
+    SEE_OWN_SEPARATION = "see_own_separation"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ _RULES: dict[Action, tuple[set[Standing], set[Standing]]] = {
     Action.CLAIM_BY_INVITATION: ({_R, _SP, _S, _M}, set()),
     # A responsible person or spouse would see the file: names and a NIR are not proof enough.
     Action.CLAIM_ALONE: ({_M, _X, _O}, set()),
+    Action.SEE_OWN_SEPARATION: (set(), {_R, _SP, _S, _X}),
 }
 
 
@@ -167,6 +171,13 @@ def decide_for_standing(current: Standing, action: Action) -> Decision:
 
 def decide(*, person, dossier: Dossier, action: Action) -> Decision:
     return decide_for_standing(standing(person, dossier), action)
+
+
+def may_claim_alone(person) -> bool:
+    """CLAIM_ALONE on every file of the person (a person of no file at all may): an account
+    created with the person's identity only, then checked by an agent, may become theirs. A
+    responsible person or a spouse on any file may not (they would see that file)."""
+    return all(decide_for_standing(current, Action.CLAIM_ALONE).allowed for current in standings(person).values())
 
 
 def allowed_on_whole_file(current: Standing, action: Action) -> bool:

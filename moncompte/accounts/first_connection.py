@@ -24,6 +24,7 @@ from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor
 from moncompte.core.errors import DomainError
 from moncompte.core.waits import wait_text
+from moncompte.households.invitations import invitations_close_for
 from moncompte.households.models import Caf, Dossier
 from moncompte.identity.identifiers import Identifier
 from moncompte.identity.models import Person
@@ -40,15 +41,26 @@ __all__ = [
     "legacy_code_verify",
 ]
 
+# The refusals' ways out (the invitation request, the account creation, the sign-in) are links
+# that the pages add from the refusal's code: web/first_connection/_refusal_links.html.
 ALREADY_MIGRATED = (
-    "Ce dossier utilise déjà le nouveau mode de connexion : connectez-vous avec votre numéro de "
-    "sécurité sociale et votre mot de passe. Mot de passe oublié ? Utilisez « Mot de passe oublié »."
+    "Ce dossier utilise déjà le nouveau mode de connexion : son ancien code confidentiel ne sert plus "
+    "sur le site. Si vous avez un compte, connectez-vous avec votre numéro de sécurité sociale et votre "
+    "mot de passe. Si vous n'en avez pas encore (conjoint, conjointe ou enfant de 16 ans ou plus), "
+    "demandez une invitation au responsable du dossier, ou créez votre compte seul(e), avec une "
+    "vérification de votre identité."
 )
 NOT_ELIGIBLE = (
-    "Ce numéro de sécurité sociale n'est pas celui du responsable du dossier ni de son conjoint. "
-    "Les autres membres du foyer de plus de 15 ans créent leur compte sur invitation depuis Mon Compte."
+    "Ce numéro de sécurité sociale n'est pas celui du responsable du dossier ni de son conjoint : la "
+    "première connexion avec l'ancien code leur est réservée. Vous êtes un autre membre du foyer de plus "
+    "de 15 ans, par exemple un enfant de 16 ou 17 ans ? Vous pouvez avoir votre propre compte : "
+    "demandez une invitation au responsable du dossier, ou créez votre compte seul(e), avec une "
+    "vérification de votre identité."
 )
-HAS_ACCOUNT = "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
+HAS_ACCOUNT = (
+    "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de "
+    "passe. Mot de passe ou identifiant oublié ? Vous pouvez les retrouver."
+)
 THROTTLED = "Trop de tentatives depuis votre connexion. Réessayez dans {wait}."
 
 
@@ -168,4 +180,6 @@ def first_connection_complete(*, actor: Actor, dossier_id: int, person_id: int, 
             subject_person=person,
             dossier=credential.dossier,
         )
+        # Issue 9: an invitation the spouse had received serves no more (shown "Compte créé").
+        invitations_close_for(actor=actor.signed_in_as(account, session_key=actor.session_key), person=person)
     return account

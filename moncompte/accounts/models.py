@@ -21,6 +21,9 @@ class Account(AbstractBaseUser):
     # (moncompte.accounts.services.account_usable). Set by the contact services only; contacts
     # are replaced, never removed, so it cannot go back to None.
     contact_validated_at = models.DateTimeField(null=True, blank=True)
+    # The version of the first-connection screens (MONCOMPTE_ONBOARDING_VERSION) last shown to
+    # the person: 0 for none yet. Written by moncompte.accounts.onboarding only.
+    onboarding_version_seen = models.PositiveSmallIntegerField("présentation vue (version)", default=0)
 
     USERNAME_FIELD = "person"
     REQUIRED_FIELDS: list[str] = []

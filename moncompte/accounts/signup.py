@@ -19,10 +19,14 @@ the typed NIR belongs to**:
   creation was asked with their number and that they already have an account (OWASP: the
   answer goes by message to the owner, never on the page nor to the asker);
 - ``identity_check_accept`` (the agent's decision, issue 12) binds the claimed number to the
-  person (``person_rekey``: the provisional identifier becomes a former one) after checking again
-  that nobody holds it by then; otherwise it refuses cleanly (``IdentityCheckError``, code
-  ``taken``) and journals the refusal. Several pending claims of one number: only the checks
-  decide, the first accepted binds, the next ones are refused.
+  person (``person_rekey``: the provisional identifier becomes a former one) when nobody holds
+  it by then. When a file member without an account holds it (a 16- or 17-year-old who signed
+  up alone, typically) and may claim an account alone (``CLAIM_ALONE``) and the declared
+  identity is theirs, the account is **attached** to them (issue 9): the account's person
+  becomes the holder, the provisional person is folded into them, their invitations close.
+  Otherwise it refuses cleanly (``IdentityCheckError``, code ``taken``, ``not_alone`` or
+  ``mismatch``) and journals the refusal. Several pending claims of one number: only the checks
+  decide, the first accepted binds or attaches, the next ones are refused.
 
 Without a NIR nothing is ever linked either, even when one known person has that identity: names
 and a birth date are no proof. The possible duplicate is recorded on the check for the agent.
@@ -41,6 +45,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from moncompte.access.policy import may_claim_alone
 from moncompte.accounts import throttling
 from moncompte.accounts.models import Account, Contact
 from moncompte.accounts.passwords import password_problems
@@ -50,6 +55,7 @@ from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor, ContactChannel
 from moncompte.core.errors import DomainError
 from moncompte.core.waits import wait_text
+from moncompte.households.invitations import invitations_close_for
 from moncompte.identity.documents import DocumentError, document_store
 from moncompte.identity.identifiers import Identifier, IdentifierKind, new_provisional_identifier
 from moncompte.identity.matching import FRANCE, MatchOutcome, MatchResult, match_person, nir_identity_problems
@@ -63,11 +69,13 @@ from moncompte.identity.models import (
 )
 from moncompte.identity.normalise import birth_date_problem
 from moncompte.identity.protection import protect_identifier
-from moncompte.identity.services import RekeyError, person_create, person_rekey
+from moncompte.identity.services import RekeyError, person_create, person_rekey, person_retire_into
 from moncompte.notifications.services import message_channel_for, message_send
 
 __all__ = [
     "CHECK_DECIDED",
+    "NUMBER_NOT_ALONE",
+    "NUMBER_OTHER_IDENTITY",
     "NUMBER_TAKEN",
     "IdentityCheckError",
     "SignupError",
@@ -107,6 +115,17 @@ MESSAGE_WITHOUT_NIR = "provisional_identifier"
 MESSAGE_WITH_NIR = "signup_claim_received"
 MESSAGE_TO_HOLDER = "signup_claim_holder_notice"
 MESSAGE_ACCEPTED = "identity_check_accepted"
+MESSAGE_ATTACHED = "identity_check_attached"
+NUMBER_NOT_ALONE = (
+    "Ce numéro de sécurité sociale est celui d'un ou d'une responsable de dossier ou d'un conjoint : son compte "
+    "se crée par la première connexion ou sur invitation, pas par une création de compte seule. Refusez la "
+    "vérification en indiquant à la personne comment se connecter."
+)
+NUMBER_OTHER_IDENTITY = (
+    "Ce numéro de sécurité sociale est celui d'une personne connue de la Caf dont l'identité (noms, date ou lieu "
+    "de naissance, sexe) ne correspond pas à celle déclarée : la vérification ne peut pas être acceptée avec ce "
+    "numéro. Vérifiez le numéro et l'identité, ou refusez la vérification."
+)
 
 
 class SignupState(enum.StrEnum):
@@ -135,7 +154,9 @@ class SignupError(DomainError):
 
 class IdentityCheckError(DomainError):
     """An identity check cannot be accepted. ``code``: closed (already decided), taken (the
-    claimed number is held by another person, or became so meanwhile)."""
+    claimed number is held by another person who has an account, or became so meanwhile),
+    not_alone (held by a responsible person or a spouse), mismatch (held by a person of another
+    identity)."""
 
     status = 409
 
@@ -433,22 +454,30 @@ def signup_claim_review(check_id: int) -> int:
     return sent
 
 
-class _Taken(Exception):
-    """The claimed number is held by another person (raised inside the acceptance's transaction)."""
+class _Refused(Exception):
+    """The claim can be neither bound nor attached (raised inside the acceptance's transaction);
+    ``code`` and ``message`` are the IdentityCheckError's."""
+
+    def __init__(self, code: str = "taken", message: str = NUMBER_TAKEN):
+        super().__init__(code)
+        self.code, self.message = code, message
 
 
-def _bind_claim(*, actor: Actor, check: IdentityCheck, claimed: Identifier) -> None:
-    """Bind the claimed number to the check's person, unless somebody holds it by now.
+def _bind_claim(*, actor: Actor, check: IdentityCheck, claimed: Identifier) -> Person | None:
+    """Bind the claimed number to the check's person if nobody holds it; if a file member holds
+    it, attach the account to them (``_attach``). Returns the holder attached to, else None.
 
-    Checked here under every configured HMAC key and among the former identifiers (a key
-    rotation must not let a number be bound twice); a holder recorded between this check and
-    the write is caught by the unique digest (``IntegrityError``): both are ``_Taken``.
+    Looked for under every configured HMAC key and among the former identifiers (a key rotation
+    must not let a number be bound twice); a holder recorded between this look-up and the write
+    is caught by the unique digests (``IntegrityError``): refused as ``taken``.
     """
-    if (
-        Person.objects.with_identifier(claimed.value).exclude(pk=check.person_id).exists()
-        or FormerIdentifier.objects.with_identifier(claimed.value).exists()
-    ):
-        raise _Taken
+    if FormerIdentifier.objects.with_identifier(claimed.value).exists():
+        raise _Refused
+    holders = list(
+        Person.objects.select_for_update().with_identifier(claimed.value).exclude(pk=check.person_id).order_by("pk")
+    )
+    if holders:
+        return _attach(actor=actor, check=check, claimed=claimed, holders=holders)
     try:
         with transaction.atomic():
             person_rekey(
@@ -458,7 +487,60 @@ def _bind_claim(*, actor: Actor, check: IdentityCheck, claimed: Identifier) -> N
                 identifier_type=check.claimed_identifier_type or IdentifierType.NIR,
             )
     except (RekeyError, IntegrityError):
-        raise _Taken from None
+        raise _Refused from None
+    return None
+
+
+def _attach(*, actor: Actor, check: IdentityCheck, claimed: Identifier, holders: list[Person]) -> Person:
+    """The claimed number is held by a known person (a child or other member of a file who
+    has no account yet, typically a 16- or 17-year-old who signed up alone): the checked account
+    becomes theirs, if all of this holds, under the lock of the holder's row:
+
+    - the holder has no account (else ``taken``: they sign in with theirs);
+    - the policy lets them claim an account alone on every file of theirs (``CLAIM_ALONE``; a
+      responsible person or a spouse uses the first connection or an invitation: ``not_alone``);
+    - the identity declared at the sign-up is the holder's (moncompte.identity.matching: names by
+      their key, birth date, sex, birth place; else ``mismatch``).
+
+    Then: the account's person becomes the holder, the provisional person is folded into them
+    (its identifier a former one of theirs: ``person_retire_into``), the holder's open
+    invitations are closed, and it is journaled. An account created meanwhile for the holder
+    (first connection, invitation) is caught by the unique Account.person: ``taken``.
+    """
+    if len(holders) != 1 or Account.objects.filter(person=holders[0]).exists():
+        raise _Refused
+    holder = holders[0]
+    if not may_claim_alone(holder):
+        raise _Refused("not_alone", NUMBER_NOT_ALONE)
+    provisional = check.person
+    match = match_person(
+        identifier=claimed,
+        first_names=provisional.first_names,
+        birth_name=provisional.birth_name,
+        birth_date=provisional.birth_date,
+        sex=provisional.sex,
+        birth_place_code=provisional.birth_place_code,
+        birth_country_code=provisional.birth_country_code,
+    )
+    if not match.matched or match.person.pk != holder.pk:
+        raise _Refused("mismatch", NUMBER_OTHER_IDENTITY)
+    account = Account.objects.select_for_update().get(person=provisional)
+    try:
+        with transaction.atomic():
+            account.person = holder
+            account.save(update_fields=["person"])
+    except IntegrityError:
+        raise _Refused from None
+    person_retire_into(actor=actor, retired=provisional, holder=holder)
+    # The agent acts: the member is not signed in through this.
+    closed = invitations_close_for(actor=actor, person=holder)
+    journal_record(
+        action=JournalAction.IDENTITY_CHECK_ATTACHED,
+        actor=actor,
+        subject_person=holder,
+        detail={"check": check.pk, "retired_person": provisional.pk, "invitations_closed": closed},
+    )
+    return holder
 
 
 def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str, reason: str = "") -> IdentityCheck:
@@ -466,10 +548,16 @@ def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str
     identifier (their provisional one is kept as a former identifier for a while, to tell them),
     the check is ``verified`` and the person is told at their validated contacts.
 
+    When a known person holds the claimed number (a file member without an account who signed
+    up alone), the account is attached to them instead (``_attach``): the account then gives
+    access to what the policy lets them see of their file.
+
     Who may accept is the agent console's rule (issue 12); ``decided_by`` names the agent.
     Raises IdentityCheckError: ``closed`` for a check already decided, ``taken`` when the
-    claimed number is held by another person by now (nothing changes, the check stays pending
-    for the agent to refuse or to correct; the refusal is journaled).
+    claimed number is held by another person who has an account (or held it formerly),
+    ``not_alone`` when its holder is a responsible person or a spouse, ``mismatch`` when the
+    declared identity is not the holder's. Nothing changes then, the check stays pending for the
+    agent to refuse or to correct, and the refusal is journaled.
     """
     try:
         with transaction.atomic():
@@ -479,8 +567,11 @@ def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str
             if locked.state != IdentityCheckState.TO_VERIFY:
                 raise IdentityCheckError(CHECK_DECIDED, code="closed")
             claimed = locked.claimed_identifier
+            attached_to = None
             if claimed is not None:
-                _bind_claim(actor=actor, check=locked, claimed=claimed)
+                attached_to = _bind_claim(actor=actor, check=locked, claimed=claimed)
+            if attached_to is not None:
+                locked.person = attached_to  # the check moved to the holder with the rest
             locked.state = IdentityCheckState.VERIFIED
             locked.decided_at = timezone.now()
             locked.decided_by = decided_by[:200]
@@ -492,20 +583,20 @@ def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str
                 subject_person=locked.person,
                 detail={"check": locked.pk, "bound": claimed is not None},
             )
-            _tell_accepted(locked.person, bound=claimed is not None)
-    except _Taken:
+            _tell_accepted(locked.person, bound=claimed is not None, attached=attached_to is not None)
+    except _Refused as refused:
         # Outside the rolled-back block: the refusal leaves its trace.
         journal_record(
             action=JournalAction.IDENTITY_CHECK_BIND_REFUSED,
             actor=actor,
             subject_person=check.person,
-            detail={"check": check.pk},
+            detail={"check": check.pk, "code": refused.code},
         )
-        raise IdentityCheckError(NUMBER_TAKEN, code="taken") from None
+        raise IdentityCheckError(refused.message, code=refused.code) from None
     return locked
 
 
-def _tell_accepted(person: Person, *, bound: bool) -> None:
+def _tell_accepted(person: Person, *, bound: bool, attached: bool = False) -> None:
     account = Account.objects.filter(person=person).first()
     if account is None:
         return
@@ -513,8 +604,8 @@ def _tell_accepted(person: Person, *, bound: bool) -> None:
         message_send(
             channel=message_channel_for(contact.kind),
             recipient=contact.value,
-            template=MESSAGE_ACCEPTED,
-            context={"bound": bound},
+            template=MESSAGE_ATTACHED if attached else MESSAGE_ACCEPTED,
+            context={} if attached else {"bound": bound},
             account=account,
         )
 

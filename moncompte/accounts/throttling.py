@@ -35,6 +35,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from moncompte.accounts.models import ThrottleCounter
+from moncompte.core.waits import wait_text
 
 DEVICE_COOKIE_NAME = "moncompte_appareil"
 
@@ -211,3 +212,35 @@ def device_token_matches(token: str, identifier_digest: str) -> bool:
         return False
     # Bytes: hmac.compare_digest refuses str holding anything but ASCII (a TypeError, once a 500).
     return hmac.compare_digest(mac.encode(), _device_mac(nonce, identifier_digest).encode())
+
+
+def quota_take(key: str, limit: int) -> bool:
+    """Take one of the ``limit`` uses of ``key`` in a throttle window (a ThrottleCounter row).
+
+    True when taken. False once ``limit`` uses are counted: nothing more is counted then, so the
+    counter lapses MONCOMPTE_THROTTLE_WINDOW_SECONDS after the last use taken. Two requests at
+    once may both read a count under the limit: the atomic upsert's count decides. ``key`` holds
+    a digest only, never the value it stands for.
+    """
+    used = ThrottleCounter.objects.filter(key=key, expires_at__gt=timezone.now()).values_list("failures", flat=True)
+    if (used.first() or 0) >= limit:
+        return False
+    scopes_failed([ThrottleScope(key, limit, 0)])
+    counted = ThrottleCounter.objects.filter(key=key).values_list("failures", flat=True).first() or 0
+    return counted <= limit
+
+
+@dataclass(frozen=True)
+class QuietRequest:
+    """The outcome of a public request answered the same whatever was typed (a reminder, an
+    invitation request): ``wait_seconds`` > 0 when throttled (nothing was done); otherwise
+    nothing tells what happened."""
+
+    wait_seconds: int = 0
+
+    @property
+    def throttled(self) -> bool:
+        return self.wait_seconds > 0
+
+    def wait_message(self) -> str:
+        return f"Trop de demandes depuis votre connexion. Réessayez dans {wait_text(self.wait_seconds)}."

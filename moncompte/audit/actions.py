@@ -77,6 +77,16 @@ class JournalAction(models.TextChoices):
     INVITATION_IDENTITY_FAILURE = "invitation.identity_failure", "Invitation : identité non confirmée"
     INVITATION_ACCEPTED = "invitation.accepted", "Invitation acceptée"
     INVITATION_SIGNED_IN = "invitation.signed_in", "Invitation : connexion"
+    # Issue 9 (STATE): invitations closed once the member's account exists, however it was
+    # created; a sign-up's account attached to the file member it is, at the identity check.
+    INVITATION_CLOSED_ACCOUNT_EXISTS = (
+        "invitation.closed_account_exists",
+        "Invitation close : le compte du membre existe",
+    )
+    IDENTITY_CHECK_ATTACHED = (
+        "identity.check_attached",
+        "Vérification d'identité acceptée : compte rattaché à la personne du dossier",
+    )
     # Own data
     OWN_DATA_VIEWED = "own_data.viewed", "Consultation de mes données"
     OWN_DATA_EXPORTED = "own_data.exported", "Téléchargement de mes données"
@@ -107,6 +117,21 @@ class JournalAction(models.TextChoices):
         "identity.document_throttled",
         "Envoi d'un justificatif refusé après trop de fichiers illisibles",
     )
+    # Ways in (issue 9, moncompte.accounts.identifier_reminder, moncompte.households.invitation_requests):
+    # public pages answering the same whatever was typed; the real outcome is journaled.
+    IDENTIFIER_REMINDER_REQUEST = "identifier_reminder.request", "Demande de rappel de l'identifiant"
+    IDENTIFIER_REMINDER_THROTTLED = (
+        "identifier_reminder.throttled",
+        "Demande de rappel de l'identifiant refusée après trop de demandes",
+    )
+    INVITATION_REQUEST = "invitation_request.request", "Demande d'invitation à créer un compte"
+    INVITATION_REQUEST_THROTTLED = (
+        "invitation_request.throttled",
+        "Demande d'invitation refusée après trop de demandes",
+    )
+    # Contact details page (issue 9, CONTACTS): details carry the kind, never the contact itself.
+    CONTACT_REPLACED = "contact.replaced", "Remplacement d'un moyen de contact"
+    CONTACT_REMOVED = "contact.removed", "Suppression d'un moyen de contact"
 
 
 def label_of(action: str) -> str:

@@ -70,6 +70,12 @@ TOO_MANY_ATTEMPTS = (
     "Demandez une nouvelle invitation à la personne qui vous l'a envoyée."
 )
 HAS_ACCOUNT = "Vous avez déjà un compte : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
+# Whoever holds a real invitation code is told plainly that it no longer serves: the account exists.
+ACCOUNT_EXISTS = (
+    "Le compte de la personne invitée existe déjà : cette invitation ne sert plus. Si c'est votre "
+    "compte, connectez-vous avec votre numéro de sécurité sociale et votre mot de passe (ou utilisez "
+    "« Mot de passe oublié »)."
+)
 
 
 # The path of the page of the link in the message, fixed: the domain does not know the web's URL
@@ -88,7 +94,8 @@ class InvitationError(DomainError):
 
     ``code``: not_allowed, not_invitable, too_many_sends, invalid_destination, invalid_channel,
     not_found, malformed, throttled (``wait_seconds``; status 429), invalid, expired,
-    wrong_identity, too_many_attempts, has_account, too_young.
+    wrong_identity, too_many_attempts, has_account, account_exists (the code is real but the
+    member's account exists by now), too_young.
     """
 
     def __init__(self, message: str, *, code: str, field: str | None = None, wait_seconds: int = 0):
@@ -168,10 +175,76 @@ def invitable_members(*, actor: Actor, dossier: Dossier) -> list[Member]:
 
 
 def live_invitations(*, actor: Actor, dossier: Dossier) -> list[Invitation]:
-    """The invitations of the file whose link still works; none unless the actor may invite."""
+    """The invitations of the file whose link still works (member still without an account);
+    none unless the actor may invite."""
     if not _may_invite(actor.subject, dossier.pk):
         return []
     return list(Invitation.objects.live().filter(dossier=dossier).select_related("member__person"))
+
+
+def _has_account(person: Person) -> bool:
+    try:
+        return person.account is not None
+    except Account.DoesNotExist:
+        return False
+
+
+def invitation_account_exists(invitation: Invitation) -> bool:
+    """Whether the invited member has an account by now, however it was created: the state is
+    computed on every read, not only taken from what was recorded when it happened."""
+    return _has_account(invitation.member.person)
+
+
+def accounts_created_after_invitation(*, actor: Actor, dossier: Dossier) -> list[Invitation]:
+    """For each current member of the file who has an account and was invited in the last
+    MONCOMPTE_INVITATION_DAYS days, their latest invitation: shown "Compte créé" (whichever way
+    the account was created). None unless the actor may invite."""
+    if not _may_invite(actor.subject, dossier.pk):
+        return []
+    since = timezone.now() - datetime.timedelta(days=settings.MONCOMPTE_INVITATION_DAYS)
+    invitations = (
+        Invitation.objects.filter(
+            member__in=Member.objects.current(),
+            dossier=dossier,
+            created_at__gt=since,
+            member__person__account__isnull=False,
+        )
+        .select_related("member__person__account")
+        .order_by("member_id", "-created_at", "-id")
+    )
+    latest: dict[int, Invitation] = {}
+    for invitation in invitations:
+        latest.setdefault(invitation.member_id, invitation)
+    return sorted(latest.values(), key=lambda i: i.member.person.account.created_at, reverse=True)
+
+
+def invitations_close_for(*, actor: Actor, person: Person) -> int:
+    """Close the open invitations of ``person`` (on every file) because their account now
+    exists, and journal each one. Called in the transaction that creates or attaches the account
+    (first connection, invitation, identity check); the pages compute the state on read as well
+    (``Invitation.objects.live``), so nothing is ever shown "en cours" meanwhile."""
+    now = timezone.now()
+    closed = 0
+    invitations = (
+        Invitation.objects.select_for_update(of=("self",))
+        .open()
+        .filter(member__person=person)
+        .select_related("dossier")
+        .order_by("pk")
+    )
+    for invitation in invitations:
+        invitation.cancelled_at = now
+        invitation.cancel_reason = Invitation.CancelReason.ACCOUNT_EXISTS
+        invitation.save(update_fields=["cancelled_at", "cancel_reason"])
+        journal_record(
+            action=JournalAction.INVITATION_CLOSED_ACCOUNT_EXISTS,
+            actor=actor,
+            subject_person=person,
+            dossier=invitation.dossier,
+            detail={"invitation": invitation.pk},
+        )
+        closed += 1
+    return closed
 
 
 def _normalize(channel: str, destination: str) -> str:
@@ -272,7 +345,13 @@ def invitation_cancel(*, actor: Actor, invitation_id: int) -> Invitation:
 
 def _check_live(invitation: Invitation | None) -> Invitation:
     """The invitation if its link still works; else the French reason."""
-    if invitation is None or invitation.accepted_at is not None or invitation.cancelled_at is not None:
+    if invitation is None:
+        raise InvitationError(INVALID_LINK, code="invalid")
+    if Account.objects.filter(person_id=invitation.member.person_id).exists():
+        # Used, or the account was created some other way (first connection, sign-up and
+        # identity check): say so plainly rather than "not valid".
+        raise InvitationError(ACCOUNT_EXISTS, code="account_exists")
+    if invitation.accepted_at is not None or invitation.cancelled_at is not None:
         raise InvitationError(INVALID_LINK, code="invalid")
     if invitation.expires_at <= timezone.now():
         raise InvitationError(EXPIRED, code="expired")
@@ -401,20 +480,27 @@ def invitation_accept(*, actor: Actor, invitation: Invitation, password: str) ->
             raise InvitationError(error.message, code="too_young") from None
         locked.accepted_at = timezone.now()
         locked.save(update_fields=["accepted_at"])
+        # From now on the member acts with their own account.
+        acting = actor.signed_in_as(account, session_key=actor.session_key)
         journal_record(
-            # From now on the member acts with their own account.
             action=JournalAction.INVITATION_ACCEPTED,
-            actor=actor.signed_in_as(account, session_key=actor.session_key),
+            actor=acting,
             subject_person=person,
             dossier=locked.dossier,
             detail={"invitation": locked.pk},
         )
+        # An invitation of the same person on another file serves no more either.
+        invitations_close_for(actor=acting, person=person)
     return account
 
 
 __all__ = [
+    "ACCOUNT_EXISTS",
     "InvitationError",
     "SentInvitation",
+    "accounts_created_after_invitation",
+    "invitation_account_exists",
+    "invitations_close_for",
     "invitable_members",
     "invitation_accept",
     "invitation_code_canonical",

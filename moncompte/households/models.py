@@ -161,8 +161,12 @@ class InvitationQuerySet(models.QuerySet):
         return self.filter(accepted_at__isnull=True, cancelled_at__isnull=True)
 
     def live(self, now: datetime.datetime | None = None) -> "InvitationQuerySet":
-        """Open and not expired: the link still works."""
-        return self.open().filter(expires_at__gt=now or _now())
+        """Open, not expired, and its member still without an account: the link still works.
+
+        The account is looked at on every read, so that an invitation is never shown "en cours"
+        once the member has an account, whichever way it was created and even before the
+        invitation is closed in the database."""
+        return self.open().filter(expires_at__gt=now or _now(), member__person__account__isnull=True)
 
 
 class Invitation(models.Model):
@@ -177,6 +181,9 @@ class Invitation(models.Model):
         REPLACED = "replaced", "Remplacée par une nouvelle invitation"
         ATTEMPTS = "attempts", "Trop d'erreurs de vérification d'identité"
         MEMBER_LEFT = "member_left", "Le membre ne fait plus partie du dossier"
+        # However the account was created (first connection, sign-up and identity check, another
+        # invitation): moncompte.households.invitations.invitations_close_for.
+        ACCOUNT_EXISTS = "account_exists", "Le membre a créé son compte"
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="invitations")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")

@@ -7,6 +7,8 @@ The rights are those of the person the actor acts for (``actor.subject``).
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from moncompte.access.policy import (
     Action,
     Standing,
@@ -15,13 +17,14 @@ from moncompte.access.policy import (
     couple,
     couple_condition,
     decide,
+    decide_for_standing,
     is_current_standing,
     memberships_with_standing,
     standing_of,
 )
 from moncompte.core.actors import Actor
 from moncompte.core.errors import NotAllowed
-from moncompte.households.models import Benefit, Dossier, Member, Payment
+from moncompte.households.models import Benefit, Dossier, Member, Payment, SituationChange
 from moncompte.identity.models import Person
 
 
@@ -211,3 +214,67 @@ def couple_of(
         .order_by("id")
     )
     return couple(members)
+
+
+# Separations, told to both spouses (issue 9) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeparationNotice:
+    """A separation declaration as told to one of the two spouses, in the second person.
+
+    ``declared_by_me``: the reader declared it; ``i_left_file``: the reader's own membership
+    ended with it (the former spouse: nothing else of the file is shown to them);
+    ``declared_by_name``: who declared it, named only to the responsible person (the former
+    spouse is told "la personne responsable du dossier")."""
+
+    change: SituationChange
+    dossier: Dossier
+    declared_by_me: bool
+    i_left_file: bool
+    declared_by_name: str
+
+    @property
+    def processed(self) -> bool:
+        return self.change.state == SituationChange.State.PROCESSED
+
+
+def separation_notices(*, actor: Actor, former_only: bool = False) -> list[SeparationNotice]:
+    """The separation declarations that name the actor as one of the two spouses, newest first,
+    on the files where their membership (current or ended) allows SEE_OWN_SEPARATION: their own
+    data, so a spouse who left still sees it, and nothing else of that file. ``former_only``:
+    only those of files the actor no longer belongs to (their home page)."""
+    person = actor.subject
+    if person is None:
+        return []
+    rows = Member.objects.filter(person=person).select_related("dossier__caf").order_by("id")
+    files = {}
+    for member in rows:
+        current = standing_of(member)
+        if not decide_for_standing(current, Action.SEE_OWN_SEPARATION).allowed:
+            continue
+        if former_only and is_current_standing(current):
+            continue
+        files[member.dossier_id] = (member.dossier, not is_current_standing(current))
+    if not files:
+        return []
+    changes = (
+        SituationChange.objects.filter(dossier_id__in=files, kind=SituationChange.Kind.SEPARATION)
+        .filter(Q(data__former_spouse_person_id=person.pk) | Q(data__responsable_person_id=person.pk))
+        .select_related("declared_by")
+        .order_by("-declared_at", "-id")
+    )
+    notices = []
+    for change in changes:
+        dossier, ended = files[change.dossier_id]
+        mine = change.declared_by_id == person.pk
+        notices.append(
+            SeparationNotice(
+                change=change,
+                dossier=dossier,
+                declared_by_me=mine,
+                i_left_file=ended and change.data.get("former_spouse_person_id") == person.pk,
+                declared_by_name="" if mine or ended else change.declared_by.display_name,
+            )
+        )
+    return notices

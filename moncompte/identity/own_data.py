@@ -20,6 +20,7 @@ from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor
 from moncompte.core.errors import DomainError, NotAllowed
 from moncompte.households.models import Member
+from moncompte.identity.geography import commune_name, country_name
 from moncompte.identity.models import (
     IdentityCheck,
     Person,
@@ -144,6 +145,16 @@ class OwnData:
     contacts: list
     memberships: list[OwnMembership]
     rectifications: list[RectificationRequest]
+    # The birth place typed at the account creation, kept on the identity check when it gave no
+    # commune code (a name, a place abroad): shown, not lost, while the person has no code.
+    declared_birth_place: str = ""
+
+
+def _declared_birth_place(person: Person) -> str:
+    if person.birth_place_code:
+        return ""
+    check = IdentityCheck.objects.filter(person=person).exclude(birth_place_label="").order_by("-created_at").first()
+    return check.birth_place_label if check else ""
 
 
 def own_data(*, actor: Actor) -> OwnData:
@@ -157,6 +168,7 @@ def own_data(*, actor: Actor) -> OwnData:
         contacts=list(account.contacts.order_by("kind", "created_at")) if account else [],
         memberships=own_memberships(person),
         rectifications=rectification_requests_of(person),
+        declared_birth_place=_declared_birth_place(person),
     )
 
 
@@ -240,7 +252,10 @@ def own_data_export(*, actor: Actor) -> dict:
             "sexe": person.sex,
             "sexe_libelle": person.get_sex_display(),
             "commune_de_naissance_code_insee": person.birth_place_code,
+            # The COG's names (moncompte.identity.geography); None for a code it does not hold.
+            "commune_de_naissance": commune_name(person.birth_place_code) if person.birth_place_code else None,
             "pays_de_naissance_code_insee": person.birth_country_code,
+            "pays_de_naissance": country_name(person.birth_country_code),
             "enregistree_le": _local(person.created_at),
             "anciens_identifiants": [
                 {

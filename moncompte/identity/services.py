@@ -118,3 +118,38 @@ def identifier_holder(identifier: Identifier) -> tuple[Person | None, bool]:
     if person is not None:
         return person, False
     return (former.person, True) if former else (None, False)
+
+
+def person_retire_into(*, actor: Actor, retired: Person, holder: Person) -> Person:
+    """A person recorded by a sign-up under a provisional identifier turns out, at the identity
+    check, to be ``holder`` (a person the Caf knew, of a file): ``retired`` is folded into them.
+
+    The retired person's identifier becomes a former identifier of the holder (whoever types it
+    is told the identifier to use, for MONCOMPTE_FORMER_IDENTIFIER_DAYS); their identity checks,
+    former identifiers and rectification requests move to the holder; the retired row is deleted
+    (the journal keeps its entries under its id, and this one names both). The caller moves the
+    account first (Account.person protects the row) and holds the transaction.
+    """
+    with transaction.atomic():
+        retired = Person.objects.select_for_update().get(pk=retired.pk)
+        now = timezone.now()
+        FormerIdentifier.objects.filter(person=retired).update(person=holder)
+        FormerIdentifier.objects.create(
+            person=holder,
+            identifier_type=retired.identifier_type,
+            identifier_digest=retired.identifier_digest,
+            identifier_encrypted=retired.identifier_encrypted,
+            replaced_at=now,
+            valid_until=now + timezone.timedelta(days=settings.MONCOMPTE_FORMER_IDENTIFIER_DAYS),
+        )
+        retired.identity_checks.update(person=holder)
+        retired.rectification_requests.update(person=holder)
+        retired_id = retired.pk
+        retired.delete()
+        journal_record(
+            action=JournalAction.IDENTITY_REKEY,
+            actor=actor,
+            subject_person=holder,
+            detail={"retired_person": retired_id, "to": holder.identifier_type},
+        )
+    return holder

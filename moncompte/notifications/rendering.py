@@ -23,6 +23,14 @@ MESSAGE_TEMPLATES: dict[str, frozenset[str]] = {
     "signup_claim_received": frozenset({"identifier"}),
     "signup_claim_holder_notice": frozenset({"asked_at"}),
     "identity_check_accepted": frozenset({"bound"}),
+    # Contact details (moncompte.accounts.services): notices to the contact replaced or removed.
+    "contact_replaced": frozenset({"kind", "changed_at", "new_destination", "help_link"}),
+    "contact_removed": frozenset({"kind", "removed_at", "help_link"}),
+    # Issue 9 (STATE): a sign-up's account attached to the file member it is, at the check.
+    "identity_check_attached": frozenset(),
+    # Ways in (issue 9): identifier reminder, invitation request (to those who may invite).
+    "identifier_reminder": frozenset({"reminders"}),
+    "invitation_requested": frozenset({"member_first_name", "link", "requested_at"}),
 }
 
 

@@ -13,8 +13,9 @@ PAGE_SIZE = 50
 
 
 def outbox_enabled() -> bool:
-    """Only with DEBUG on and never in production, checked at each request (not at URL loading)."""
-    return bool(settings.DEBUG) and not settings.PRODUCTION
+    """Only with DEBUG or the demo mode on (make run), never in production, checked at each
+    request (not at URL loading)."""
+    return (bool(settings.DEBUG) or bool(settings.MONCOMPTE_DEMO)) and not settings.PRODUCTION
 
 
 # Reading codes sent to anyone is the point of this page on a laptop: no sign-in, DEBUG only.

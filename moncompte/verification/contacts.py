@@ -101,22 +101,24 @@ def parse_mobile(value: str) -> str:
     return numbers.pop()
 
 
-def mask_email(value: str) -> str:
-    """ "claire.martin@example.fr" -> "c•••@e•••.fr": enough to recognize, not to read."""
+def mask_email(value: str, mask: str = MASK) -> str:
+    """ "claire.martin@example.fr" -> "c•••@e•••.fr": enough to recognize, not to read.
+
+    ``mask``: another hiding character where "•" cannot go (an SMS keeps to the GSM alphabet)."""
     local, _, domain = value.rpartition("@")
     name, dot, tld = domain.rpartition(".")
     if not dot:
         name, tld = domain, ""
-    masked_domain = f"{name[:1]}{MASK * 3}" + (f".{tld}" if tld else "")
-    return f"{local[:1]}{MASK * 3}@{masked_domain}"
+    masked_domain = f"{name[:1]}{mask * 3}" + (f".{tld}" if tld else "")
+    return f"{local[:1]}{mask * 3}@{masked_domain}"
 
 
-def mask_phone(value: str) -> str:
+def mask_phone(value: str, mask: str = MASK) -> str:
     """ "+33611223344" -> "06 •• •• •• 44"; "+590690123456" -> "0690 •• •• 56"."""
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
-        return MASK * 4 + value[-2:]
+        return mask * 4 + value[-2:]
     if phonenumbers.region_code_for_number(number) in set(_regions()):
         formatted = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
     else:
@@ -124,14 +126,14 @@ def mask_phone(value: str) -> str:
     groups = [group for group in re.split(r"[^\d+]+", formatted) if group]
     if len(groups) < 3:
         digits = "".join(groups)
-        return digits[:2] + MASK * max(len(digits) - 4, 1) + digits[-2:]
+        return digits[:2] + mask * max(len(digits) - 4, 1) + digits[-2:]
     first, middle, last = groups[0], groups[1:-1], groups[-1]
-    masked = [first, *(MASK * len(group) for group in middle), MASK * (len(last) - 2) + last[-2:]]
+    masked = [first, *(mask * len(group) for group in middle), mask * (len(last) - 2) + last[-2:]]
     if first.startswith("+") and len(middle) > 1:
         # International format: keep the country and the first group, mask the rest.
         masked[1] = middle[0]
     return " ".join(masked)
 
 
-def mask_destination(channel: str, value: str) -> str:
-    return mask_email(value) if channel == ContactChannel.EMAIL else mask_phone(value)
+def mask_destination(channel: str, value: str, mask: str = MASK) -> str:
+    return mask_email(value, mask) if channel == ContactChannel.EMAIL else mask_phone(value, mask)

@@ -192,3 +192,11 @@ class ContactStep:
             self.pending_name: pending,
         }
         return self.render(self.code_template, context, status)
+
+
+def answer_no_sooner(started: float, min_seconds: float) -> None:
+    """Wait until ``min_seconds`` have passed since ``started`` (time.monotonic()): the pages
+    that answer the same whatever was typed also take the same time, whatever work was done."""
+    remaining = min_seconds - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)

@@ -319,9 +319,11 @@ def test_the_acceptance_without_a_claim_keeps_the_provisional_identifier(family)
 
 
 def test_the_acceptance_refuses_a_number_recorded_meanwhile(family):
-    """The legacy import (or any writer) records the real holder after the claim: the claim loses."""
+    """The legacy import (or any writer) records the real holder, who gets an account, after the
+    claim: the claim loses (a holder without an account is attached to instead: below)."""
     result = complete(identifier=nir(NEW_NIR))
     real = known_holder()
+    AccountFactory(person=real)
     with pytest.raises(IdentityCheckError) as error:
         identity_check_accept(actor=AGENT, check=result.identity_check, decided_by="Agent Durand")
     assert error.value.code == "taken" and error.value.status == 409
@@ -337,6 +339,7 @@ def test_the_acceptance_looks_for_a_holder_under_every_key(family, settings):
     """During a key rotation a holder recorded under the old HMAC key has another digest: the
     unique constraint cannot see them, the re-check must."""
     real = known_holder()
+    AccountFactory(person=real)
     settings.MONCOMPTE_IDENTIFIER_HMAC_KEYS = [generate_hmac_key("next"), *settings.MONCOMPTE_IDENTIFIER_HMAC_KEYS]
     result = complete(identifier=nir(NEW_NIR))
     with pytest.raises(IdentityCheckError) as error:
@@ -388,6 +391,7 @@ def test_a_holder_written_between_the_recheck_and_the_binding_is_refused_cleanly
         ("signup_claim_holder_notice", {"asked_at": datetime.datetime(2021, 10, 10, 20, 30, tzinfo=datetime.UTC)}),
         ("identity_check_accepted", {"bound": True}),
         ("identity_check_accepted", {"bound": False}),
+        ("identity_check_attached", {}),
     ],
 )
 def test_the_new_messages_fit_an_sms_and_name_no_number(template, context):

@@ -79,6 +79,9 @@ def test_first_connection_of_an_allocataire(newcomer, browser, live_site, smtp_s
         page.get_by_label("Code reçu").fill(_code_from(envelope))
         page.get_by_role("button", name="Valider").click()
 
+        # The account is usable now: the first-connection screens come first, once.
+        expect(page).to_have_url(re.compile(r"/mon-compte/bienvenue/$"))
+        page.get_by_role("link", name="Passer la présentation").click()
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {person.display_name}")
         expect(page.get_by_role("main")).to_contain_text(f"Mon dossier n° {dossier.numero}")

@@ -85,7 +85,10 @@ def test_separation_ends_the_spouses_view_in_the_other_session(delegated_site_fa
         assert _sees_payments(phone, base)
 
         laptop.goto(base + "/mon-compte/foyer/separation/")
-        laptop.get_by_label("Date de la séparation").fill(timezone.localdate().isoformat())
+        today = timezone.localdate()
+        date = laptop.get_by_role("group", name=re.compile("Date de la séparation"))
+        for label, value in (("Jour", today.day), ("Mois", today.month), ("Année", today.year)):
+            date.get_by_label(label).fill(str(value))
         laptop.get_by_label("Moi", exact=True).check(force=True)  # DSFR draws the label over the radio
         laptop.get_by_label("Nouvelle adresse (numéro et voie)").fill("5 rue de la Paix")
         laptop.get_by_label("Code postal").fill("69003")

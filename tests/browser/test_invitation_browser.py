@@ -16,6 +16,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from moncompte.households.models import Member, Role
+from tests.browser.dates import fill_date
 from tests.browser.test_first_connection_browser import _code_from, _wait_for_mail
 from tests.browser.test_signin_browser import (  # noqa: F401
     _open_page,
@@ -98,7 +99,7 @@ def test_a_responsible_person_invites_a_member_who_creates_his_account(pierre, b
         expect(page.get_by_label("Code d'invitation")).to_have_value(link.group(1))
         expect(page).to_have_url(live_site + "/invitation/")
         page.get_by_label("Votre numéro de sécurité sociale").fill(pierre.raw_identifier)
-        page.get_by_label("Votre date de naissance").fill("2008-04-12")
+        fill_date(page, "Votre date de naissance", datetime.date(2008, 4, 12))
         page.get_by_role("button", name="Continuer").click()
 
         expect(page.get_by_text(f"Invitation de {inviter}")).to_be_visible()
@@ -117,6 +118,9 @@ def test_a_responsible_person_invites_a_member_who_creates_his_account(pierre, b
         page.get_by_label("Code reçu").fill(_code_from(code_mail))
         page.get_by_role("button", name="Valider").click()
 
+        # The account is usable now: the first-connection screens come first, once.
+        expect(page).to_have_url(re.compile(r"/mon-compte/bienvenue/$"))
+        page.get_by_role("link", name="Passer la présentation").click()
         expect(page).to_have_url(re.compile(r"/mon-compte/$"))
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {pierre_name}")
         assert [p for p in problems if "Content Security Policy" in p] == [], problems
@@ -146,7 +150,7 @@ def test_without_javascript_the_code_is_typed_from_the_message(sent, browser):  
         expect(page.get_by_label("Code d'invitation")).to_have_value("")
         page.get_by_label("Code d'invitation").fill(sent.code.lower().replace("-", " "))
         page.get_by_label("Votre numéro de sécurité sociale").fill(pierre.raw_identifier)
-        page.get_by_label("Votre date de naissance").fill("2008-04-12")
+        fill_date(page, "Votre date de naissance", datetime.date(2008, 4, 12))
         page.get_by_role("button", name="Continuer").click()
         expect(page.get_by_text(f"Bonjour {pierre.display_name}")).to_be_visible()
     finally:

@@ -77,6 +77,9 @@ class AccountFactory(factory.django.DjangoModelFactory):
     raw_password = factory.SelfAttribute("password")
     is_active = True
     password_changed_at = factory.LazyFunction(timezone.now)
+    # The first-connection screens already seen, at the version of the test's settings: a test
+    # that signs in lands where it expects. ``onboarding_version_seen=0`` for someone new.
+    onboarding_version_seen = factory.LazyFunction(lambda: settings.MONCOMPTE_ONBOARDING_VERSION)
     contact = factory.Maybe(
         "with_contact", factory.RelatedFactory(ContactFactory, factory_related_name="account"), None
     )

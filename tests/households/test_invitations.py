@@ -13,6 +13,7 @@ from moncompte.audit.models import JournalEntry
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError
 from moncompte.households.invitations import (
+    ACCOUNT_EXISTS,
     CODE_ALPHABET,
     EXPIRED,
     INVALID_LINK,
@@ -364,7 +365,7 @@ def test_sends_per_member_are_capped(people, pierre, send):
     assert error.value.code == "too_many_sends"
 
 
-def test_unknown_code_gets_the_same_message_as_used_or_cancelled(people, pierre, send):
+def test_unknown_code_gets_the_same_message_as_cancelled_and_a_used_one_says_the_account_exists(people, pierre, send):
     used, cancelled = send(member=pierre), None
     invitation = opened(used.code)
     invitation_prove(
@@ -374,10 +375,13 @@ def test_unknown_code_gets_the_same_message_as_used_or_cancelled(people, pierre,
         birth_date=PIERRE_BORN,
     )
     invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
+    with pytest.raises(InvitationError) as error:
+        opened(used.code)
+    assert (error.value.code, error.value.message, error.value.field) == ("account_exists", ACCOUNT_EXISTS, "code")
     other = add_member(pierre.dossier, first_names="Louise", birth_date=PIERRE_BORN, sex="F")
     cancelled = send(member=other)
     invitation_cancel(actor=web(people["responsible"]), invitation_id=cancelled.invitation.pk)
-    for code in (invitation_code_new(), used.code, cancelled.code):
+    for code in (invitation_code_new(), cancelled.code):
         with pytest.raises(InvitationError) as error:
             opened(code)
         assert (error.value.code, error.value.message, error.value.field) == ("invalid", INVALID_LINK, "code")
@@ -427,10 +431,10 @@ def test_identity_proof_and_account_creation(people, pierre, send):
     assert not account.contacts.exists()
     invitation.refresh_from_db()
     assert invitation.accepted_at is not None
-    # Single use.
+    # Single use: the code now says the account exists.
     with pytest.raises(InvitationError) as error:
         opened(sent.code)
-    assert error.value.message == INVALID_LINK
+    assert error.value.code == "account_exists"
     with pytest.raises(InvitationError):
         invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
     assert invitable_members(actor=web(people["responsible"]), dossier=pierre.dossier) == []
@@ -486,4 +490,4 @@ def test_member_who_got_an_account_meanwhile(people, pierre, send):
     account_create(actor=Actor.system(), person=pierre.person, password=PASSWORD)
     with pytest.raises(InvitationError) as error:
         invitation_accept(actor=VISITOR, invitation=invitation, password="Un autre mot de passe 2024")
-    assert error.value.code == "has_account"
+    assert error.value.code == "account_exists" and error.value.message == ACCOUNT_EXISTS

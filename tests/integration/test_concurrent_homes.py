@@ -17,6 +17,7 @@ import requests
 from django.db import connection
 from stdnum.fr import nir
 
+from moncompte.accounts.onboarding import onboarding_record_seen
 from moncompte.accounts.services import account_create, contact_add_verified
 from moncompte.core.actors import Actor, ContactChannel
 from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
@@ -90,6 +91,7 @@ def _create(people: list[Someone]) -> None:
         account = account_create(actor=Actor.system(), person=person, password=someone.password)
         # An account is usable once a contact is validated (PRODUCT.md section 1).
         contact_add_verified(account=account, kind=ContactChannel.EMAIL, value=someone.email)
+        onboarding_record_seen(account=account)  # signed in before: the sign-in goes to the home page
         dossier = Dossier.objects.create(
             caf=caf,
             numero=someone.numero,

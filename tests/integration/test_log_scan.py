@@ -37,6 +37,7 @@ from tests.support.log_scan import find_secrets
 from tests.support.redis_server import LocalRedis, redis_server_path
 from tests.support.server import GUNICORN_CONFIG, REPO_ROOT, GunicornServer, collect_static, production_environment
 from tests.support.services import redis_url, require_or_skip
+from tests.web.date_parts import date_parts
 
 pytestmark = [pytest.mark.server]
 
@@ -259,7 +260,8 @@ def _validate_contact(browser: Browser, collector, address: str) -> None:
     code = SIX_DIGITS.search(_mail(collector, before, address)).group(1)
     browser.deployment.secrets["code"].add(code)
     answer = browser.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": code})
-    assert answer.status_code == 302 and answer.headers["Location"] == "/mon-compte/", answer.status_code
+    # The account is usable now: the first-connection screens come first, once.
+    assert answer.status_code == 302 and answer.headers["Location"] == "/mon-compte/bienvenue/", answer.status_code
 
 
 def _drive(deployment: Deployment, collector) -> None:
@@ -314,12 +316,12 @@ def _drive(deployment: Deployment, collector) -> None:
     secrets_used["code"].add(code)
     pierre_data = people["pierre"]
     pierre = Browser(deployment)
-    wrong = {"code": code, "identifier": pierre_data["identifier"], "birth_date": "01/01/2001"}
+    wrong = {"code": code, "identifier": pierre_data["identifier"], **date_parts("01/01/2001")}
     assert pierre.post("/invitation/", wrong).status_code == 400
     right = {
         "code": code.lower().replace("-", " "),
         "identifier": pierre_data["identifier"],
-        "birth_date": pierre_data["birth_date"],
+        **date_parts(pierre_data["birth_date"]),
     }
     answer = pierre.post("/invitation/", right)
     assert answer.status_code == 302 and answer.headers["Location"] == "/invitation/mot-de-passe/", answer.status_code

@@ -191,6 +191,29 @@ def test_every_template_renders_in_french_and_fits_one_sms():
         "signup_claim_received": {"identifier": "P-7K3M9-QX2T4"},
         "signup_claim_holder_notice": {"asked_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC)},
         "identity_check_accepted": {"bound": True},
+        "identity_check_attached": {},
+        "contact_replaced": {
+            "kind": "phone",
+            "changed_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+            "new_destination": "06 ** ** ** 44",
+            "help_link": "https://moncompte.caf.fr/aide/#nous-contacter",
+        },
+        "contact_removed": {
+            "kind": "phone",
+            "removed_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+            "help_link": "https://moncompte.caf.fr/aide/#nous-contacter",
+        },
+        "identifier_reminder": {
+            "reminders": [
+                {"provisional": False, "shown": "1 •• •• •• ••• ••• 04", "first": "1", "key": "04"},
+                {"provisional": True, "shown": "P-7K3M9-QX2T4"},
+            ]
+        },
+        "invitation_requested": {
+            "member_first_name": "Pierre",
+            "link": "https://moncompte.caf.fr/mon-compte/foyer/inviter/",
+            "requested_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+        },
         "separation_declared": {
             "declared_by": "Marc MARTIN",
             "separated_on": datetime(2021, 10, 10, 20, 30, tzinfo=UTC).date(),

@@ -9,7 +9,8 @@ that the real-component tests did run. Every such test goes through ``require_or
   tests/support/ci_plugin.py), or take the ``postgresql`` fixture, or call
   ``require_postgresql("why")`` where the decision is made at run time (a fixture parameter);
 - Redis: ``redis_url()`` then ``require_or_skip(...)`` when it is None, or the ``redis_service`` fixture;
-- Chromium: ``chromium_path()`` likewise; nginx: ``nginx_path()`` likewise.
+- Chromium: ``chromium_path()`` likewise; nginx: ``nginx_path()`` likewise; axe-core (``npm ci``
+  installs it in node_modules/): ``axe_script_path()`` likewise.
 
 Never ``pytest.mark.skipif(connection.vendor != "postgresql", ...)``: it would skip in CI too,
 and ci_plugin.py fails a CI run in which any test skipped.
@@ -26,6 +27,8 @@ import pytest
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 NGINX_CANDIDATES = ("/usr/sbin/nginx",)
+# axe-core, pinned in package.json at the repository's root and installed there by `npm ci`.
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 _TRUTHY = {"1", "true", "yes", "on"}
 
 # ``@requires_postgresql("reason")``: the test runs on PostgreSQL only (skip locally, fail in CI).
@@ -132,3 +135,10 @@ def nginx_path() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return shutil.which("nginx") if not explicit else None
+
+
+def axe_script_path() -> str | None:
+    """axe-core's browser script (or AXE_SCRIPT_PATH), if `npm ci` installed it (.ci/run does)."""
+    explicit = os.environ.get("AXE_SCRIPT_PATH", "").strip()
+    candidate = Path(explicit) if explicit else AXE_SCRIPT
+    return str(candidate) if candidate.is_file() else None

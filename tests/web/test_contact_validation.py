@@ -47,7 +47,8 @@ def test_first_connection_ends_with_a_validated_email(newcomer):
     assert "j•••@e•••.fr" in page
     assert mail.outbox[-1].to == ["julien@example.fr"]
     response = client.post("/mon-compte/coordonnees/valider/", {"action": "valider", "code": _last_code()})
-    assert response["Location"] == "/mon-compte/"
+    # The account is usable now: the first-connection screens come first, once.
+    assert response["Location"] == "/mon-compte/bienvenue/"
     assert escape(newcomer.responsible.person.display_name) in client.get("/mon-compte/").content.decode()
     contact = Contact.objects.get(account__person=newcomer.responsible.person)
     assert contact.value == "julien@example.fr" and contact.verified_at

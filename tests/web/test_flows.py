@@ -15,6 +15,7 @@ from moncompte.web.invitations.views import NO_FLOW
 from tests.conftest import sign_in
 from tests.factories import make_household
 from tests.factories.households import MemberFactory
+from tests.web.date_parts import date_parts
 from tests.web.test_signup_pages import identity_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_messages")]
@@ -28,6 +29,13 @@ class _Clock:
 
     def time(self) -> float:
         return self.now
+
+    # flows.answer_no_sooner's clock: the pages' minimum durations are 0 here (``_fast``).
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -64,7 +72,7 @@ def _invitation(client):
     member = MemberFactory(dossier=family.dossier, role=Role.ENFANT, person__age=17)
     inviter = Actor.visitor(channel=Channel.WEB).signed_in_as(family.responsible.account, session_key=None)
     sent = invitation_send(actor=inviter, member=member, channel=ContactChannel.EMAIL, destination="m@example.fr")
-    proof = {"code": sent.code, "identifier": member.person.raw_identifier, "birth_date": member.person.birth_date}
+    proof = {"code": sent.code, "identifier": member.person.raw_identifier, **date_parts(member.person.birth_date)}
     assert client.post("/invitation/", proof)["Location"] == "/invitation/mot-de-passe/"
 
 

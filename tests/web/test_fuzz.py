@@ -268,7 +268,10 @@ def _household_values(family) -> dict[str, list[str]]:
         "password": [p.password for p in people if p.password] + [PASSWORD],
         "numero": [family.dossier.numero],
         "place": [family.caf.departement],
-        "birth_date": [p.person.birth_date.isoformat() for p in people],
+        # The three parts of each birth date (moncompte.web.forms.DateParts), as typed.
+        "birth_day": [str(p.person.birth_date.day) for p in people],
+        "birth_month": [f"{p.person.birth_date.month:02d}" for p in people],
+        "birth_year": [str(p.person.birth_date.year) for p in people],
     }
 
 
@@ -436,7 +439,10 @@ def _invitation_sent(client: Client):
     sent = invitation_send(actor=inviter, member=member, channel=ContactChannel.EMAIL, destination="m@example.fr")
     values = _household_values(family)
     values["identifier"].insert(0, member.person.raw_identifier)
-    values["birth_date"][:0] = [member.person.birth_date.isoformat(), member.person.birth_date.strftime("%d/%m/%Y")]
+    born = member.person.birth_date
+    for part, typed in (("birth_day", [str(born.day), f"{born.day:02d}"]), ("birth_month", [str(born.month)])):
+        values[part][:0] = typed
+    values["birth_year"].insert(0, str(born.year))
     values["code"] = [sent.code, sent.code.replace("-", "").lower()]
     return member, sent, values
 
@@ -450,7 +456,8 @@ def _invitation_at_code(client: Client) -> State:
 
 def _invitation_at_password(client: Client) -> State:
     member, sent, values = _invitation_sent(client)
-    data = {"code": sent.code, "identifier": member.person.raw_identifier, "birth_date": values["birth_date"][0]}
+    data = {"code": sent.code, "identifier": member.person.raw_identifier}
+    data.update({part: values[part][0] for part in ("birth_day", "birth_month", "birth_year")})
     _post(client, reverse("web:invitation"), data, reverse("web:invitation_password"))
     return State.of(client, **values)
 
@@ -599,8 +606,9 @@ PLAUSIBLE: dict[str, st.SearchStrategy[str]] = {
     ),
     "phone": st.sampled_from(["06 12 34 56 78", "+262 692 12 34 56", "0690 12 34 56", "+33 6", "0", "+" + "9" * 40]),
     "date": DATES,
-    "separated_on": DATES,
-    "birth_date": DATES,
+    "separated_day": INTEGERS,
+    "separated_month": INTEGERS,
+    "separated_year": INTEGERS,
     "birth_day": INTEGERS,
     "birth_month": INTEGERS,
     "birth_year": INTEGERS,
@@ -1271,7 +1279,7 @@ def test_the_fuzzer_finds_the_forms_of_the_pages(fuzz_settings):
     state = _responsible(Client())
     assert _discover(ROUTES["web:session_end"], state).path_values.get("session_id")
     fields = _discover(ROUTES["web:household_separation"], state)
-    assert {"separated_on", "leaving", "address_line1", "postal_code", "city", "confirm"} <= set(fields.values)
+    assert {"separated_day", "leaving", "address_line1", "postal_code", "city", "confirm"} <= set(fields.values)
     assert "csrfmiddlewaretoken" in _discover(ROUTES["web:signout"], state).values
     assert {"current_password", "channel", "email", "phone"} <= set(
         _discover(ROUTES["web:contact_validate"], state).values

@@ -57,8 +57,13 @@ def _signed_in(member) -> Client:
     return client
 
 
-def _separation_form(**changes):
-    data = {"separated_on": timezone.localdate().isoformat(), "leaving": "moi", **ADDRESS, "confirm": "1"}
+def _date_parts(day: datetime.date) -> dict:
+    """The separation date as typed in its three DSFR fields (jour, mois, année)."""
+    return {"separated_day": str(day.day), "separated_month": f"{day.month:02d}", "separated_year": str(day.year)}
+
+
+def _separation_form(separated_on: datetime.date | None = None, **changes):
+    data = {**_date_parts(separated_on or timezone.localdate()), "leaving": "moi", **ADDRESS, "confirm": "1"}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -230,12 +235,16 @@ def test_separation_by_the_spouse_ends_their_view_in_every_open_session(family, 
     page = laptop.get("/mon-compte/foyer/separation/")
     assert page.status_code == 200 and "Déclarer une séparation" in page.content.decode()
     day = timezone.localdate() - datetime.timedelta(days=10)
-    response = laptop.post("/mon-compte/foyer/separation/", _separation_form(separated_on=day.isoformat()))
+    response = laptop.post("/mon-compte/foyer/separation/", _separation_form(separated_on=day))
     assert response.status_code == 302 and response["Location"] == "/mon-compte/"
 
     body = phone.get("/mon-compte/").content.decode()
     assert f"Bonjour {name(family.spouse)}" in body  # the account still works, with its own data
-    assert family.dossier.numero not in body and "Derniers paiements" not in body and "Mon rattachement" not in body
+    assert "Derniers paiements" not in body and "Mon rattachement" not in body
+    # Their own separation, in the second person: the file's number is named there, and only there.
+    assert "Vous avez déclaré votre séparation" in body
+    assert f"plus accès au dossier n° {family.dossier.numero}" in body
+    assert body.count(family.dossier.numero) == 2  # the notice's heading and its text
     assert escape(family.dossier.address_line1) not in body and name(family.responsible) not in body
     for path in ("/mon-compte/foyer/", "/mon-compte/foyer/autorisation/", "/mon-compte/foyer/separation/"):
         assert phone.get(path).status_code == 404
@@ -249,7 +258,10 @@ def test_separation_by_the_spouse_ends_their_view_in_every_open_session(family, 
 
     # The responsible person keeps the file, without the former spouse among the members.
     responsible_body = _signed_in(family.responsible).get("/mon-compte/foyer/").content.decode()
-    assert name(family.spouse) not in responsible_body and f"<td>{name(family.child)}" in responsible_body
+    assert f"<td>{name(family.spouse)}" not in responsible_body and f"<td>{name(family.child)}" in responsible_body
+    # The declaration and its state, in the second person: who declared it, when, and that it waits.
+    assert f"{name(family.spouse)} a déclaré votre séparation" in responsible_body
+    assert "en attente de traitement par la Caf" in responsible_body
 
 
 def test_separation_declared_by_the_responsible_person_with_the_spouse_leaving(family):
@@ -264,12 +276,12 @@ def test_separation_declared_by_the_responsible_person_with_the_spouse_leaving(f
 
 def test_separation_future_date_is_refused_and_input_kept(family):
     responsible = _signed_in(family.responsible)
-    future = (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
+    future = timezone.localdate() + datetime.timedelta(days=5)
     response = responsible.post("/mon-compte/foyer/separation/", _separation_form(separated_on=future))
     assert response.status_code == 400
     body = response.content.decode()
     assert "La date de séparation ne peut pas être dans le futur." in body
-    assert 'value="3 rue des Acacias"' in body and 'value="69003"' in body and f'value="{future}"' in body
+    assert 'value="3 rue des Acacias"' in body and 'value="69003"' in body and f'value="{future.year}"' in body
     assert not SituationChange.objects.exists() and _spouse(family).ended_on is None
 
 
@@ -386,3 +398,71 @@ def test_actor_of_a_signed_in_request(family, rf, settings):
     request.user = AnonymousUser()
     visitor = actor_of(request)
     assert visitor.account is None and visitor.person is None and not visitor.is_signed_in
+
+
+# The separation told to both, and its date field (issue 9) ----------------------------------------
+
+
+def test_the_spouse_who_left_is_told_in_the_second_person_and_sees_nothing_else(family):
+    responsible = _signed_in(family.responsible)
+    spouse = _signed_in(family.spouse)
+    day = timezone.localdate() - datetime.timedelta(days=3)
+    assert (
+        responsible.post("/mon-compte/foyer/separation/", _separation_form(separated_on=day, leaving="conjoint"))[
+            "Location"
+        ]
+        == "/mon-compte/"
+    )
+    body = spouse.get("/mon-compte/").content.decode()
+    assert "La personne responsable du dossier a déclaré votre séparation" in body
+    assert name(family.responsible) not in body  # not named: nothing of the file but the fact
+    assert f"le {timezone.localdate().day}" in body and "en attente de traitement par la Caf" in body
+    assert "la Caf vous contactera" not in body and "elle vous contactera pour ouvrir un dossier à votre nom" in body
+    assert "Derniers paiements" not in body and escape(family.dossier.address_line1) not in body
+    assert name(family.child) not in body and "Lyon" not in body  # the new address stays with the agents
+    # Processed by an agent: both see the new state.
+    SituationChange.objects.update(state=SituationChange.State.PROCESSED)
+    assert "La Caf a traité ce changement de situation" in spouse.get("/mon-compte/").content.decode()
+    responsible_body = responsible.get("/mon-compte/foyer/").content.decode()
+    assert "Vous avez déclaré votre séparation" in responsible_body
+    assert "La Caf a traité ce changement de situation" in responsible_body
+
+
+def test_nobody_else_is_told_of_a_separation(family):
+    other = make_household(caf=family.caf)
+    _signed_in(family.responsible).post("/mon-compte/foyer/separation/", _separation_form(leaving="conjoint"))
+    for member in (family.child, other.responsible, other.spouse):
+        body = _signed_in(member).get("/mon-compte/").content.decode()
+        assert "votre séparation" not in body and family.dossier.numero not in body
+
+
+@pytest.mark.parametrize(
+    "parts, message",
+    [
+        ({"separated_day": "", "separated_month": "", "separated_year": ""}, "Saisissez la date de la séparation"),
+        ({"separated_year": ""}, "Date de la séparation incomplète : saisissez l'année."),
+        ({"separated_day": "1er"}, "La date de la séparation ne s'écrit qu'avec des chiffres"),
+        ({"separated_day": "99999999999999999999"}, "Vérifiez la date de la séparation : le jour et le mois en 2"),
+        ({"separated_day": "31", "separated_month": "02"}, "Cette date n'existe pas"),
+        ({"separated_year": "26"}, "L'année de la séparation s'écrit avec 4 chiffres"),
+        ({"separated_year": "2999"}, "ne peut pas être dans le futur"),
+    ],
+)
+def test_the_separation_date_is_three_fields_with_french_errors(family, parts, message):
+    responsible = _signed_in(family.responsible)
+    page = responsible.get("/mon-compte/foyer/separation/").content.decode()
+    assert 'type="date"' not in page  # the browser's date field follows its locale (mm/dd/yyyy)
+    for label in ("Jour", "Mois", "Année"):
+        assert f">{label}<span" in page
+    response = responsible.post("/mon-compte/foyer/separation/", _separation_form(**parts))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert escape(message) in body and 'aria-describedby="id_separated_day-aide date-separation-erreur"' in body
+    assert not SituationChange.objects.exists()
+
+
+def test_the_separation_date_is_read_day_month_year_whatever_the_browser(family):
+    responsible = _signed_in(family.responsible)
+    data = _separation_form(leaving="conjoint", separated_day="3", separated_month="4", separated_year="2024")
+    assert responsible.post("/mon-compte/foyer/separation/", data).status_code == 302
+    assert SituationChange.objects.get().effective_on == datetime.date(2024, 4, 3)

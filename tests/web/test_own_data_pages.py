@@ -150,7 +150,8 @@ def test_each_person_exports_only_their_own_data(client, signs, who):
     assert html["Content-Type"].startswith("text/html")
     assert "no-store" in html["Cache-Control"]
     body = html.content.decode()
-    assert raw in body and name in body and signs[who].file in body and OWN_ROLE[who] in body
+    # The role by its label, not its internal code ("Enfant", not "Enfant (enfant)").
+    assert raw in body and name in body and signs[who].file in body and f"<td>{OWN_ROLE[who].capitalize()}" in body
     assert "Connexion" in body and "Téléchargement de mes données" in body
     assert "own-data-export.css" in body
     _others_absent(body, signs, who)
@@ -167,7 +168,8 @@ def test_the_childs_export_does_not_hold_the_responsible_persons_name(signs):
     client = _signed_in(Client(), signs, "child")
     for path in (EXPORT_JSON, EXPORT_HTML):
         body = client.get(path).content.decode()
-        assert signs["child"].name in body and signs["responsible"].name not in body and "enfant" in body
+        role = "enfant" if path == EXPORT_JSON else "<td>Enfant</td>"
+        assert signs["child"].name in body and signs["responsible"].name not in body and role in body
 
 
 def test_displays_and_exports_are_journaled(client, signs):

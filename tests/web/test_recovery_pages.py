@@ -327,7 +327,10 @@ def test_a_reset_request_answers_known_and_unknown_identifiers_after_the_same_ti
         clock["now"] += 0.15 if result.account_id else 0.01  # the real account's extra work
         return result
 
+    from moncompte.web import flows
+
     monkeypatch.setattr(views, "time", Clock)
+    monkeypatch.setattr(flows, "time", Clock)  # the wait itself (flows.answer_no_sooner)
     monkeypatch.setattr(views, "password_reset_request", working)
     outcomes = []
     for who in (holder.person.raw_identifier, UNKNOWN):

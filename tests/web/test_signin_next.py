@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from moncompte.accounts.models import AccountSession
 from moncompte.audit.models import JournalEntry
 from moncompte.web.signin.targets import after_signin, local_path
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +189,17 @@ def test_the_view_name_next_of_issue_8_signs_in_with_one_session_record(family):
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert list(AccountSession.objects.values_list("session_key", "ended_at")) == [(key, None)]
     assert client.get(HOME).status_code == 200
+
+
+def test_a_sign_in_over_a_signed_in_session_replaces_it(client, family):
+    """A second sign-in in the same browser (another tab, the back button) opens a new session
+    and ends the old one with its record; it once answered 503 (the record's key taken twice)."""
+    assert sign_in(client, *family.responsible.credentials).status_code == 302
+    first_key = client.session.session_key
+    response = sign_in(client, *family.responsible.credentials)
+    assert response.status_code == 302
+    assert client.session.session_key != first_key
+    records = AccountSession.objects.filter(account=family.responsible.account)
+    assert records.get(session_key=first_key).end_reason == "replaced"
+    assert records.filter(ended_at__isnull=True).count() == 1
+    assert client.get("/mon-compte/").status_code == 200

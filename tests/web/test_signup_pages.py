@@ -161,7 +161,8 @@ def test_without_nir_the_provisional_identifier_is_shown_once_and_sent(client, f
     client.post("/deconnexion/")
     other = Client()
     response = sign_in(other, shown.lower().replace("-", " "), PASSWORD)
-    assert response.status_code == 302 and response["Location"] == "/mon-compte/"
+    # Its first sign-in with it: the first-connection screens come first (moncompte.accounts.onboarding).
+    assert response.status_code == 302 and response["Location"] == "/mon-compte/bienvenue/"
 
 
 def test_the_first_steps_answer_the_same_for_known_and_unknown_numbers(client, family):

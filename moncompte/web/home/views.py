@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.households.selectors import home_files
+from moncompte.households.selectors import home_files, separation_notices
 from moncompte.web.actors import actor_of
 from moncompte.web.errors import refusals_as_404
 
@@ -20,4 +20,7 @@ def home_view(request):
     for dossier in shown or [None]:
         journal_record(action=JournalAction.HOME_VIEW, actor=actor, dossier=dossier)
     contacts = list(request.user.contacts.all())
-    return render(request, "web/home.html", {"person": actor.person, "files": files, "contacts": contacts})
+    # Issue 9: a spouse who left is told of their separation (their own data, nothing else of the file).
+    separations = separation_notices(actor=actor, former_only=True)
+    context = {"person": actor.person, "files": files, "contacts": contacts, "separations": separations}
+    return render(request, "web/home.html", context)

@@ -5,12 +5,27 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from moncompte.web.forms import DateParts, DatePartsMixin
 
-class DateInput(forms.DateInput):
-    input_type = "date"
 
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
+def _separation_problem(value: datetime.date) -> str | None:
+    if value > timezone.localdate():
+        return "La date de séparation ne peut pas être dans le futur."
+    if value < datetime.date(1900, 1, 1):
+        return "Vérifiez l'année de la séparation."
+    return None
+
+
+SEPARATION_DATE = DateParts(
+    key="separated_on",
+    prefix="separated",
+    legend="Date de la séparation",
+    the_date="la date de la séparation",
+    the_year="L'année de la séparation",
+    example="15 03 2026",
+    html_id="date-separation",
+    problem=_separation_problem,
+)
 
 
 class DelegationForm(forms.Form):
@@ -25,14 +40,10 @@ class DelegationForm(forms.Form):
     )
 
 
-class SeparationForm(forms.Form):
-    separated_on = forms.DateField(
-        label="Date de la séparation",
-        help_text="Au format jj/mm/aaaa, par exemple 15/03/2026.",
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=DateInput(),
-        error_messages={"required": "Saisissez la date de la séparation.", "invalid": "Saisissez une date valide."},
-    )
+class SeparationForm(DatePartsMixin, forms.Form):
+    date_parts = (SEPARATION_DATE,)
+
+    separated_day, separated_month, separated_year = SEPARATION_DATE.fields()
     leaving = forms.ChoiceField(
         label="Qui quitte le logement ?",
         choices=[("moi", "Moi"), ("conjoint", "Mon conjoint ou ma conjointe")],
@@ -73,14 +84,6 @@ class SeparationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if leaving_choices:
             self.fields["leaving"].choices = leaving_choices
-
-    def clean_separated_on(self) -> datetime.date:
-        value = self.cleaned_data["separated_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError("La date de séparation ne peut pas être dans le futur.")
-        if value < datetime.date(1900, 1, 1):
-            raise forms.ValidationError("Saisissez une date valide.")
-        return value
 
     def new_address(self) -> dict:
         return {k: self.cleaned_data[k] for k in ("address_line1", "address_line2", "postal_code", "city")}

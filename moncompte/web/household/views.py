@@ -16,7 +16,8 @@ from moncompte.accounts.models import Account
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.errors import DomainError, Throttled
-from moncompte.households.selectors import couple_of, household_members, membership_for
+from moncompte.households.invitations import live_invitations
+from moncompte.households.selectors import couple_of, household_members, membership_for, separation_notices
 from moncompte.households.services import (
     delegation_grant,
     delegation_renounce,
@@ -45,8 +46,16 @@ def household_view(request):
     mine = membership_for(actor=actor, action=Action.SEE_HOUSEHOLD)
     dossier = mine.dossier
     members = household_members(actor=actor, membership=mine)
+    # The invitations' state is computed now: a member with an account is never "invité(e)".
+    invited = {i.member_id: i for i in live_invitations(actor=actor, dossier=dossier)}
     rows = [
-        {"member": m, "has_account": _has_account(m.person), "is_me": m.person_id == actor.person.pk} for m in members
+        {
+            "member": m,
+            "has_account": _has_account(m.person),
+            "invitation": invited.get(m.pk),
+            "is_me": m.person_id == actor.person.pk,
+        }
+        for m in members
     ]
     _, spouse = couple(members)
     journal_record(action=JournalAction.HOUSEHOLD_VIEW, actor=actor, dossier=dossier)
@@ -64,6 +73,7 @@ def household_view(request):
         "can_renounce": may(Action.RENOUNCE_DELEGATION),
         "can_invite": may(Action.INVITE_MEMBER),
         "can_separate": spouse is not None and may(Action.DECLARE_SEPARATION),
+        "separations": [n for n in separation_notices(actor=actor) if n.dossier.pk == dossier.pk],
     }
     return render(request, "web/household/index.html", context)
 

@@ -1,13 +1,12 @@
 """Forms of the invitations of household members (moncompte.web.invitations.views)."""
 
-import datetime
+import dataclasses
 
 from django import forms
 
 from moncompte.core.actors import ContactChannel
 from moncompte.households.invitations import MALFORMED_CODE, invitation_code_canonical
-from moncompte.identity.normalise import birth_date_problem
-from moncompte.web.forms import ContactChoiceForm, NirField
+from moncompte.web.forms import BIRTH_DATE, ContactChoiceForm, DatePartsMixin, NirField
 
 
 class InvitationSendForm(ContactChoiceForm):
@@ -30,12 +29,6 @@ class InvitationSendForm(ContactChoiceForm):
         # Someone else's address: the browser must not offer the inviter's own.
         email.widget.attrs["autocomplete"] = "off"
         phone.widget.attrs["autocomplete"] = "off"
-
-
-class DateInput(forms.DateInput):
-    """The DSFR date field: a native date picker, typed by hand where the browser has none."""
-
-    input_type = "date"
 
 
 class InvitationCodeField(forms.CharField):
@@ -70,41 +63,16 @@ class InvitationCodeField(forms.CharField):
         return canonical
 
 
-class InvitationIdentityForm(forms.Form):
+# The invited member's own birth date, as on the sign-up (often a young person's: the example says so).
+INVITED_BIRTH_DATE = dataclasses.replace(BIRTH_DATE, legend="Votre date de naissance", example="14 12 2008")
+
+
+class InvitationIdentityForm(DatePartsMixin, forms.Form):
     """Whoever has the invitation code proves they are the invited member: the code, their NIR
     and their birth date, in one POST (the code is never in a URL)."""
 
+    date_parts = (INVITED_BIRTH_DATE,)
+
     code = InvitationCodeField()
     identifier = NirField(label="Votre numéro de sécurité sociale")
-    birth_date = forms.DateField(
-        label="Votre date de naissance",
-        help_text="Au format jj/mm/aaaa, par exemple 14/12/2008",
-        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y"],
-        error_messages={
-            "required": "Saisissez votre date de naissance.",
-            "invalid": "Cette date n'est pas valide. Saisissez-la au format jj/mm/aaaa, par exemple 14/12/2008.",
-        },
-        widget=DateInput(attrs={"autocomplete": "bday"}, format="%Y-%m-%d"),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.is_bound:
-            # A date typed by hand (12/04/2008) is written back as the date field reads it.
-            raw = (self.data.get("birth_date") or "").strip()
-            for pattern in self.fields["birth_date"].input_formats:
-                try:
-                    parsed = datetime.datetime.strptime(raw, pattern).date()
-                except ValueError:
-                    continue
-                data = self.data.copy()
-                data["birth_date"] = parsed.isoformat()
-                self.data = data
-                break
-
-    def clean_birth_date(self):
-        birth_date = self.cleaned_data["birth_date"]
-        problem = birth_date_problem(birth_date)
-        if problem:
-            raise forms.ValidationError(problem)
-        return birth_date
+    birth_day, birth_month, birth_year = INVITED_BIRTH_DATE.fields()

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from moncompte.access.policy import Action
@@ -25,6 +25,7 @@ from moncompte.audit.services import journal_record
 from moncompte.core.actors import ContactChannel
 from moncompte.households.invitations import (
     InvitationError,
+    accounts_created_after_invitation,
     invitable_members,
     invitation_accept,
     invitation_cancel,
@@ -42,6 +43,7 @@ from moncompte.web.flows import FlowState, render_step
 from moncompte.web.forms import NewPasswordForm
 from moncompte.web.invitations.forms import InvitationIdentityForm, InvitationSendForm
 from moncompte.web.signin.session import open_web_session
+from moncompte.web.templatetags.french import date_fr
 
 FLOW = FlowState("moncompte_invitation", max_age=30 * 60)
 STEPS = ["Votre identité", "Votre mot de passe", "Vos coordonnées"]
@@ -102,7 +104,7 @@ def _invite_post(request, actor, files):
         else:
             invitation = sent.invitation
             how = "par courriel" if invitation.channel == ContactChannel.EMAIL else "par SMS"
-            until = formats.date_format(timezone.localtime(invitation.expires_at), "j F Y")
+            until = date_fr(timezone.localtime(invitation.expires_at))  # "1er décembre 2026"
             messages.success(
                 request,
                 f"Invitation envoyée à {member.person.display_name} {how} "
@@ -139,7 +141,11 @@ def invite_view(request):
             {"invitation": i, "masked": mask_destination(i.channel, i.destination)}
             for i in live_invitations(actor=actor, dossier=dossier)
         ]
-        sections.append({"dossier": dossier, "members": members, "invitations": invitations})
+        # Computed on read: whichever way the member's account was created, never "en cours".
+        created = accounts_created_after_invitation(actor=actor, dossier=dossier)
+        sections.append(
+            {"dossier": dossier, "members": members, "invitations": invitations, "accounts_created": created}
+        )
         journal_record(action=JournalAction.INVITATION_PAGE_VIEW, actor=actor, subject_person=None, dossier=dossier)
     return render(request, "web/invitation/invite.html", {"sections": sections}, status=status)
 
@@ -147,9 +153,10 @@ def invite_view(request):
 # --- Accepting (the invited member, not signed in) --------------------------------------------
 
 
-def _refused(request, message: str, status: int):
+def _refused(request, message: str, status: int, *, account_exists: bool = False):
     FLOW.clear(request)
-    return render(request, "web/invitation/invalid.html", {"message": message}, status=status)
+    context = {"message": message, "account_exists": account_exists}
+    return render(request, "web/invitation/invalid.html", context, status=status)
 
 
 def _flow(request):
@@ -160,7 +167,8 @@ def _flow(request):
     try:
         invitation = invitation_live(invitation_id=state["invitation_id"])
     except InvitationError as error:
-        return state, None, _refused(request, error.message, 410 if error.code == "expired" else 404)
+        status = {"expired": 410, "account_exists": 409}.get(error.code, 404)
+        return state, None, _refused(request, error.message, status, account_exists=error.code == "account_exists")
     return state, invitation, None
 
 
@@ -185,6 +193,9 @@ def invitation_view(request):
             except InvitationError as error:
                 if error.code == "too_many_attempts":
                     return _refused(request, error.message, 403)
+                if error.code == "account_exists":
+                    # The code is real: its holder is told plainly that the account exists.
+                    return _refused(request, error.message, 409, account_exists=True)
                 status = {"throttled": 429, "expired": 410}.get(error.code, 400)
                 add_domain_error(form, error)
             else:

@@ -29,7 +29,7 @@ from moncompte.accounts.recovery import (
     session_rekeyed,
 )
 from moncompte.web.actors import actor_of
-from moncompte.web.flows import FlowState
+from moncompte.web.flows import FlowState, answer_no_sooner
 from moncompte.web.recovery.forms import PasswordChangeForm, ResetCodeForm, ResetIdentifierForm, ResetPasswordForm
 from moncompte.web.signin.session import device_token
 
@@ -47,13 +47,6 @@ def _state(request, stage: str) -> dict | None:
 def _signed_in_redirect(request):
     messages.info(request, "Vous êtes connecté(e) : vous pouvez changer votre mot de passe sur cette page.")
     return redirect("web:password_change")
-
-
-def _pad(started: float) -> None:
-    """Answer no sooner than the minimum duration of a reset request (see recovery's docstring)."""
-    remaining = reset_request_min_seconds() - (time.monotonic() - started)
-    if remaining > 0:
-        time.sleep(remaining)
 
 
 @login_not_required
@@ -84,7 +77,7 @@ def reset_request_view(request):
                 throttle_key=result.throttle_key,
                 former_identifier=result.former_identifier,
             )
-            _pad(started)
+            answer_no_sooner(started, reset_request_min_seconds())
             return redirect("web:password_reset_code")
     return render(request, "web/recovery/request.html", {"form": form}, status=status)
 

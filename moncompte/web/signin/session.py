@@ -12,18 +12,23 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from moncompte.accounts import signin as signin_domain
 from moncompte.accounts.models import Account
+from moncompte.accounts.onboarding import onboarding_record_seen
 from moncompte.accounts.sessions import session_closed, session_open
 from moncompte.accounts.throttling import DEVICE_COOKIE_NAME
 from moncompte.audit.actions import JournalAction
 from moncompte.core.actors import Actor
 from moncompte.identity.identifiers import Identifier
 from moncompte.web.actors import actor_of
+from moncompte.web.signin.targets import after_signin
 
 SESSION_AUTH_AT = "moncompte_auth_at"
 SESSION_SEEN_AT = "moncompte_seen_at"
+# Where the person was going when the first-connection screens came first (a local path).
+SESSION_ONBOARDING_NEXT = "moncompte_onboarding_next"
 
 _BACKEND = "moncompte.accounts.backends.AccountBackend"
 
@@ -50,6 +55,10 @@ def open_web_session(request: HttpRequest, account: Account, action: JournalActi
     The session itself is written once, by SessionMiddleware, when the response leaves.
     """
     with _signed_out_on_failure(request), transaction.atomic():
+        if request.user.is_authenticated:
+            # A sign-in over a signed-in session (a second tab, the back button) replaces it:
+            # the old one ends with its record, never merged into the new one.
+            close_web_session(request, reason="replaced")
         # login() renews the session key: a key planted before sign-in is worthless after it.
         login(request, account, backend=_BACKEND)
         now = time.time()
@@ -69,10 +78,31 @@ def sign_in_and_redirect(
     The answer is built before the session opens: nothing that could fail runs once the session
     is recorded (a failure inside ``open_web_session`` leaves no record and no sign-in).
     """
-    response = HttpResponseRedirect(target)
-    remember_device(response, identifier)
-    open_web_session(request, account, action)
+    # The first-connection screens, when due, come first, the target kept for their end. Their
+    # record shares the session's transaction: a sign-in that fails leaves them due.
+    with transaction.atomic():
+        onboarding = onboarding_record_seen(account=account)
+        response = HttpResponseRedirect(reverse("web:onboarding") if onboarding else target)
+        remember_device(response, identifier)
+        open_web_session(request, account, action)
+    if onboarding:
+        request.session[SESSION_ONBOARDING_NEXT] = target
     return response
+
+
+def onboarding_or(request: HttpRequest, target: str) -> str:
+    """For a flow that signed the person in (open_web_session) and reaches its end now: the
+    first-connection screens when due (``target`` kept for their end), else ``target``."""
+    if onboarding_record_seen(account=request.user):
+        request.session[SESSION_ONBOARDING_NEXT] = target
+        return reverse("web:onboarding")
+    return target
+
+
+def onboarding_target(request: HttpRequest) -> str:
+    """Where the first-connection screens lead at their end or when skipped: the target kept at
+    sign-in (checked again as a local path), else the home page."""
+    return after_signin(request.session.get(SESSION_ONBOARDING_NEXT))
 
 
 def close_web_session(request: HttpRequest, *, reason: str) -> None:
@@ -90,12 +120,16 @@ def device_token(request: HttpRequest) -> str | None:
     return request.COOKIES.get(DEVICE_COOKIE_NAME)
 
 
+# How long a browser keeps its device token (stated on the cookies page, web.pages).
+DEVICE_COOKIE_DAYS = 365
+
+
 def remember_device(response, identifier: Identifier) -> None:
     """Give the browser that signed in its device token (see moncompte.accounts.throttling)."""
     response.set_cookie(
         DEVICE_COOKIE_NAME,
         signin_domain.device_token_for(identifier),
-        max_age=365 * 24 * 3600,
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",

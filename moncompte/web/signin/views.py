@@ -5,6 +5,11 @@ browser (/connexion/code/, /connexion/code/saisie/; the rules: moncompte.account
 code flow's state lives in the server-side session only (flow references, the account id when
 the password was right, a stamp of its hash), never in the page or a cookie: the pages of an
 unknown identifier, of a wrong password and of a real account are the same bytes.
+
+An old numéro allocataire typed as the identifier (7 digits, the sign-in of before 9 October
+2021, perhaps with the old 8-digit code as the password) is not a sign-in attempt: nothing is
+checked, counted or journaled; the page says how the sign-in changed and keeps the numéro, in the
+session only, for the first connection (the code is not kept: it is typed again there).
 """
 
 import logging
@@ -24,7 +29,8 @@ from moncompte.accounts.unlock import unlock_request, unlock_request_min_seconds
 from moncompte.audit.actions import JournalAction
 from moncompte.core.waits import wait_text
 from moncompte.web.actors import actor_of
-from moncompte.web.flows import FlowState
+from moncompte.web.first_connection.views import keep_numero
+from moncompte.web.flows import FlowState, answer_no_sooner
 from moncompte.web.signin.forms import SigninForm, UnlockCodeForm, UnlockRequestForm
 from moncompte.web.signin.session import device_token, sign_in_and_redirect, sign_out
 from moncompte.web.signin.targets import after_signin, local_path
@@ -68,6 +74,12 @@ def signin_view(request):
     form = SigninForm(request.POST or None)
     status = 200
     unlock_offer = False
+    old_identifiers = form.old_identifiers()
+    if old_identifiers is not None:
+        keep_numero(request, old_identifiers.numero)
+        # A fresh form: the numéro is no identifier of this page, and nothing was wrong with it.
+        context = {"form": SigninForm(), "next": next_url, "unlock_offer": False, "old_identifiers": old_identifiers}
+        return render(request, "web/signin.html", context)
     if request.method == "POST":
         if form.is_valid():
             identifier = form.cleaned_data["identifier"]
@@ -105,16 +117,8 @@ def signin_view(request):
                 status = 401
         else:
             status = 400
-    return render(
-        request, "web/signin.html", {"form": form, "next": next_url, "unlock_offer": unlock_offer}, status=status
-    )
-
-
-def _pad(started: float) -> None:
-    """Answer no sooner than the minimum duration of an unlock request (moncompte.accounts.unlock)."""
-    remaining = unlock_request_min_seconds() - (time.monotonic() - started)
-    if remaining > 0:
-        time.sleep(remaining)
+    context = {"form": form, "next": next_url, "unlock_offer": unlock_offer, "old_identifiers": None}
+    return render(request, "web/signin.html", context, status=status)
 
 
 @login_not_required
@@ -151,7 +155,7 @@ def unlock_request_view(request):
                 former_identifier=result.former_identifier,
                 next=next_url,
             )
-            _pad(started)
+            answer_no_sooner(started, unlock_request_min_seconds())
             return redirect("web:signin_unlock_code")
     return render(request, "web/signin_unlock.html", {"form": form, "next": next_url}, status=status)
 

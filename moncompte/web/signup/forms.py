@@ -6,91 +6,27 @@ passwords excepted.
 
 from __future__ import annotations
 
-import datetime
-import re
-import unicodedata
-
 from django import forms
 
 from moncompte.accounts.passwords import password_problems
 from moncompte.accounts.signup import SignupIdentity, signup_identity_problems
 from moncompte.identity.documents import max_size_text
+from moncompte.identity.geography import country_choices
 from moncompte.identity.identifiers import Identifier, IdentifierError, parse_identifier
 from moncompte.identity.matching import FRANCE
 from moncompte.identity.models import DocumentKind, Sex
-from moncompte.identity.normalise import birth_date_problem, birth_place_code, display_name
-from moncompte.web.forms import NewPasswordForm, SpacedDigitsMixin
-
-# Countries of birth and their INSEE codes (Code officiel géographique, current states and a few
-# territories people are often born in). France first, then in alphabetical order.
-_COUNTRIES = {
-    "99101": "Danemark", "99102": "Islande", "99103": "Norvège", "99104": "Suède", "99105": "Finlande",
-    "99106": "Estonie", "99107": "Lettonie", "99108": "Lituanie", "99109": "Allemagne", "99110": "Autriche",
-    "99111": "Bulgarie", "99112": "Hongrie", "99113": "Liechtenstein", "99114": "Roumanie", "99116": "Tchéquie",
-    "99117": "Slovaquie", "99118": "Bosnie-Herzégovine", "99119": "Croatie", "99120": "Monténégro",
-    "99121": "Serbie", "99122": "Pologne", "99123": "Russie", "99125": "Albanie", "99126": "Grèce",
-    "99127": "Italie", "99128": "Saint-Marin", "99129": "Vatican", "99130": "Andorre", "99131": "Belgique",
-    "99132": "Royaume-Uni", "99134": "Espagne", "99135": "Pays-Bas", "99136": "Irlande", "99137": "Luxembourg",
-    "99138": "Monaco", "99139": "Portugal", "99140": "Suisse", "99144": "Malte", "99145": "Slovénie",
-    "99148": "Biélorussie", "99151": "Moldavie", "99155": "Ukraine", "99156": "Macédoine du Nord",
-    "99157": "Kosovo",
-    "99201": "Arabie saoudite", "99203": "Irak", "99204": "Iran", "99205": "Liban", "99206": "Syrie",
-    "99207": "Israël", "99208": "Turquie", "99212": "Afghanistan", "99213": "Pakistan", "99214": "Bhoutan",
-    "99215": "Népal", "99216": "Chine", "99217": "Japon", "99219": "Thaïlande", "99220": "Philippines",
-    "99222": "Jordanie", "99223": "Inde", "99224": "Birmanie", "99225": "Brunei", "99226": "Singapour",
-    "99227": "Malaisie", "99229": "Maldives", "99230": "Hong Kong", "99231": "Indonésie", "99232": "Macao",
-    "99234": "Cambodge", "99235": "Sri Lanka", "99236": "Taïwan", "99238": "Corée du Nord",
-    "99239": "Corée du Sud", "99240": "Koweït", "99241": "Laos", "99242": "Mongolie", "99243": "Vietnam",
-    "99246": "Bangladesh", "99247": "Émirats arabes unis", "99248": "Qatar", "99249": "Bahreïn", "99250": "Oman",
-    "99251": "Yémen", "99252": "Arménie", "99253": "Azerbaïdjan", "99254": "Chypre", "99255": "Géorgie",
-    "99256": "Kazakhstan", "99257": "Kirghizstan", "99258": "Ouzbékistan", "99259": "Tadjikistan",
-    "99260": "Turkménistan", "99261": "Palestine", "99262": "Timor oriental",
-    "99301": "Égypte", "99302": "Libéria", "99303": "Afrique du Sud", "99304": "Gambie", "99309": "Tanzanie",
-    "99310": "Zimbabwe", "99311": "Namibie", "99312": "République démocratique du Congo",
-    "99314": "Guinée équatoriale", "99315": "Éthiopie", "99316": "Libye", "99317": "Érythrée",
-    "99318": "Somalie", "99321": "Burundi", "99322": "Cameroun", "99323": "Centrafrique", "99324": "Congo",
-    "99326": "Côte d'Ivoire", "99327": "Bénin", "99328": "Gabon", "99329": "Ghana", "99330": "Guinée",
-    "99331": "Burkina Faso", "99332": "Kenya", "99333": "Madagascar", "99334": "Malawi", "99335": "Mali",
-    "99336": "Mauritanie", "99337": "Niger", "99338": "Nigéria", "99339": "Ouganda", "99340": "Rwanda",
-    "99341": "Sénégal", "99342": "Sierra Leone", "99343": "Soudan", "99344": "Tchad", "99345": "Togo",
-    "99346": "Zambie", "99347": "Botswana", "99348": "Lesotho", "99349": "Soudan du Sud", "99350": "Maroc",
-    "99351": "Tunisie", "99352": "Algérie", "99389": "Sahara occidental", "99390": "Maurice",
-    "99391": "Eswatini", "99392": "Guinée-Bissau", "99393": "Mozambique", "99394": "Sao Tomé-et-Principe",
-    "99395": "Angola", "99396": "Cap-Vert", "99397": "Comores", "99398": "Seychelles", "99399": "Djibouti",
-    "99401": "Canada", "99404": "États-Unis", "99405": "Mexique", "99406": "Costa Rica", "99407": "Cuba",
-    "99408": "République dominicaine", "99409": "Guatemala", "99410": "Haïti", "99411": "Honduras",
-    "99412": "Nicaragua", "99413": "Panama", "99414": "Salvador", "99415": "Argentine", "99416": "Brésil",
-    "99417": "Chili", "99418": "Bolivie", "99419": "Colombie", "99420": "Équateur", "99421": "Paraguay",
-    "99422": "Pérou", "99423": "Uruguay", "99424": "Venezuela", "99426": "Jamaïque", "99428": "Guyana",
-    "99429": "Belize", "99433": "Trinité-et-Tobago", "99434": "Barbade", "99435": "Grenade",
-    "99436": "Bahamas", "99437": "Suriname", "99438": "Dominique", "99439": "Sainte-Lucie",
-    "99440": "Saint-Vincent-et-les-Grenadines", "99441": "Antigua-et-Barbuda",
-    "99442": "Saint-Christophe-et-Niévès",
-    "99501": "Australie", "99502": "Nouvelle-Zélande", "99506": "Samoa", "99507": "Nauru", "99508": "Fidji",
-    "99509": "Tonga", "99510": "Papouasie-Nouvelle-Guinée", "99511": "Tuvalu", "99512": "Îles Salomon",
-    "99513": "Kiribati", "99514": "Vanuatu", "99515": "Îles Marshall", "99516": "Micronésie", "99517": "Palaos",
-}  # fmt: skip
-
-
-def _sort_key(item: tuple[str, str]) -> str:
-    decomposed = unicodedata.normalize("NFKD", item[1].casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-COUNTRY_CHOICES = [(FRANCE, "France"), *sorted(_COUNTRIES.items(), key=_sort_key)]
-COUNTRY_NAMES = dict(COUNTRY_CHOICES)
-
-_ASCII_DIGITS = re.compile(r"[0-9]+")
-_DATE_TOO_LONG = "Vérifiez la date de naissance : le jour et le mois en 2 chiffres, l'année en 4 chiffres."
+from moncompte.identity.normalise import birth_place_code, display_name
+from moncompte.web.forms import BIRTH_DATE, DatePartsMixin, NewPasswordForm, SpacedDigitsMixin
 
 HAS_NIR = "oui"
 NO_NIR = "non"
 
 
-class IdentityForm(SpacedDigitsMixin, forms.Form):
+class IdentityForm(DatePartsMixin, SpacedDigitsMixin, forms.Form):
     """Step 1: who the person is, where they were born, where they live."""
 
-    digit_fields = ("postal_code", "birth_day", "birth_month", "birth_year")
+    digit_fields = ("postal_code",)
+    date_parts = (BIRTH_DATE,)
 
     has_nir = forms.ChoiceField(
         label="Avez-vous un numéro de sécurité sociale ?",
@@ -129,30 +65,7 @@ class IdentityForm(SpacedDigitsMixin, forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"spellcheck": "false"}),
     )
-    birth_day = forms.CharField(
-        label="Jour",
-        help_text="Exemple : 14",
-        required=False,
-        max_length=10,
-        error_messages={"max_length": _DATE_TOO_LONG},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "bday-day"}),
-    )
-    birth_month = forms.CharField(
-        label="Mois",
-        help_text="Exemple : 12",
-        required=False,
-        max_length=10,
-        error_messages={"max_length": _DATE_TOO_LONG},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "bday-month"}),
-    )
-    birth_year = forms.CharField(
-        label="Année",
-        help_text="Exemple : 1984",
-        required=False,
-        max_length=10,
-        error_messages={"max_length": _DATE_TOO_LONG},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "bday-year"}),
-    )
+    birth_day, birth_month, birth_year = BIRTH_DATE.fields()
     sex = forms.ChoiceField(
         label="Sexe",
         help_text="Tel qu'il figure sur votre acte de naissance",
@@ -162,7 +75,8 @@ class IdentityForm(SpacedDigitsMixin, forms.Form):
     )
     birth_country = forms.ChoiceField(
         label="Pays de naissance",
-        choices=COUNTRY_CHOICES,
+        # Every country of the COG (moncompte.identity.geography), read on first use.
+        choices=country_choices,
         initial=FRANCE,
         error_messages={
             "required": "Choisissez votre pays de naissance.",
@@ -208,45 +122,6 @@ class IdentityForm(SpacedDigitsMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
 
-    BIRTH_DATE_FIELDS = ("birth_day", "birth_month", "birth_year")
-
-    def _clean_birth_date(self) -> datetime.date | None:
-        # NFKC: full-width and other compatibility digits become ASCII ones; anything else that
-        # is not an ASCII digit ("-3", "1er", "٣") is refused before any int() is taken, and the
-        # lengths are bounded before it too (a 10-digit day overflowed datetime.date: a 500).
-        if any(name in self.errors for name in self.BIRTH_DATE_FIELDS):  # too long: said already
-            return None
-        day, month, year = (
-            unicodedata.normalize("NFKC", self.cleaned_data.get(name, "")) for name in self.BIRTH_DATE_FIELDS
-        )
-        if not (day or month or year):
-            self.add_error("birth_day", "Saisissez votre date de naissance : jour, mois et année.")
-            return None
-        missing = [label for label, value in (("le jour", day), ("le mois", month), ("l'année", year)) if not value]
-        if missing:
-            field = self.BIRTH_DATE_FIELDS[[day, month, year].index("")]
-            self.add_error(field, f"Date de naissance incomplète : saisissez {' et '.join(missing)}.")
-            return None
-        if not all(_ASCII_DIGITS.fullmatch(value) for value in (day, month, year)):
-            self.add_error("birth_day", "La date de naissance ne s'écrit qu'avec des chiffres, par exemple 14 12 1984.")
-            return None
-        if len(day) > 2 or len(month) > 2:
-            self.add_error("birth_day", _DATE_TOO_LONG)
-            return None
-        if len(year) != 4:
-            self.add_error("birth_year", "L'année de naissance s'écrit avec 4 chiffres, par exemple 1984.")
-            return None
-        try:
-            birth_date = datetime.date(int(year), int(month), int(day))
-        except ValueError:
-            self.add_error("birth_day", "Cette date n'existe pas : vérifiez le jour et le mois.")
-            return None
-        problem = birth_date_problem(birth_date)
-        if problem:
-            self.add_error("birth_year", problem)
-            return None
-        return birth_date
-
     def _clean_identifier(self) -> Identifier | None:
         if self.cleaned_data.get("has_nir") != HAS_NIR:
             return None
@@ -265,8 +140,8 @@ class IdentityForm(SpacedDigitsMixin, forms.Form):
             return None
 
     def clean(self):
-        data = super().clean()
-        birth_date = self._clean_birth_date()
+        data = super().clean()  # the birth date too (DatePartsMixin)
+        birth_date = data.get("birth_date")
         identifier = self._clean_identifier()
         country = data.get("birth_country") or FRANCE
         place = display_name(data.get("birth_place", ""))
@@ -302,10 +177,6 @@ class IdentityForm(SpacedDigitsMixin, forms.Form):
             data["identity"] = identity
             data["parsed_identifier"] = identifier
         return data
-
-    @property
-    def birth_date_errors(self) -> list[str]:
-        return [error for name in self.BIRTH_DATE_FIELDS for error in self.errors.get(name, [])]
 
     @classmethod
     def initial_from(cls, identity: SignupIdentity, identifier: Identifier | None) -> dict:

@@ -1,0 +1,238 @@
+"""The pages and states the accessibility crawler checks (tests/browser/test_accessibility.py).
+
+One list, read by three things that must agree: the crawler (it checks each state listed here
+and fails on a state it reaches that is not listed, or a listed one it did not reach), the
+coverage test (every URL name of the ``web`` namespace is here or in NOT_PAGES, with the reason)
+and docs/accessibility.md, whose table is compared with ``doc_rows()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+# Who looks at the page (tests/browser/test_accessibility.py builds each with the factories).
+ROLES = {
+    "anonymous": "not signed in",
+    "R": "responsible person of the file",
+    "S": "spouse without the delegation",
+    "S+": "spouse holding the delegation (another file)",
+    "M17": "child of 17 with an account",
+    "former": "former (separated) spouse with an account",
+    "P": "provisional identifier, identity check pending",
+    "stranger": "an account in no file",
+    "newcomer": "responsible person just through the first connection",
+}
+
+# The pages, by URL name, with their path (the brief's, for pages being built).
+PATHS = {
+    "web:root": "/",
+    "web:signin": "/connexion/",
+    "web:signin_unlock": "/connexion/code/",
+    "web:signin_unlock_code": "/connexion/code/saisie/",
+    "web:first_connection": "/premiere-connexion/",
+    "web:first_connection_file": "/premiere-connexion/dossier/",
+    "web:first_connection_nir": "/premiere-connexion/numero-securite-sociale/",
+    "web:first_connection_password": "/premiere-connexion/mot-de-passe/",
+    "web:password_reset": "/mot-de-passe-oublie/",
+    "web:password_reset_code": "/mot-de-passe-oublie/code/",
+    "web:password_reset_password": "/mot-de-passe-oublie/nouveau/",
+    "web:signup": "/creer-mon-compte/",
+    "web:signup_contact": "/creer-mon-compte/coordonnees/",
+    "web:signup_password": "/creer-mon-compte/mot-de-passe/",
+    "web:signup_provisional": "/creer-mon-compte/identifiant/",
+    "web:signup_document": "/creer-mon-compte/justificatif/",
+    "web:signup_document_done": "/creer-mon-compte/justificatif/envoye/",
+    "web:invitation": "/invitation/",
+    "web:invitation_password": "/invitation/mot-de-passe/",
+    "web:invitation_old_link": "/invitation/<ancien lien>",
+    "web:identifier_reminder": "/identifiant-oublie/",
+    "web:invitation_request": "/demander-une-invitation/",
+    "web:help": "/aide/",
+    "web:accessibility": "/accessibilite/",
+    "web:legal_notice": "/mentions-legales/",
+    "web:personal_data": "/donnees-personnelles/",
+    "web:cookies": "/cookies/",
+    "web:sitemap": "/plan-du-site/",
+    "web:home": "/mon-compte/",
+    "web:onboarding": "/mon-compte/bienvenue/",
+    "web:onboarding_step": "/mon-compte/bienvenue/<step>/",
+    "web:household": "/mon-compte/foyer/",
+    "web:household_delegation": "/mon-compte/foyer/autorisation/",
+    "web:household_separation": "/mon-compte/foyer/separation/",
+    "web:household_invite": "/mon-compte/foyer/inviter/",
+    "web:own_data": "/mon-compte/mes-donnees/",
+    "web:own_data_rectification": "/mon-compte/mes-donnees/rectification/",
+    "web:own_data_export_html": "/mon-compte/mes-donnees/export/",
+    "web:sessions": "/mon-compte/appareils/",
+    "web:session_end": "/mon-compte/appareils/<session_id>/fermer/",
+    "web:sessions_end_all": "/mon-compte/appareils/fermer-tout/",
+    "web:signout": "/deconnexion/",
+    "web:password_change": "/mon-compte/mot-de-passe/",
+    "web:contacts": "/mon-compte/coordonnees/",
+    "web:contact_validate": "/mon-compte/coordonnees/valider/",
+    "web:contact_remove": "/mon-compte/coordonnees/<contact_id>/supprimer/",
+    "404": "/une-adresse-qui-n-existe-pas/",
+}
+
+# URL names of the web namespace that are no page of their own, and why.
+NOT_PAGES = {
+    "web:own_data_export_json": "a JSON file to download, not a page (its link is checked on web:own_data_export_html)",
+}
+
+# The signed-in pages every role opens (what each role is shown there, refusals included).
+SIGNED_IN_PAGES = (
+    "web:home",
+    "web:household",
+    "web:household_delegation",
+    "web:household_separation",
+    "web:household_invite",
+    "web:own_data",
+    "web:own_data_export_html",
+    "web:sessions",
+    "web:password_change",
+    "web:contacts",
+    "web:contact_validate",
+)
+SIGNED_IN_ROLES = ("R", "S", "S+", "M17", "former", "P", "stranger")
+ONBOARDING_STEPS = (2, 3, 4)  # screen 1 is web:onboarding itself
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    group: str  # the crawler's test that reaches it: "public", "flows" or "signed-in"
+    name: str  # URL name ("web:signin"), or "404"
+    state: str
+    role: str = "anonymous"
+
+
+def _public() -> list[Check]:
+    checks = [
+        Check("public", "web:root", "redirected to the sign-in"),
+        Check("public", "web:signin", "empty"),
+        Check("public", "web:signin", "submitted empty"),
+        Check("public", "web:signin", "wrong password"),
+        Check("public", "web:signin", "form expired (CSRF page)"),
+        Check("public", "web:signin_unlock", "empty"),
+        Check("public", "web:signin_unlock", "submitted empty"),
+        Check("public", "web:first_connection", "empty"),
+        Check("public", "web:first_connection_file", "empty"),
+        Check("public", "web:first_connection_file", "submitted empty"),
+        Check("public", "web:first_connection_file", "invalid values"),
+        Check("public", "web:password_reset", "empty"),
+        Check("public", "web:password_reset", "submitted empty"),
+        Check("public", "web:signup", "empty"),
+        Check("public", "web:signup", "submitted empty"),
+        Check("public", "web:signup", "invalid values"),
+        Check("public", "web:invitation", "empty"),
+        Check("public", "web:invitation", "submitted empty"),
+        Check("public", "web:invitation_old_link", "old link refused"),
+        Check("public", "web:identifier_reminder", "empty"),
+        Check("public", "web:identifier_reminder", "submitted empty"),
+        Check("public", "web:identifier_reminder", "sent"),
+        Check("public", "web:invitation_request", "empty"),
+        Check("public", "web:invitation_request", "submitted empty"),
+        Check("public", "web:invitation_request", "sent"),
+        Check("public", "404", "not found"),
+    ]
+    for name in (
+        "web:help",
+        "web:accessibility",
+        "web:legal_notice",
+        "web:personal_data",
+        "web:cookies",
+        "web:sitemap",
+    ):
+        checks.append(Check("public", name, "empty"))
+    return checks
+
+
+def _flows() -> list[Check]:
+    checks = [
+        # First connection: dossier, NIR, password, then the contact to validate.
+        Check("flows", "web:first_connection_nir", "empty"),
+        Check("flows", "web:first_connection_nir", "submitted empty"),
+        Check("flows", "web:first_connection_password", "empty"),
+        Check("flows", "web:first_connection_password", "submitted empty"),
+        Check("flows", "web:contact_validate", "contact choice", "newcomer"),
+        Check("flows", "web:contact_validate", "contact choice submitted empty", "newcomer"),
+        Check("flows", "web:contact_validate", "code", "newcomer"),
+        Check("flows", "web:contact_validate", "code submitted empty", "newcomer"),
+        Check("flows", "web:home", "first visit", "newcomer"),
+        Check("flows", "web:onboarding", "first visit", "newcomer"),
+        *(Check("flows", "web:onboarding_step", f"step {step}", "newcomer") for step in ONBOARDING_STEPS),
+        # Signup: identity, contact, code, password, provisional identifier, document.
+        Check("flows", "web:signup_contact", "contact choice"),
+        Check("flows", "web:signup_contact", "contact choice submitted empty"),
+        Check("flows", "web:signup_contact", "code"),
+        Check("flows", "web:signup_contact", "code submitted empty"),
+        Check("flows", "web:signup_password", "empty"),
+        Check("flows", "web:signup_password", "submitted empty"),
+        Check("flows", "web:signup_provisional", "shown once", "P"),
+        Check("flows", "web:signup_document", "empty", "P"),
+        Check("flows", "web:signup_document", "submitted empty", "P"),
+        Check("flows", "web:signup_document_done", "sent", "P"),
+        # Password reset: request, code, new password.
+        Check("flows", "web:password_reset_code", "empty"),
+        Check("flows", "web:password_reset_code", "submitted empty"),
+        Check("flows", "web:password_reset_password", "empty"),
+        Check("flows", "web:password_reset_password", "submitted empty"),
+        # Invitation: the code and identity, then the password.
+        Check("flows", "web:invitation_password", "empty"),
+        Check("flows", "web:invitation_password", "submitted empty"),
+        # Sign-in unlock by a code.
+        Check("flows", "web:signin_unlock_code", "empty"),
+        Check("flows", "web:signin_unlock_code", "submitted empty"),
+    ]
+    return checks
+
+
+def _signed_in() -> list[Check]:
+    checks = [Check("signed-in", name, "empty", role) for role in SIGNED_IN_ROLES for name in SIGNED_IN_PAGES]
+    checks += [
+        Check("signed-in", "web:household_delegation", "submitted empty", "R"),
+        Check("signed-in", "web:household_separation", "submitted empty", "R"),
+        Check("signed-in", "web:household_invite", "submitted empty", "R"),
+        Check("signed-in", "web:password_change", "submitted empty", "R"),
+        Check("signed-in", "web:own_data_rectification", "submitted empty (errors on web:own_data)", "R"),
+        Check("signed-in", "web:contact_validate", "contact choice submitted empty", "R"),
+        Check("signed-in", "web:contact_validate", "code", "R"),
+        Check("signed-in", "web:contact_validate", "code submitted empty", "R"),
+        Check("signed-in", "web:contact_remove", "confirmation", "R"),
+        # POST-only addresses opened by a GET (a bookmark, a reloaded page): the 405 page.
+        Check("signed-in", "web:signout", "opened by a GET (405 page)", "R"),
+        Check("signed-in", "web:session_end", "opened by a GET (405 page)", "R"),
+        Check("signed-in", "web:sessions_end_all", "opened by a GET (405 page)", "R"),
+        Check("signed-in", "web:own_data_rectification", "opened by a GET (405 page)", "R"),
+    ]
+    return checks
+
+
+CHECKS: list[Check] = [*_public(), *_flows(), *_signed_in()]
+
+
+def checks_of(group: str) -> set[tuple[str, str, str]]:
+    return {(c.name, c.state, c.role) for c in CHECKS if c.group == group}
+
+
+def doc_rows() -> dict[str, tuple[str, str, str]]:
+    """docs/accessibility.md's table: URL name -> (path, states, roles), in the list's order."""
+    rows: dict[str, tuple[list[str], list[str]]] = {}
+    for check in CHECKS:
+        states, roles = rows.setdefault(check.name, ([], []))
+        if check.state not in states:
+            states.append(check.state)
+        if check.role not in roles:
+            roles.append(check.role)
+    return {name: (PATHS[name], "; ".join(states), ", ".join(roles)) for name, (states, roles) in rows.items()}
+
+
+def doc_table() -> str:
+    """The table as docs/accessibility.md holds it (``python -m tests.browser.pages`` prints it)."""
+    lines = ["| URL name | path | states | roles |", "|---|---|---|---|"]
+    for name, (path, states, roles) in doc_rows().items():
+        lines.append(f"| `{name}` | `{path}` | {states} | {roles} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(doc_table())
