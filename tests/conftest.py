@@ -197,3 +197,23 @@ def deliver_messages(monkeypatch, django_capture_on_commit_callbacks):
             return original(self, **kwargs)
 
     monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, and at the end of the run, on PostgreSQL, the connections still open
+    to it by others (a server process of an integration test, a thread's connection) ended
+    before it is dropped: the drop fails while any is open. They are named on stderr, so that a
+    leak stays visible without failing a run whose tests all passed."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 120), pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for pid, application, state, query, _ in cursor.fetchall():
+            print(f"\nStill connected to the test database at the end: {pid} {application!r} {state} {query!r}")
