@@ -1065,8 +1065,8 @@ MUTATIONS: list[Mutation] = [
         "invitation-request-unlimited",
         "At most one invitation request notice per member per day",
         "moncompte/households/invitation_requests.py",
-        "    allowed = throttling.quota_take(\n        _quota_key(identifier, birth_date), settings.MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER\n    )",
-        "    allowed = True",
+        "        quota_limit=settings.MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER,\n    )\n    if wait:",
+        "        quota_limit=settings.MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER,\n    )\n    allowed = True\n    if wait:",
         ("tests/households/test_invitation_requests.py", "tests/web/test_invitation_request_pages.py"),
     ),
     M(

@@ -98,8 +98,13 @@ def identifier_reminder_request(*, actor: Actor, channel: str, destination: str)
     (``normalize_email``, ``parse_mobile``). The answer is the same for every destination.
     """
     channel = ContactChannel(channel)
-    scopes = [throttling.address_scope(ADDRESS_SCOPE, actor.client_address or "")]
-    wait = throttling.scopes_wait(scopes)
+    # Every request counts against the address, whether the contact exists or not.
+    wait, allowed = throttling.quiet_request_admit(
+        scope=ADDRESS_SCOPE,
+        client_address=actor.client_address or "",
+        quota_key=_destination_key(channel, destination),
+        quota_limit=settings.MONCOMPTE_IDENTIFIER_REMINDER_MAX_PER_DESTINATION,
+    )
     if wait:
         journal_record(
             action=JournalAction.IDENTIFIER_REMINDER_THROTTLED,
@@ -108,11 +113,6 @@ def identifier_reminder_request(*, actor: Actor, channel: str, destination: str)
             detail={"wait_seconds": wait},
         )
         return ReminderRequest(wait_seconds=wait)
-    # Every request counts, whether the contact exists or not.
-    throttling.scopes_failed(scopes)
-    allowed = throttling.quota_take(
-        _destination_key(channel, destination), settings.MONCOMPTE_IDENTIFIER_REMINDER_MAX_PER_DESTINATION
-    )
 
     contacts = _matching_contacts(channel, destination)
     accounts: list[Account] = []

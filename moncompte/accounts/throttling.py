@@ -230,6 +230,19 @@ def quota_take(key: str, limit: int) -> bool:
     return counted <= limit
 
 
+def quiet_request_admit(*, scope: str, client_address: str, quota_key: str, quota_limit: int) -> tuple[int, bool]:
+    """Admit a public request answered the same whatever was typed (a reminder, an invitation
+    request): ``(wait, False)`` when the client address must wait (nothing counted then), else
+    ``(0, allowed)``: the request counted against the address whatever it matches, and one use of
+    the per-target quota taken when one is left (``quota_take``)."""
+    scopes = [address_scope(scope, client_address)]
+    wait = scopes_wait(scopes)
+    if wait:
+        return wait, False
+    scopes_failed(scopes)
+    return 0, quota_take(quota_key, quota_limit)
+
+
 @dataclass(frozen=True)
 class QuietRequest:
     """The outcome of a public request answered the same whatever was typed (a reminder, an

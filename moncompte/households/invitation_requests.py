@@ -118,8 +118,13 @@ def _notify_inviters(member: Member, *, first_name: str, requested_at) -> int:
 def invitation_request(*, actor: Actor, identifier: Identifier, birth_date: datetime.date) -> InvitationRequest:
     """Tell those who may invite the member of ``identifier`` and ``birth_date`` that they ask for
     an invitation, when such a member may be invited. The same answer for every input."""
-    scopes = [throttling.address_scope(ADDRESS_SCOPE, actor.client_address or "")]
-    wait = throttling.scopes_wait(scopes)
+    # Every request counts against the address, whatever it matches.
+    wait, allowed = throttling.quiet_request_admit(
+        scope=ADDRESS_SCOPE,
+        client_address=actor.client_address or "",
+        quota_key=_quota_key(identifier, birth_date),
+        quota_limit=settings.MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER,
+    )
     if wait:
         journal_record(
             action=JournalAction.INVITATION_REQUEST_THROTTLED,
@@ -128,11 +133,6 @@ def invitation_request(*, actor: Actor, identifier: Identifier, birth_date: date
             detail={"wait_seconds": wait},
         )
         return InvitationRequest(wait_seconds=wait)
-    # Every request counts, whatever it matches.
-    throttling.scopes_failed(scopes)
-    allowed = throttling.quota_take(
-        _quota_key(identifier, birth_date), settings.MONCOMPTE_INVITATION_REQUEST_MAX_PER_MEMBER
-    )
 
     holder, former = identifier_holder(identifier)
     # A former identifier is no longer the person's: it proves nothing here.
