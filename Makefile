@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+PARTNERS_PORT ?= 8091
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean simulator
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +15,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 # The demo (MONCOMPTE_DEMO=1: fictional data, the outbox at /dev/messages/) with DEBUG off, so that
 # errors show the French pages; DJANGO_DEBUG=1 make run gives Django's debug pages.
+# The partner simulator (tools/partner_simulator.py) runs beside it, stopped with it: the procedures'
+# pre-filled fields come from it (docs/partners.md).
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	MONCOMPTE_DEMO=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) tools/partner_simulator.py --port $(PARTNERS_PORT) & simulator=$$!; \
+	trap 'kill $$simulator 2>/dev/null' EXIT INT TERM; \
+	MONCOMPTE_DEMO=1 MONCOMPTE_PARTNER_SIMULATOR_URL=http://127.0.0.1:$(PARTNERS_PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The partner simulator alone (for a server started another way).
+simulator: $(VENV)/.installed
+	$(PY) tools/partner_simulator.py --port $(PARTNERS_PORT)
 
 # axe-core for the accessibility tests (package.json), installed again when its lock changes;
 # without npm those tests skip locally (and fail in CI, where .ci/run installs it).

@@ -41,6 +41,15 @@ SECRETS: tuple[Secret, ...] = (
     Secret("MONCOMPTE_CODE_KEY", "MONCOMPTE_CODE_KEY", "dev-only-one-time-code-key-not-secret"),
     Secret("MONCOMPTE_SMS_TOKEN", "MONCOMPTE_SMS_TOKEN", "dev-only-sms-token-not-secret"),
     Secret("MONCOMPTE_INVITATION_KEY", "MONCOMPTE_INVITATION_KEY", "dev-only-invitation-key-not-secret"),
+    # The partners' bearer tokens (docs/partners.md); the development ones are the simulator's.
+    Secret("MONCOMPTE_PARTNER_IMPOTS_TOKEN", "MONCOMPTE_PARTNER_IMPOTS_TOKEN", "demo-impots"),
+    Secret("MONCOMPTE_PARTNER_FRANCE_TRAVAIL_TOKEN", "MONCOMPTE_PARTNER_FRANCE_TRAVAIL_TOKEN", "demo-france_travail"),
+    Secret("MONCOMPTE_PARTNER_DRM_TOKEN", "MONCOMPTE_PARTNER_DRM_TOKEN", "demo-drm"),
+    Secret(
+        "MONCOMPTE_PARTNER_QUOTIENT_FAMILIAL_TOKEN",
+        "MONCOMPTE_PARTNER_QUOTIENT_FAMILIAL_TOKEN",
+        "demo-quotient_familial",
+    ),
 )
 
 SECRET_SETTINGS: tuple[str, ...] = tuple(secret.setting for secret in SECRETS)

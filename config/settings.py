@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "moncompte.identity",
     "moncompte.households",
+    "moncompte.partners",
+    "moncompte.caf_requests",
     "moncompte.accounts",
     "moncompte.audit",
     "django_tasks",
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
     "moncompte.notifications",
     "moncompte.verification",
     "moncompte.access",
+    "moncompte.procedures",
     "moncompte.web",
 ]
 
@@ -397,6 +400,39 @@ MONCOMPTE_INVITATION_DAYS = env_int("MONCOMPTE_INVITATION_DAYS", 7, min=1)
 MONCOMPTE_INVITATION_MAX_ATTEMPTS = env_int("MONCOMPTE_INVITATION_MAX_ATTEMPTS", 5, min=1)
 
 
+# --- Partners (moncompte.partners, docs/partners.md) ------------------------------------------
+# The HTTP services whose data pre-fill the procedures. A page waits MONCOMPTE_PARTNER_BUDGET_MS
+# at most for all of them together; each request has its own timeout (connect and read), an
+# idempotent lookup is tried again MONCOMPTE_PARTNER_RETRIES times after a doubling backoff with
+# jitter, and a partner failing MONCOMPTE_PARTNER_BREAKER_FAILURES times in a row is left alone
+# for MONCOMPTE_PARTNER_BREAKER_SECONDS. Each answer is kept MONCOMPTE_PARTNER_CACHE_SECONDS per
+# person. By default every partner is the simulator (tools/partner_simulator.py) that `make run`
+# starts; production sets each URL and token (secrets: config/secrets.py).
+MONCOMPTE_PARTNER_BUDGET_MS = env_int("MONCOMPTE_PARTNER_BUDGET_MS", 800, min=50, max=10_000)
+MONCOMPTE_PARTNER_TIMEOUT_MS = env_int("MONCOMPTE_PARTNER_TIMEOUT_MS", 700, min=50, max=30_000)
+MONCOMPTE_PARTNER_CONNECT_TIMEOUT_MS = env_int("MONCOMPTE_PARTNER_CONNECT_TIMEOUT_MS", 300, min=10, max=30_000)
+MONCOMPTE_PARTNER_RETRIES = env_int("MONCOMPTE_PARTNER_RETRIES", 1, min=0, max=5)
+MONCOMPTE_PARTNER_BACKOFF_MS = env_int("MONCOMPTE_PARTNER_BACKOFF_MS", 50, min=0, max=5_000)
+MONCOMPTE_PARTNER_BREAKER_FAILURES = env_int("MONCOMPTE_PARTNER_BREAKER_FAILURES", 3, min=1, max=100)
+MONCOMPTE_PARTNER_BREAKER_SECONDS = env_int("MONCOMPTE_PARTNER_BREAKER_SECONDS", 30, min=1, max=3600)
+MONCOMPTE_PARTNER_CACHE_SECONDS = env_int("MONCOMPTE_PARTNER_CACHE_SECONDS", 600, min=0, max=86_400)
+MONCOMPTE_PARTNER_WORKERS = env_int("MONCOMPTE_PARTNER_WORKERS", 8, min=1, max=64)
+MONCOMPTE_PARTNER_IMPOTS_TOKEN = _secret("MONCOMPTE_PARTNER_IMPOTS_TOKEN")
+MONCOMPTE_PARTNER_FRANCE_TRAVAIL_TOKEN = _secret("MONCOMPTE_PARTNER_FRANCE_TRAVAIL_TOKEN")
+MONCOMPTE_PARTNER_DRM_TOKEN = _secret("MONCOMPTE_PARTNER_DRM_TOKEN")
+MONCOMPTE_PARTNER_QUOTIENT_FAMILIAL_TOKEN = _secret("MONCOMPTE_PARTNER_QUOTIENT_FAMILIAL_TOKEN")
+# Production never talks to a simulator by default: a partner without its URL is not asked (its
+# fields are typed by the person), and the service still starts.
+_PARTNER_SIMULATOR = env_str("MONCOMPTE_PARTNER_SIMULATOR_URL", "" if PRODUCTION else "http://127.0.0.1:8091")
+MONCOMPTE_PARTNERS = {
+    code: {
+        "url": env_str(f"MONCOMPTE_PARTNER_{code.upper()}_URL", _PARTNER_SIMULATOR),
+        "token": globals()[f"MONCOMPTE_PARTNER_{code.upper()}_TOKEN"],
+    }
+    for code in ("impots", "france_travail", "drm", "quotient_familial")
+}
+
+
 # --- Secrets: the production refusal to start ------------------------------------------------
 # The secrets are listed once, in config/secrets.py; every one of them is read above.
 MONCOMPTE_SECRET_SETTINGS = SECRET_SETTINGS
@@ -476,9 +512,30 @@ MONCOMPTE_RETENTION_IDENTITY_DOCUMENT_DAYS = env_int("MONCOMPTE_RETENTION_IDENTI
 # The sealed NIR typed at a sign-up, once the check is decided: bound to the person if accepted
 # (the copy is then redundant), never bound if refused; kept as long as the documents.
 MONCOMPTE_RETENTION_SIGNUP_CLAIM_DAYS = env_int("MONCOMPTE_RETENTION_SIGNUP_CLAIM_DAYS", 60, min=1, max=366)
+# Procedures that expired (their values already wiped at the expiry) or were abandoned: the row
+# and its history (who did what, no values), three months for support to answer "where is my
+# request?". Drafts in progress and submitted requests are never purged.
+MONCOMPTE_RETENTION_PROCEDURE_DAYS = env_int("MONCOMPTE_RETENTION_PROCEDURE_DAYS", 90, min=1, max=366)
 # The access journal is NOT purged by purge_expired (its hash chain, docs/security.md): this is
 # the duration the personal data page states and the separate, audited purge must apply.
 # CNIL: traces of access 6 months to 1 year.
 MONCOMPTE_RETENTION_JOURNAL_DAYS = env_int("MONCOMPTE_RETENTION_JOURNAL_DAYS", 365, min=180, max=3660)
 # Rows deleted per statement: small enough that a big table is never locked for long.
 MONCOMPTE_RETENTION_BATCH_SIZE = env_int("MONCOMPTE_RETENTION_BATCH_SIZE", 1000, min=1, max=100_000)
+
+# Procedures (moncompte.procedures, docs/procedures.md): a draft lives this long after its last
+# save, its people are reminded this many days before; a visitor's draft (before the account is
+# created inside the request) lives only hours.
+MONCOMPTE_PROCEDURE_DRAFT_DAYS = env_int("MONCOMPTE_PROCEDURE_DRAFT_DAYS", 60, min=1, max=366)
+MONCOMPTE_PROCEDURE_REMINDER_DAYS = env_int("MONCOMPTE_PROCEDURE_REMINDER_DAYS", 7, min=1, max=60)
+MONCOMPTE_PROCEDURE_VISITOR_DRAFT_HOURS = env_int("MONCOMPTE_PROCEDURE_VISITOR_DRAFT_HOURS", 24, min=1, max=168)
+
+# The Caf's requests (moncompte.caf_requests, docs/caf-requests.md): largest file of an answer
+# (bytes; larger uploads are cut off while they arrive; the identity documents' parser also
+# applies MONCOMPTE_DOCUMENT_MAX_BYTES, so the smaller of the two holds), the virus scanner (the
+# dotted path of a callable scan(content: bytes) -> ScanResult) and the clamd it calls by default
+# (a unix socket path or host:port; empty: files are stored marked "not scanned").
+MONCOMPTE_CAF_REQUEST_MAX_BYTES = env_int("MONCOMPTE_CAF_REQUEST_MAX_BYTES", 10 * 1024 * 1024, min=1)
+MONCOMPTE_VIRUS_SCANNER = env_str("MONCOMPTE_VIRUS_SCANNER", "moncompte.caf_requests.scanning.clamd_scan")
+MONCOMPTE_CLAMD_SOCKET = env_str("MONCOMPTE_CLAMD_SOCKET", "")
+MONCOMPTE_CLAMD_TIMEOUT_SECONDS = env_float("MONCOMPTE_CLAMD_TIMEOUT_SECONDS", 30.0, min=1.0, max=600.0)

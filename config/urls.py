@@ -3,6 +3,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 
 from moncompte.core.cache import cache_health
+from moncompte.partners.services import partner_health
 
 
 @login_not_required
@@ -10,8 +11,9 @@ def healthz(request):
     """200 as long as the service answers. The cache is an accelerator: without it the service is
     degraded, not down, so its state is reported (``cache``: available, unavailable or local,
     with the breaker's counters: docs/operations.md) but never turns this answer into an error.
-    One PING at most, bounded by the cache's timeouts; none while the breaker is open."""
-    return JsonResponse({"status": "ok", **cache_health()})
+    One PING at most, bounded by the cache's timeouts; none while the breaker is open. The
+    partners' breakers are reported the same way (no call made here)."""
+    return JsonResponse({"status": "ok", **cache_health(), "partners": partner_health()})
 
 
 urlpatterns = [

@@ -235,5 +235,8 @@ def logging_config(
             # No level: gunicorn's --log-level decides.
             "gunicorn.error": {"handlers": errors, "propagate": False},
             "gunicorn.access": {"handlers": ["access"], "propagate": False},
+            # One INFO line per partner request (its URL) would double moncompte.partners' own lines.
+            "httpx": {"handlers": [], "level": "WARNING", "propagate": True},
+            "httpcore": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }

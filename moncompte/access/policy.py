@@ -180,10 +180,76 @@ def may_claim_alone(person) -> bool:
     return all(decide_for_standing(current, Action.CLAIM_ALONE).allowed for current in standings(person).values())
 
 
+def may_request_as_newcomer(person) -> bool:
+    """A procedure open to new beneficiaries (issue 10: the housing aid started without an
+    account) may be made outside any file by a person who belongs to no file now: a visitor
+    (None), a person of no file, a former spouse, someone who left a file. A current member
+    makes it for their household, through the file's rule."""
+    return all(not is_current_standing(current) for current in standings(person).values())
+
+
+def procedure_allowed(current: Standing, action: Action, *, household: bool, is_author: bool) -> bool:
+    """May a person of standing ``current`` on a procedure's file see and continue it?
+
+    A household procedure (benefit requests, changes of situation) is the file's: whoever may
+    take ``action`` on the whole file, whoever started it (a spouse who lost the delegation, a
+    spouse who left, no longer may). An individual one (procedure types marked individual, a
+    separation declaration) is its author's only, while their standing allows ``action`` at all.
+    """
+    if household:
+        return allowed_on_whole_file(current, action)
+    return is_author and decide_for_standing(current, action).allowed
+
+
 def allowed_on_whole_file(current: Standing, action: Action) -> bool:
     """Allowed on the whole file, not only on the person's own part."""
     decision = decide_for_standing(current, action)
     return decision.allowed and not decision.own_only
+
+
+# Objects of a file that concern the household or one of its members (issue 10: the Caf's
+# requests, addressed to the household or to one member personally) ---------------------------
+
+
+def allowed_on_concerning(current: Standing, action: Action, *, concerns_me: bool) -> bool:
+    """May a person of standing ``current`` take ``action`` on an object of the file that
+    concerns the whole household (``concerns_me`` False) or them personally (True)? On the whole
+    file: every object of it; on their own part only (S, M for ANSWER_CAF_REQUEST): only those
+    addressed to them. X and O: none, even one addressed to them before they left."""
+    decision = decide_for_standing(current, action)
+    return decision.allowed and (concerns_me or not decision.own_only)
+
+
+def concerning_condition(person, action: Action, *, dossier_field: str, concerning_field: str) -> Q:
+    """The scoped read of such objects: a condition on any model with a foreign key to the file
+    (``dossier_field``) and one to the person it concerns (``concerning_field``, null for the
+    household), keeping the objects ``person`` may take ``action`` on (``allowed_on_concerning``).
+
+    Built from the person's standings, read now (one light query, ``standings``): the condition
+    is then a plain ``dossier_id IN (...)`` that an index answers, whatever the size of the table.
+    A person of no file gets a condition that matches nothing (Django runs no query for it)."""
+    whole, own = [], []
+    for dossier_id, current in standings(person).items():
+        if allowed_on_concerning(current, action, concerns_me=False):
+            whole.append(dossier_id)
+        elif allowed_on_concerning(current, action, concerns_me=True):
+            own.append(dossier_id)
+    condition = Q(**{f"{dossier_field}__in": whole})
+    if own:
+        condition |= Q(**{f"{dossier_field}__in": own, concerning_field: person})
+    return condition
+
+
+def members_allowed_on_concerning(members, action: Action, *, concerning_person_id: int | None) -> list[Member]:
+    """Among a file's membership rows, those whose person may take ``action`` on an object that
+    concerns ``concerning_person_id`` (None: the household): who is told about it."""
+    return [
+        m
+        for m in members
+        if allowed_on_concerning(
+            standing_of(m), action, concerns_me=concerning_person_id is not None and m.person_id == concerning_person_id
+        )
+    ]
 
 
 # The scoped reads: the same table, as conditions on membership rows --------------------------

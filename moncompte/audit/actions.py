@@ -62,6 +62,16 @@ class JournalAction(models.TextChoices):
     IDENTITY_REKEY = "identity.rekey", "Attribution d'un nouvel identifiant"
     IDENTITY_DOCUMENT_UPLOADED = "identity.document_uploaded", "Envoi d'un justificatif d'identité"
     # Households
+    # Procedures (moncompte.procedures): never the values typed, only which procedure and step.
+    PROCEDURE_STARTED = "procedure.started", "Démarche commencée"
+    PROCEDURE_STEP_SAVED = "procedure.step_saved", "Étape d'une démarche enregistrée"
+    PROCEDURE_VIEWED = "procedure.viewed", "Consultation d'une démarche"
+    PROCEDURE_CLAIMED = "procedure.claimed", "Démarche rattachée au compte créé pendant la demande"
+    PROCEDURE_SUBMITTED = "procedure.submitted", "Demande envoyée"
+    PROCEDURE_REMINDED = "procedure.reminded", "Rappel avant l'expiration d'un brouillon"
+    PROCEDURE_EXPIRED = "procedure.expired", "Brouillon de démarche expiré"
+    PROCEDURE_CANCELLED = "procedure.cancelled", "Démarche abandonnée"
+    PROCEDURE_PARTNER_DATA = "procedure.partner_data", "Données des partenaires affichées dans une démarche"
     HOME_VIEW = "home.view", "Consultation de l'accueil de Mon Compte"
     HOUSEHOLD_VIEW = "household.view", "Consultation du foyer"
     DELEGATION_GRANTED = "delegation.granted", "Autorisation de gestion accordée"
@@ -132,6 +142,14 @@ class JournalAction(models.TextChoices):
     # Contact details page (issue 9, CONTACTS): details carry the kind, never the contact itself.
     CONTACT_REPLACED = "contact.replaced", "Remplacement d'un moyen de contact"
     CONTACT_REMOVED = "contact.removed", "Suppression d'un moyen de contact"
+    # The Caf's requests (issue 10, moncompte.caf_requests): never the text of a request or an answer.
+    CAF_REQUEST_CREATED = "caf_request.created", "Demande de la Caf adressée au dossier"
+    CAF_REQUEST_VIEWED = "caf_request.viewed", "Consultation d'une demande de la Caf"
+    CAF_REQUEST_ANSWERED = "caf_request.answered", "Réponse à une demande de la Caf"
+    CAF_REQUEST_FILE_INFECTED = (
+        "caf_request.file_infected",
+        "Fichier refusé par l'antivirus (réponse à une demande de la Caf)",
+    )
 
 
 def label_of(action: str) -> str:

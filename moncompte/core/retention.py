@@ -35,6 +35,7 @@ from moncompte.accounts.models import AccountSession, LegacyCodeAttempt, Throttl
 from moncompte.households.models import Invitation
 from moncompte.identity.models import IdentityCheck, IdentityCheckState, IdentityDocument
 from moncompte.notifications.models import Message, MessageStatus, OutboxEntry
+from moncompte.procedures.models import Procedure
 from moncompte.verification.models import ContactChallenge
 from moncompte.verification.services import DESTINATION_WINDOW as CODE_SENDING_WINDOW
 
@@ -140,6 +141,17 @@ def signup_claims_decided(now: datetime.datetime) -> QuerySet:
     )
 
 
+def procedures_ended(now: datetime.datetime) -> QuerySet:
+    """Drafts expired (their values were wiped at the expiry: moncompte.procedures.expiry) or
+    abandoned that long ago, with their history (deleted with them). Never a draft in progress
+    nor a submitted request, which is part of the file's history."""
+    cutoff = now - _days("MONCOMPTE_RETENTION_PROCEDURE_DAYS")
+    return Procedure.objects.filter(
+        Q(state=Procedure.State.EXPIRED, expires_at__lt=cutoff)
+        | Q(state=Procedure.State.CANCELLED, updated_at__lt=cutoff)
+    )
+
+
 # --- The purges ----------------------------------------------------------------------------------
 
 
@@ -196,6 +208,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("invitations", "MONCOMPTE_RETENTION_INVITATION_DAYS", _purge_with(invitations_closed)),
     Kind("identity_documents", "MONCOMPTE_RETENTION_IDENTITY_DOCUMENT_DAYS", purge_identity_documents),
     Kind("signup_claims", "MONCOMPTE_RETENTION_SIGNUP_CLAIM_DAYS", purge_signup_claims),
+    Kind("procedures", "MONCOMPTE_RETENTION_PROCEDURE_DAYS", _purge_with(procedures_ended)),
 )
 
 

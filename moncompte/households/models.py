@@ -228,6 +228,10 @@ class SituationChange(models.Model):
 
     class Kind(models.TextChoices):
         SEPARATION = "separation", "Séparation"
+        # Declared through the procedures (moncompte.procedures.types.situation_changes).
+        ADDRESS = "address", "Changement d'adresse"
+        RESOURCES = "resources", "Changement de ressources"
+        BIRTH = "birth", "Naissance d'un enfant"
 
     class State(models.TextChoices):
         TO_PROCESS = "to_process", "À traiter"

@@ -31,6 +31,11 @@ MESSAGE_TEMPLATES: dict[str, frozenset[str]] = {
     # Ways in (issue 9): identifier reminder, invitation request (to those who may invite).
     "identifier_reminder": frozenset({"reminders"}),
     "invitation_requested": frozenset({"member_first_name", "link", "requested_at"}),
+    # Procedures (moncompte.procedures): a request sent, a draft about to expire.
+    "procedure_submitted": frozenset({"label", "reference", "at"}),
+    "procedure_draft_reminder": frozenset({"label", "expires_at"}),
+    # The Caf's requests (moncompte.caf_requests): a request waiting, told without its content.
+    "caf_request_waiting": frozenset({"title", "due_on"}),
 }
 
 

@@ -15,6 +15,9 @@ urlpatterns = [
     path("", include("moncompte.web.household.urls")),
     path("", include("moncompte.web.invitations.urls")),
     path("", include("moncompte.web.own_data.urls")),
+    path("", include("moncompte.web.caf_requests.urls")),
+    path("", include("moncompte.web.procedures.urls")),
+    path("", include("moncompte.web.procedure_visitor.urls")),
     path("", include("moncompte.web.identifier_reminder.urls")),  # WAYSIN-B
     path("", include("moncompte.web.invitation_request.urls")),  # WAYSIN-B
     path("", include("moncompte.web.onboarding.urls")),

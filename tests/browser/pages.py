@@ -71,12 +71,28 @@ PATHS = {
     "web:contacts": "/mon-compte/coordonnees/",
     "web:contact_validate": "/mon-compte/coordonnees/valider/",
     "web:contact_remove": "/mon-compte/coordonnees/<contact_id>/supprimer/",
+    "web:caf_requests": "/mon-compte/demandes-de-la-caf/",
+    "web:caf_request": "/mon-compte/demandes-de-la-caf/<pk>/",
+    # A new beneficiary's request without an account (docs/signup.md, W2).
+    "web:procedure_public": "/demarches/aide-au-logement/",
+    "web:procedure_public_start": "/demarches/<code>/commencer/",
+    "web:procedure_claim": "/mon-compte/demarches/reprendre/",
+    "web:procedure_step": "/mon-compte/demarches/<pk>/<step>/",
+    # The procedure pages (moncompte.web.procedures).
+    "web:procedures": "/mon-compte/demarches/",
+    "web:procedure_start": "/mon-compte/demarches/commencer/<code>/",
+    "web:procedure_summary": "/mon-compte/demarches/<pk>/recapitulatif/",
+    "web:procedure_receipt": "/mon-compte/demarches/<pk>/accuse-de-reception/",
+    "web:procedure_cancel": "/mon-compte/demarches/<pk>/abandonner/",
     "404": "/une-adresse-qui-n-existe-pas/",
 }
 
 # URL names of the web namespace that are no page of their own, and why.
 NOT_PAGES = {
     "web:own_data_export_json": "a JSON file to download, not a page (its link is checked on web:own_data_export_html)",
+    "web:caf_request_attachment": "a file of an answer, to download: not a page (its link is on web:caf_request)",
+    "web:procedure": "a redirection to the draft's step (or its summary) or to the receipt: checked there",
+    "web:procedure_receipt_pdf": "a PDF to download, not a page (its link is checked on web:procedure_receipt)",
 }
 
 # The signed-in pages every role opens (what each role is shown there, refusals included).
@@ -207,7 +223,71 @@ def _signed_in() -> list[Check]:
     return checks
 
 
-CHECKS: list[Check] = [*_public(), *_flows(), *_signed_in()]
+def _caf_requests() -> list[Check]:
+    """The Caf's requests (docs/caf-requests.md), crawled by test_caf_request_pages."""
+    return [
+        Check("caf-requests", "web:caf_requests", "no request", "stranger"),
+        Check("caf-requests", "web:caf_requests", "waiting, late and answered requests", "R"),
+        Check("caf-requests", "web:caf_requests", "a request addressed to them", "S"),
+        Check("caf-requests", "web:caf_request", "waiting, no answer", "R"),
+        Check("caf-requests", "web:caf_request", "submitted empty", "R"),
+        Check("caf-requests", "web:caf_request", "refused file", "R"),
+        Check("caf-requests", "web:caf_request", "answered (history with a file)", "R"),
+        Check("caf-requests", "web:caf_request", "late", "R"),
+        Check("caf-requests", "web:caf_request", "closed", "R"),
+        Check("caf-requests", "web:caf_request", "addressed to them", "S"),
+        Check("caf-requests", "web:caf_request", "another member's request (404 page)", "M17"),
+    ]
+
+
+def _procedure_newcomer() -> list[Check]:
+    """A new beneficiary's request without an account, crawled by
+    tests/browser/test_procedure_newcomer_browser.py::test_procedure_newcomer_pages."""
+    return [
+        Check("procedure-newcomer", "web:procedure_public", "empty"),
+        Check(
+            "procedure-newcomer",
+            "web:procedure_step",
+            "identity step of a visitor's draft (create an account or sign in)",
+        ),
+        Check("procedure-newcomer", "web:procedure_public", "a request in progress in this browser"),
+        Check("procedure-newcomer", "web:signup", "inside a request (the promise)"),
+        Check("procedure-newcomer", "web:procedure_claim", "refused (spouse without the delegation)", "S"),
+        Check("procedure-newcomer", "web:procedure_public_start", "opened by a GET (405 page)"),
+        Check("procedure-newcomer", "web:signup_provisional", "inside a request (back to it first)", "P"),
+    ]
+
+
+def _procedures() -> list[Check]:
+    """The procedure pages of a signed-in person (moncompte.web.procedures), crawled by
+    tests/browser/test_procedure_pages_browser.py::test_procedure_pages."""
+    return [
+        Check("procedures", "web:procedures", "drafts, sent requests and the types to start", "R"),
+        Check("procedures", "web:procedure_start", "opened by a GET (405 page)", "R"),
+        Check("procedures", "web:procedure_step", "first step, empty", "R"),
+        Check("procedures", "web:procedure_step", "submitted empty", "R"),
+        Check("procedures", "web:procedure_step", "step with a date and choices, saved", "R"),
+        Check("procedures", "web:procedure_step", "identity step of a signed-in person", "R"),
+        Check("procedures", "web:procedure_step", "pre-filled step, partners not answering", "R"),
+        Check("procedures", "web:procedure_step", "conflict (saved on another device)", "R"),
+        Check("procedures", "web:procedure_step", "conflict submitted without a choice", "R"),
+        Check("procedures", "web:procedure_summary", "every step filled", "R"),
+        Check("procedures", "web:procedure_summary", "submitted without the attestation", "R"),
+        Check("procedures", "web:procedure_cancel", "what abandoning a draft means", "R"),
+        Check("procedures", "web:procedure_receipt", "sent", "R"),
+        Check("procedures", "web:procedures", "none of the household's, only their own to start", "S"),
+        Check("procedures", "web:procedure_step", "a household draft (404 page)", "S"),
+    ]
+
+
+CHECKS: list[Check] = [
+    *_public(),
+    *_flows(),
+    *_signed_in(),
+    *_caf_requests(),
+    *_procedure_newcomer(),
+    *_procedures(),
+]
 
 
 def checks_of(group: str) -> set[tuple[str, str, str]]:

@@ -579,3 +579,98 @@ def test_the_checks_catch_a_missing_label_and_an_overflow(browser, live_site, ax
     problems = "\n".join(c.problems)
     assert "axe label (critical)" in problems, problems
     assert "608 px wide at 320 px; widest: main > div#large" in problems, problems  # 600 + body margins
+
+
+# --- The Caf's requests (docs/caf-requests.md) -------------------------------------------------
+
+
+@pytest.fixture
+def caf_data(live_site, settings, tmp_path):  # noqa: F811
+    """A family with requests in every state (one answered with a file), built before the browser."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from moncompte.caf_requests.services import caf_request_answer
+    from tests.factories import CafRequestFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    family = make_household()
+    stranger = AccountFactory()
+    waiting = CafRequestFactory(dossier=family.dossier, title="Justificatif de domicile")
+    late = CafRequestFactory(dossier=family.dossier, late=True, title="Avis d'imposition")
+    answered = CafRequestFactory(dossier=family.dossier, title="Attestation de l'employeur")
+    actor = Actor(channel=Channel.WEB, account=family.responsible.account)
+    caf_request_answer(
+        actor=actor, request=answered, text="Voici l'attestation.", files=[SimpleUploadedFile("attestation.png", png())]
+    )
+    closed = CafRequestFactory(dossier=family.dossier, closed=True, title="Relevé d'identité bancaire")
+    to_spouse = CafRequestFactory(dossier=family.dossier, addressed_to=family.spouse.person, title="Certificat")
+    disguised = tmp_path / "faux.pdf"
+    disguised.write_bytes(b"<html><body>pas un PDF</body></html>")
+    return {
+        "R": family.responsible.credentials,
+        "S": family.spouse.credentials,
+        "M17": family.child.credentials,
+        "stranger": (stranger.person.raw_identifier, DEFAULT_PASSWORD),
+        "pk": {"waiting": waiting.pk, "late": late.pk, "answered": answered.pk, "closed": closed.pk},
+        "to_spouse": to_spouse.pk,
+        "disguised": str(disguised),
+    }
+
+
+def test_caf_request_pages(caf_data, crawler):
+    c = crawler("caf-requests")
+    pk = caf_data["pk"]
+    page = c.page()
+    if c.step("sign-in as stranger", lambda: c.sign_in(page, *caf_data["stranger"])):
+        c.visit(page, "web:caf_requests", "no request", "stranger")
+    page = c.page()
+    if c.step("sign-in as R", lambda: c.sign_in(page, *caf_data["R"])):
+        c.visit(page, "web:caf_requests", "waiting, late and answered requests", "R")
+        if c.visit(page, "web:caf_request", "waiting, no answer", "R", pk=pk["waiting"]):
+            c.submitted_empty(page, "web:caf_request", role="R")
+            c.step(
+                "web:caf_request [refused file] as R",
+                lambda: (
+                    c.submit(page, {"text": "Mon document", "files": caf_data["disguised"]}),
+                    c.check(page, "web:caf_request", "refused file", "R", errors=True),
+                ),
+            )
+        c.visit(page, "web:caf_request", "answered (history with a file)", "R", pk=pk["answered"])
+        c.visit(page, "web:caf_request", "late", "R", pk=pk["late"])
+        c.visit(page, "web:caf_request", "closed", "R", pk=pk["closed"])
+    page = c.page()
+    if c.step("sign-in as S", lambda: c.sign_in(page, *caf_data["S"])):
+        c.visit(page, "web:caf_requests", "a request addressed to them", "S")
+        c.visit(page, "web:caf_request", "addressed to them", "S", pk=caf_data["to_spouse"])
+    page = c.page()
+    if c.step("sign-in as M17", lambda: c.sign_in(page, *caf_data["M17"])):
+        c.visit(page, "web:caf_request", "another member's request (404 page)", "M17", refusal=True, pk=pk["waiting"])
+    c.finish()
+
+
+def test_caf_request_answered_without_javascript(caf_data, browser, live_site, tmp_path):  # noqa: F811
+    """The answer form works without JavaScript: a text and two files sent, the history shows them."""
+    first, second = tmp_path / "bail.png", tmp_path / "quittance.png"
+    first.write_bytes(png())
+    second.write_bytes(png((40, 60)))
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(live_site + reverse("web:signin"))
+        page.fill("[name='identifier']", caf_data["R"][0])
+        page.fill("[name='password']", caf_data["R"][1])
+        with page.expect_navigation():
+            page.locator("main form[method=post]").first.locator(SUBMIT).first.click()
+        url = live_site + reverse("web:caf_request", kwargs={"pk": caf_data["pk"]["waiting"]})
+        page.goto(url)
+        page.fill("[name='text']", "Le bail et la quittance.")
+        page.set_input_files("[name='files']", [str(first), str(second)])
+        with page.expect_navigation():
+            page.locator("main form[method=post]").first.locator(SUBMIT).first.click()
+        assert page.url == url
+        text = page.inner_text("main")
+        assert "Votre réponse a bien été envoyée à la Caf." in text
+        assert "Le bail et la quittance." in text and "bail.png" in text and "quittance.png" in text
+    finally:
+        context.close()

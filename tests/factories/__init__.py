@@ -22,6 +22,9 @@ Import everything from here::
   real Argon2 with the production parameters, but not 40 ms per account.
 - ``ContactFactory(account=a)`` (``phone=True``, ``unverified=True``), values unique in the session.
 - ``LegacyCredentialFactory(dossier=d, code="12345678")``: stored as its keyed hash; ``raw_code``.
+- ``CafRequestFactory(dossier=d)``: a waiting request of the Caf to the household, due in 30
+  days (``addressed_to=person``: to that member personally; traits ``late``, ``answered``,
+  ``closed``); ``CafRequestAnswerFactory(request=r, author=p)``: a text answer.
 - ``make_household()`` (also the ``family`` fixture of tests/conftest.py): a file with R (account),
   spouse S (``delegated=True``: S+), a child of 17 (M, account) and one of 10 (no account); each as
   a ``HouseholdPerson`` with ``person``, ``member``, ``account``, ``identifier`` (as typed),
@@ -42,6 +45,7 @@ from tests.factories.accounts import (
     password_hash,
 )
 from tests.factories.builders import PASSWORDS, Household, HouseholdPerson, make_household
+from tests.factories.caf_requests import CafRequestAnswerFactory, CafRequestFactory
 from tests.factories.households import BenefitFactory, CafFactory, DossierFactory, MemberFactory, PaymentFactory
 from tests.factories.identity import BIRTH_PLACES, PersonFactory, birth_date_for_age, nir_for, nnp, provisional, typed
 
@@ -51,6 +55,8 @@ __all__ = [
     "PASSWORDS",
     "AccountFactory",
     "BenefitFactory",
+    "CafRequestAnswerFactory",
+    "CafRequestFactory",
     "CafFactory",
     "ContactFactory",
     "DossierFactory",

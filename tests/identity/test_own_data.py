@@ -42,9 +42,14 @@ def family(family):
 
 
 @pytest.fixture
-def stranger(db):
-    """The responsible person of a file of another Caf, with an account."""
-    return make_household().responsible
+def stranger(family):
+    """The responsible person of a file of another Caf, with an account, whose first name is none
+    of the family's (the export is checked for the absence of the stranger's name)."""
+    stranger = make_household().responsible
+    if stranger.person.first_names in {p.person.first_names for p in family.people}:
+        stranger.person.first_names = f"{stranger.person.first_names}-Z"
+        stranger.person.save(update_fields=["first_names"])
+    return stranger
 
 
 def contacts_of(person) -> list[str]:

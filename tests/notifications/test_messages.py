@@ -214,6 +214,16 @@ def test_every_template_renders_in_french_and_fits_one_sms():
             "link": "https://moncompte.caf.fr/mon-compte/foyer/inviter/",
             "requested_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
         },
+        "procedure_submitted": {
+            "label": "Demande d'aide au logement",
+            "reference": "AL-2026-7K3M9Q2X",
+            "at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+        },
+        "procedure_draft_reminder": {
+            "label": "Déclaration de changement de ressources",
+            "expires_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+        },
+        "caf_request_waiting": {"title": "Justificatif de domicile", "due_on": datetime(2026, 12, 1).date()},
         "separation_declared": {
             "declared_by": "Marc MARTIN",
             "separated_on": datetime(2021, 10, 10, 20, 30, tzinfo=UTC).date(),

@@ -340,9 +340,13 @@ def test_no_url_of_the_project_takes_a_secret():
     variable = {
         route: entry.name for route, entry in _routes(get_resolver().url_patterns) if entry.pattern.regex.groups
     }
-    # Ids (<int:...>) are the only variable parts, besides the never-read path of old links.
+    # Ids (<int:...>) and the names of procedure types and steps (<slug:code>, <slug:step>: words
+    # of the code, declared in moncompte/procedures/types/) are the only variable parts, besides
+    # the never-read path of old links.
     not_ids = {
-        route: name for route, name in variable.items() if not re.fullmatch(r"[a-z/-]*(<int:\w+>[a-z/-]*)+", route)
+        route: name
+        for route, name in variable.items()
+        if not re.fullmatch(r"[a-z/.-]*(<(int:\w+|slug:code|slug:step)>[a-z/.-]*)+", route)
     }
     assert not_ids == {"^invitation/(?!mot-de-passe$)(?P<rest>.+)$": "invitation_old_link"}
     assert variable["mon-compte/appareils/<int:session_id>/fermer/"] == "session_end"

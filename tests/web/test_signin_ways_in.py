@@ -213,7 +213,7 @@ def test_the_three_ways_with_their_links(client, page, first_way):
     cards = re.findall(card, ways, re.S)
     links = {name: _hrefs_and_actions(card) for name, card in cards}
     assert links["facon-allocataire"] == [first_way]
-    assert links["facon-nouveau"] == [reverse("web:signup")]
+    assert links["facon-nouveau"] == [reverse("web:procedure_public"), reverse("web:signup")]
     assert links["facon-membre"] == [
         reverse("web:invitation_request"),
         reverse("web:signup"),

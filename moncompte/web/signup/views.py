@@ -9,6 +9,13 @@ The flow's state lives in the server-side session only (FLOW) and dies 45 minute
 flow started. The NIR is kept there encrypted (moncompte.identity.protection), never in clear.
 The typed NIR is looked up at no step, the last one included: every page, status and message
 is the same whoever holds it (docs/signup.md).
+
+Inside a request (issue 10, point 3): a visitor who started a request without an account comes
+here from its identity step (``?depuis=demande``). Only when the flow started from a request and
+the visitor's draft is still open in the session (moncompte.web.procedure_visitor.state) do the
+pages promise that the request is resumed, and the pages after the creation offer "Reprendre ma
+demande" (the claim) first. The draft's key survives the flow: Django keeps the session's data
+when ``cycle_key()`` renews the key and when ``login()`` signs a visitor's session in.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from moncompte.verification.contacts import mask_destination
 from moncompte.verification.models import Purpose
 from moncompte.web.actors import actor_of
 from moncompte.web.flows import ContactStep, FlowState, render_step
+from moncompte.web.procedure_visitor.state import request_in_progress
 from moncompte.web.signin.session import open_web_session
 from moncompte.web.signup.forms import DocumentForm, IdentityForm, SignupPasswordForm
 from moncompte.web.signup.uploads import SizeLimitedUploadHandler
@@ -61,9 +69,15 @@ def _identifier(state: dict) -> Identifier | None:
     return parse_identifier(decrypt_identifier(token)) if token else None
 
 
+def _resume_request(request, from_request) -> bool:
+    """A request is really in progress: the flow started from it and its draft is still open."""
+    return bool(from_request) and request_in_progress(request)
+
+
 def _render(request, template, step, context, status=200):
     from_request = bool(FLOW.get(request).get("from_request")) or request.GET.get("depuis") == FROM_REQUEST
-    return render_step(request, template, STEPS, step, {**context, "from_request": from_request}, status)
+    context = {**context, "from_request": from_request, "resume_request": _resume_request(request, from_request)}
+    return render_step(request, template, STEPS, step, context, status)
 
 
 @login_not_required
@@ -206,7 +220,10 @@ def provisional_view(request):
     """The provisional identifier, shown once right after the creation."""
     done = request.session.get(DONE_KEY) or {}
     person = request.user.person
+    resume_request = _resume_request(request, done.get("from_request"))
     if not done.get("show_identifier"):
+        if resume_request:
+            return redirect("web:procedure_claim")
         return redirect("web:signup_document" if pending_identity_check(person) else "web:home")
     request.session[DONE_KEY] = {**done, "show_identifier": False}
     contacts = list(request.user.contacts.filter(verified_at__isnull=False).order_by("kind", "created_at", "id"))
@@ -224,6 +241,8 @@ def provisional_view(request):
             "pending": check is not None,
             # A NIR typed at step 1: the same page whoever holds it (it is bound after the check).
             "claimed": bool(check and check.claimed_identifier_type),
+            # Created inside a request: back to it first, the document can wait (the home page's notice).
+            "resume_request": resume_request,
         },
     )
 
@@ -274,6 +293,7 @@ def _document_view(request, handler: SizeLimitedUploadHandler):
             "check": check,
             "documents": list(check.documents.all()),
             "from_request": done.get("from_request"),
+            "resume_request": _resume_request(request, done.get("from_request")),
         },
         status=status,
     )
@@ -288,5 +308,10 @@ def document_done_view(request):
     return render(
         request,
         "web/signup/document_done.html",
-        {"check": check, "documents": list(check.documents.all()), "from_request": done.get("from_request")},
+        {
+            "check": check,
+            "documents": list(check.documents.all()),
+            "from_request": done.get("from_request"),
+            "resume_request": _resume_request(request, done.get("from_request")),
+        },
     )

@@ -184,3 +184,17 @@ class Command(BaseCommand):
             LegacyCredential.objects.create(
                 dossier=Dossier.objects.get(caf__code=caf_code, numero=numero), code_digest=legacy_code_digest(code)
             )
+        # Issue 10: the MARTIN household has a Caf's request waiting for an answer (docs/demo.md).
+        from moncompte.caf_requests.models import CafRequest
+        from moncompte.caf_requests.services import caf_request_create
+
+        caf_request_create(
+            actor=Actor.system(),
+            dossier=Dossier.objects.get(caf__code="751", numero="1234567"),
+            addressed_to=None,
+            kind=CafRequest.Kind.DOCUMENT,
+            title="Justificatif de domicile",
+            body="Pour mettre à jour votre dossier, envoyez-nous un justificatif de domicile de moins de 3 mois "
+            "(quittance de loyer, facture d'électricité ou de gaz).",
+            due_on=datetime.date.today() + datetime.timedelta(days=30),
+        )
