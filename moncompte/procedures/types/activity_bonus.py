@@ -10,14 +10,10 @@ from moncompte.core.forms import DatePartsMixin
 from moncompte.procedures.declarations import Prefill, ProcedureType, Step
 from moncompte.procedures.fields import past_date
 from moncompte.procedures.types.common import (
-    FRANCE_TRAVAIL_INTRO,
-    FRANCE_TRAVAIL_PREFILL,
-    PREFILLED_INTRO,
-    QUARTER_PREFILL,
+    FRANCE_TRAVAIL_STEP,
+    QUARTER_RESOURCES_STEP,
     QUOTIENT,
     QUOTIENT_VALUE,
-    FranceTravailForm,
-    QuarterResourcesForm,
     choice_field,
     count_field,
     whole_euros,
@@ -94,14 +90,8 @@ ACTIVITY_BONUS = ProcedureType(
     steps=(
         Step("situation", "Votre situation professionnelle", ActivityForm),
         Step("foyer", "Votre foyer", ActivityHouseholdForm),
-        Step(
-            "ressources",
-            "Vos ressources des 3 derniers mois",
-            QuarterResourcesForm,
-            QUARTER_PREFILL,
-            intro=PREFILLED_INTRO,
-        ),
-        Step("france-travail", "France Travail", FranceTravailForm, FRANCE_TRAVAIL_PREFILL, intro=FRANCE_TRAVAIL_INTRO),
+        QUARTER_RESOURCES_STEP,
+        FRANCE_TRAVAIL_STEP,
         Step(
             "quotient-familial",
             "Votre quotient familial",

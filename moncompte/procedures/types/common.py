@@ -17,7 +17,7 @@ from django import forms
 from django.utils import timezone
 
 from moncompte.households.models import SituationChange
-from moncompte.procedures.declarations import Prefill, SubmitContext
+from moncompte.procedures.declarations import Prefill, Step, SubmitContext
 from moncompte.procedures.fields import cents_to_euros, euros_field
 from moncompte.procedures.summary import date_text
 
@@ -241,6 +241,14 @@ FRANCE_TRAVAIL_PREFILL = {
 FRANCE_TRAVAIL_INTRO = (
     "Quand France Travail répond, votre situation y est déjà indiquée : vérifiez-la, et corrigez-la si elle "
     "est inexacte."
+)
+
+# The two steps the prime d'activité and the RSA share, declared once.
+QUARTER_RESOURCES_STEP = Step(
+    "ressources", "Vos ressources des 3 derniers mois", QuarterResourcesForm, QUARTER_PREFILL, intro=PREFILLED_INTRO
+)
+FRANCE_TRAVAIL_STEP = Step(
+    "france-travail", "France Travail", FranceTravailForm, FRANCE_TRAVAIL_PREFILL, intro=FRANCE_TRAVAIL_INTRO
 )
 
 

@@ -9,12 +9,8 @@ from django import forms
 from moncompte.identity.normalise import display_name
 from moncompte.procedures.declarations import ProcedureType, Step
 from moncompte.procedures.types.common import (
-    FRANCE_TRAVAIL_INTRO,
-    FRANCE_TRAVAIL_PREFILL,
-    PREFILLED_INTRO,
-    QUARTER_PREFILL,
-    FranceTravailForm,
-    QuarterResourcesForm,
+    FRANCE_TRAVAIL_STEP,
+    QUARTER_RESOURCES_STEP,
     choice_field,
     count_field,
 )
@@ -90,14 +86,8 @@ RSA = ProcedureType(
     steps=(
         Step("situation", "Votre situation familiale", RsaHouseholdForm),
         Step("logement", "Votre logement", RsaHousingForm),
-        Step(
-            "ressources",
-            "Vos ressources des 3 derniers mois",
-            QuarterResourcesForm,
-            QUARTER_PREFILL,
-            intro=PREFILLED_INTRO,
-        ),
-        Step("france-travail", "France Travail", FranceTravailForm, FRANCE_TRAVAIL_PREFILL, intro=FRANCE_TRAVAIL_INTRO),
+        QUARTER_RESOURCES_STEP,
+        FRANCE_TRAVAIL_STEP,
         Step(
             "engagement",
             "Vos droits et devoirs",

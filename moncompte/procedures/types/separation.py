@@ -21,6 +21,7 @@ from moncompte.core.forms import DateParts, DatePartsMixin
 from moncompte.households.models import Member
 from moncompte.households.services import MESSAGE_NO_SPOUSE, SeparationError, separation_declare
 from moncompte.procedures.declarations import ProcedureType, Step, SubmitContext
+from moncompte.procedures.fields import AddressFields
 
 ME = "moi"
 LEAVING_CHOICES = [(ME, "Moi"), ("conjoint", "Mon conjoint ou ma conjointe")]
@@ -62,32 +63,12 @@ class SeparationLeavingForm(forms.Form):
     )
 
 
-class SeparationAddressForm(forms.Form):
-    address_line1 = forms.CharField(
-        label="Nouvelle adresse (numéro et voie)",
-        max_length=200,
-        error_messages={"required": "Saisissez l'adresse (numéro et voie)."},
-        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
-    )
-    address_line2 = forms.CharField(
-        label="Complément d'adresse (facultatif)",
-        max_length=200,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
-    )
-    postal_code = forms.RegexField(
-        label="Code postal",
-        regex=r"^\d{5}$",
-        max_length=5,
-        error_messages={"required": "Saisissez le code postal.", "invalid": "Le code postal comporte 5 chiffres."},
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
-    )
-    city = forms.CharField(
-        label="Commune",
-        max_length=200,
-        error_messages={"required": "Saisissez la commune."},
-        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
-    )
+class SeparationAddressForm(AddressFields):
+    """The new address of the one who leaves (the shared address fields, the first one named so)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address_line1"].label = "Nouvelle adresse (numéro et voie)"
 
     def new_address(self) -> dict:
         return {k: self.cleaned_data[k] for k in ADDRESS_FIELDS}
