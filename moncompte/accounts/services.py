@@ -115,6 +115,25 @@ def verified_contacts(account: Account) -> list[Contact]:
     return list(account.contacts.filter(verified_at__isnull=False))
 
 
+def notify_people(people, *, template: str, context: dict) -> int:
+    """Queue the message to every validated contact of each of ``people`` who has an account
+    (None entries skipped); how many messages were queued. The one way a notice reaches the
+    people a change concerns (delegation, separation, procedures, the Caf's requests)."""
+    told = 0
+    accounts = Account.objects.filter(person__in=[p.pk for p in people if p is not None]).order_by("pk")
+    for account in accounts:
+        for contact in verified_contacts(account):
+            message_send(
+                channel=message_channel_for(contact.kind),
+                recipient=contact.value,
+                template=template,
+                context=context,
+                account=account,
+            )
+            told += 1
+    return told
+
+
 # The contacts page: reading, removing ------------------------------------------------------
 
 # The help page's "contact us" section (web:help#nous-contacter), for the notices' readers. The

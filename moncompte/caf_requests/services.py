@@ -31,8 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from moncompte.access.policy import Action, members_allowed_on_concerning
-from moncompte.accounts.models import Account
-from moncompte.accounts.services import verified_contacts
+from moncompte.accounts.services import notify_people
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.caf_requests.models import CafRequest, CafRequestAnswer, CafRequestAttachment, ScanState
@@ -42,7 +41,6 @@ from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError, NotAllowed
 from moncompte.households.models import Dossier, Member
 from moncompte.identity.documents import DocumentError, document_rewrite, max_size_text
-from moncompte.notifications.services import message_channel_for, message_send
 
 logger = logging.getLogger(__name__)
 
@@ -116,23 +114,6 @@ def sanitise_name(name: str | None, extension: str) -> str:
 # Creation ------------------------------------------------------------------------------------
 
 
-def _notify(people, *, template: str, context: dict) -> int:
-    """Queue the message to every validated contact of each person with an account."""
-    told = 0
-    accounts = Account.objects.filter(person__in=[p.pk for p in people]).order_by("pk")
-    for account in accounts:
-        for contact in verified_contacts(account):
-            message_send(
-                channel=message_channel_for(contact.kind),
-                recipient=contact.value,
-                template=template,
-                context=context,
-                account=account,
-            )
-            told += 1
-    return told
-
-
 def _creation_problem(*, kind: str, title: str, body: str, due_on) -> CafRequestError | None:
     if kind not in CafRequest.Kind.values:
         return CafRequestError("Choisissez le type de demande : document ou information.", code="kind", field="kind")
@@ -197,7 +178,7 @@ def caf_request_create(
         answering = members_allowed_on_concerning(
             members, Action.ANSWER_CAF_REQUEST, concerning_person_id=getattr(addressed_to, "pk", None)
         )
-        told = _notify(
+        told = notify_people(
             [m.person for m in answering],
             template="caf_request_waiting",
             context={"title": title, "due_on": due_on},

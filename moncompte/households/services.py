@@ -15,15 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from moncompte.access.policy import Action, couple, couple_condition, decide_for_standing, standing_of
-from moncompte.accounts.models import Account
 from moncompte.accounts.reauth import reauthenticate
-from moncompte.accounts.services import verified_contacts
+from moncompte.accounts.services import notify_people
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor
 from moncompte.core.errors import DomainError, NotAllowed
 from moncompte.households.models import Dossier, Member, SituationChange
-from moncompte.notifications.services import message_channel_for, message_send
 
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 
@@ -89,25 +87,6 @@ def _may(actor: Actor, dossier: Dossier, action: Action) -> bool:
     return decide_for_standing(standing_of(member), action).allowed
 
 
-def _notify(people, *, template: str, context: dict) -> int:
-    """Queue the message to every validated contact of each person with an account."""
-    told = 0
-    for person in people:
-        account = Account.objects.filter(person=person).first()
-        if account is None:
-            continue
-        for contact in verified_contacts(account):
-            message_send(
-                channel=message_channel_for(contact.kind),
-                recipient=contact.value,
-                template=template,
-                context=context,
-                account=account,
-            )
-            told += 1
-    return told
-
-
 def _reauthenticate(actor: Actor, password: str, dossier: Dossier) -> None:
     # Outside the write transaction: a wrong attempt stays counted and journaled though refused.
     reauthenticate(actor=actor, password=password, purpose="delegation", dossier=dossier)
@@ -139,7 +118,7 @@ def delegation_grant(*, actor: Actor, dossier: Dossier, password: str) -> Delega
         now = timezone.now()
         spouse.delegation_granted_at = now
         spouse.save(update_fields=["delegation_granted_at"])
-        told = _notify(
+        told = notify_people(
             [me.person, spouse.person],
             template="delegation_granted",
             context={"responsable": me.person.display_name, "spouse": spouse.person.display_name, "at": now},
@@ -176,7 +155,7 @@ def _withdraw(*, actor: Actor, dossier: Dossier, password: str, action: Action) 
         spouse.delegation_granted_at = None
         spouse.save(update_fields=["delegation_granted_at"])
         people = [m.person for m in (responsable, spouse) if m is not None]
-        told = _notify(
+        told = notify_people(
             people,
             template="delegation_revoked",
             context={
@@ -294,7 +273,7 @@ def separation_declare(
                 "delegation_removed": had_delegation,
             },
         )
-        told = _notify(
+        told = notify_people(
             [responsable.person, spouse.person],
             template="separation_declared",
             context={"declared_by": actor_person.display_name, "separated_on": separated_on, "at": now},

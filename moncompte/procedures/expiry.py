@@ -16,11 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from moncompte.access.policy import allowed_memberships
+from moncompte.accounts.services import notify_people
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor
 from moncompte.procedures.models import Procedure, ProcedureEvent
-from moncompte.procedures.notices import notify_people
 from moncompte.procedures.services import reminder_before
 
 

@@ -671,7 +671,7 @@ def procedure_submit(*, actor: Actor, procedure: Procedure, base_version: int, a
 
 
 def _notify_submitted(procedure: Procedure, ptype: ProcedureType) -> None:
-    from moncompte.procedures.notices import notify_people
+    from moncompte.accounts.services import notify_people
 
     notify_people(
         [procedure.submitted_by],
