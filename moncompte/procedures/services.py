@@ -399,12 +399,11 @@ def _conflicts(form, base: dict, theirs: dict, mine: dict) -> list[FieldConflict
     ]
 
 
-def _as_field_value(step: Step, name: str, value):
+def _as_field_value(formfield, value):
     """A partner's value as the field would keep it ("21350" as "21350.00"), so that a value left
     as the partner gave it is no correction; the value as it is if the field refuses it."""
     if value is None:
         return None
-    formfield = step.form().fields.get(name) if step.form is not None else None
     if formfield is None:
         return json_value(value)
     try:
@@ -426,11 +425,12 @@ def _same(typed, partner) -> bool:
 def _corrections(step: Step, procedure: Procedure, clean: dict, actor: Actor, now) -> dict:
     """The step's pre-filled fields where the person typed another value than the partner's."""
     found = {}
+    fields = step.form().fields if step.form is not None and step.prefill else {}
     for name, prefill in step.prefill.items():
         entry = procedure.partner_data.get(prefill.source)
         if not entry:
             continue
-        partner_value = _as_field_value(step, name, prefill.value_from(entry.get("data") or {}))
+        partner_value = _as_field_value(fields.get(name), prefill.value_from(entry.get("data") or {}))
         if partner_value is None or _same(clean.get(name), partner_value):
             continue
         found[name] = {
