@@ -71,6 +71,12 @@ INSTALLED_APPS = [
     "moncompte.verification",
     "moncompte.access",
     "moncompte.procedures",
+    "moncompte.franceconnect",
+    "oauth2_provider",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "moncompte.api",
     "moncompte.web",
 ]
 
@@ -431,6 +437,38 @@ MONCOMPTE_PARTNERS = {
     }
     for code in ("impots", "france_travail", "drm", "quotient_familial")
 }
+
+
+# --- FranceConnect (moncompte.franceconnect, moncompte.web.franceconnect; docs/franceconnect.md) ---
+# FRANCECONNECT-SETTINGS (the FranceConnect client's settings go here)
+
+
+# --- Our OpenID provider (django-oauth-toolkit; moncompte.api.oidc, docs/api.md) --------------
+# OIDC-PROVIDER-SETTINGS (OAUTH2_PROVIDER and the provider's settings go here)
+
+
+# --- The REST API (Django REST framework, drf-spectacular; moncompte.api, docs/api.md) ---------
+# Every view derives from moncompte.api.base (token authentication, usable account, per-token
+# rates); errors are JSON with a code and a French message (moncompte.api.errors).
+MONCOMPTE_API_RATE = env_str("MONCOMPTE_API_RATE", "600/min")
+MONCOMPTE_API_WRITE_RATE = env_str("MONCOMPTE_API_WRITE_RATE", "60/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["moncompte.api.base.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["moncompte.api.base.UsableAccount"],
+    "DEFAULT_THROTTLE_CLASSES": ["moncompte.api.base.TokenRateThrottle", "moncompte.api.base.WriteRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": MONCOMPTE_API_RATE, "token_write": MONCOMPTE_API_WRITE_RATE},
+    "DEFAULT_PAGINATION_CLASS": "moncompte.api.base.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "moncompte.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# REST-API-SETTINGS (SPECTACULAR_SETTINGS and the API's other settings go here)
 
 
 # --- Secrets: the production refusal to start ------------------------------------------------

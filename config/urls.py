@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", healthz),
     # Development outbox: 404 unless DEBUG and not production (checked by the view).
     path("dev/messages/", include("moncompte.notifications.urls")),
+    path("", include("moncompte.api.urls")),
     path("", include("moncompte.web.urls")),
 ]
 

@@ -81,12 +81,15 @@ class LegacyCredential(models.Model):
 class AccountSession(models.Model):
     """A signed-in session of an account, for "my connected devices" and ending sessions.
 
-    ``session_key`` is the key of Django's session store, kept to delete that session when the
-    person (or a password change, or the security team) ends it; ``ended_at`` marks it ended.
+    ``session_key`` is, for the web, the key of Django's session store, kept to delete that
+    session when the person (or a password change, or the security team) ends it; for the API,
+    the family of the OAuth tokens issued to one app sign-in (moncompte.accounts.tokens), revoked
+    with it. ``ended_at`` marks it ended.
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sessions")
     session_key = models.CharField(max_length=64, unique=True)
+    channel = models.CharField("canal", max_length=16, choices=Channel.choices, default=Channel.WEB)
     device = models.CharField("appareil", max_length=200, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     place = models.CharField("lieu approximatif", max_length=100, blank=True)

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from moncompte.accounts.devices import describe_device, describe_place
 from moncompte.accounts.models import Account, AccountSession
+from moncompte.accounts.tokens import api_tokens_revoke
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
-from moncompte.core.actors import Actor
+from moncompte.core.actors import Actor, Channel
 
 
 def _store():
@@ -25,7 +26,8 @@ def _store():
 def session_open(*, actor: Actor, user_agent: str = "", action: JournalAction) -> AccountSession:
     """Record the session ``actor.session_key`` just opened for ``actor.account``, and journal
     ``action`` (sign-in, first connection, account creation, invitation). ``user_agent`` is what
-    the client says it is; only a short description of it is kept."""
+    the client says it is; only a short description of it is kept. The session's channel is the
+    actor's: a web session (the session store's key) or an API one (a token family)."""
     if actor.account is None or not actor.session_key:
         raise ValueError("A session is opened for a signed-in actor with a session key.")
     # No savepoint inside the caller's transaction (the web's sign-in): nobody recovers from a
@@ -34,6 +36,7 @@ def session_open(*, actor: Actor, user_agent: str = "", action: JournalAction) -
         record = AccountSession.objects.create(
             account=actor.account,
             session_key=actor.session_key,
+            channel=Channel.API if actor.channel == Channel.API else Channel.WEB,
             device=describe_device(user_agent or "")[:200],
             client_address=actor.client_address or None,
             place=describe_place(actor.client_address),
@@ -55,10 +58,13 @@ def sessions_active(*, actor: Actor) -> list[AccountSession]:
 
 
 def _end(sessions: list[AccountSession], reason: str) -> int:
+    """End these sessions wherever they live: the web's session store, the API's tokens."""
     now = timezone.now()
     store = _store()
     for account_session in sessions:
-        store(session_key=account_session.session_key).delete()
+        if account_session.channel != Channel.API:
+            store(session_key=account_session.session_key).delete()
+    api_tokens_revoke([s.session_key for s in sessions if s.channel == Channel.API])
     ids = [s.id for s in sessions]
     AccountSession.objects.filter(id__in=ids).update(ended_at=now, end_reason=reason)
     return len(ids)
