@@ -25,6 +25,9 @@ Import everything from here::
 - ``CafRequestFactory(dossier=d)``: a waiting request of the Caf to the household, due in 30
   days (``addressed_to=person``: to that member personally; traits ``late``, ``answered``,
   ``closed``); ``CafRequestAnswerFactory(request=r, author=p)``: a text answer.
+- ``api_token_for(account)`` (tests/factories/api.py): a live access token of the account, with
+  its refresh token and API session, as our provider issues them; ``bearer(token)`` gives the
+  header for the test clients; ``api_application()`` the first-party mobile client.
 - ``make_household()`` (also the ``family`` fixture of tests/conftest.py): a file with R (account),
   spouse S (``delegated=True``: S+), a child of 17 (M, account) and one of 10 (no account); each as
   a ``HouseholdPerson`` with ``person``, ``member``, ``account``, ``identifier`` (as typed),
@@ -44,12 +47,16 @@ from tests.factories.accounts import (
     LegacyCredentialFactory,
     password_hash,
 )
+from tests.factories.api import api_application, api_token_for, bearer
 from tests.factories.builders import PASSWORDS, Household, HouseholdPerson, make_household
 from tests.factories.caf_requests import CafRequestAnswerFactory, CafRequestFactory
 from tests.factories.households import BenefitFactory, CafFactory, DossierFactory, MemberFactory, PaymentFactory
 from tests.factories.identity import BIRTH_PLACES, PersonFactory, birth_date_for_age, nir_for, nnp, provisional, typed
 
 __all__ = [
+    "api_application",
+    "api_token_for",
+    "bearer",
     "BIRTH_PLACES",
     "DEFAULT_PASSWORD",
     "PASSWORDS",
