@@ -29,8 +29,9 @@ from moncompte.identity.identifiers import parse_identifier
 from moncompte.identity.models import Person
 
 # Fixture plugins of tests/support, available to every test (the others come by `-p` in pyproject.toml):
-# ``partner_simulator``, the partners' simulator as a real HTTP server (tests/support/partner_simulator.py).
-pytest_plugins = ["tests.support.partner_simulator"]
+# ``partner_simulator``, the partners' simulator as a real HTTP server (tests/support/partner_simulator.py);
+# ``franceconnect_provider``, the local FranceConnect provider on Node (tests/support/franceconnect_provider.py).
+pytest_plugins = ["tests.support.partner_simulator", "tests.support.franceconnect_provider"]
 
 # Hypothesis (the fuzz and property tests) keeps its caches out of the repository.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "moncompte-hypothesis")
