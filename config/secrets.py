@@ -50,6 +50,50 @@ SECRETS: tuple[Secret, ...] = (
         "MONCOMPTE_PARTNER_QUOTIENT_FAMILIAL_TOKEN",
         "demo-quotient_familial",
     ),
+    # FranceConnect's client secret (docs/franceconnect.md): needed only when FranceConnect is on.
+    Secret(
+        "MONCOMPTE_FRANCECONNECT_CLIENT_SECRET",
+        "MONCOMPTE_FRANCECONNECT_CLIENT_SECRET",
+        "dev-only-franceconnect-client-secret-not-secret",
+    ),
+    # Our OpenID provider (docs/api.md): the RSA key signing the id_tokens (PEM, "\n" accepted for
+    # its line breaks), and the key of the HMAC giving each person an opaque and stable "sub".
+    Secret(
+        "MONCOMPTE_OIDC_RSA_PRIVATE_KEY",
+        "MONCOMPTE_OIDC_RSA_PRIVATE_KEY",
+        # A public development key, generated for this repository: it signs nothing that matters.
+        (
+            "-----BEGIN PRIVATE KEY-----\n"
+            "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDjrMiOxo25ttJo\n"
+            "Q98/CrW82GsbcCyA4DM/XHEpVHEvVajedS/KhDcvSuWuw5icjvkyPtSZyTKR+gMq\n"
+            "RTbrM08PaL5SAjOQ6F0d10pLD7se6VAk+ZrkSfDXOeZawWWHaKD+74ddU0uVU4XN\n"
+            "H+N2yUq1E9EsYXT035UWAyu+KdzgWz+OtIeIfDQfZIJFuYXwFNkCkegPruxuzwHS\n"
+            "hpMTomqEc8MMWIA+9OpOFzH97XtswTfq3vgv6+iLXGiNJX66/iWz2sMWcaq03uef\n"
+            "adKSp6anvEfRlhFJAM6AMoyjJChJxsJRgecbW1bsk6vjkqRORtiXP/wphYmTrSF4\n"
+            "9tyG+pJXAgMBAAECggEAB3bAInIe7lIwhquG85WhzJ2ZsU4Vn2n6NB8PNKgoh8E6\n"
+            "poRX+z8nYf0GF5sg8yz6vWty49HFPyTfmrCnMsG9W0d3Sc/5qcv8VYCb1mcfHs3O\n"
+            "S1AFhGtqIlwrEZmafvxunrzyhpw285/H2KgteFT0BoiuSFKvl2GHDTAwbG0J6S70\n"
+            "ybt2o6M0F70DnHWdpwZbjYP70PC+Z8+mv9iKMeD9iCWvCTtaBYhHjGnq/A89yvFy\n"
+            "N+fYn/ZCLHtHS1Fts9nJAIPE0nuFea1T8ZDdAksp3/qW3l88ss50HVqqd5e7XWiT\n"
+            "oRU4U9Lhgqzo+wQ9G0XAPz2U+/WFg4EPYw8yhivmuQKBgQD48reCdcRUYP/4sY13\n"
+            "FqQwXlGWnIYKZ/pzCbQKBowaxpjqaX0P48PRtnPG/huXhpjrguiPX/yf5e9KUqk/\n"
+            "J2IyVSOaXy8vzbJpJuz3r3yq+Q3IWS+FGZ7jYw+TL21Vyu4Eg5zAuQOOR53fxkN4\n"
+            "JFffzD8qSWooh3V8toYWZBc93wKBgQDqH80TeoTooKa+qiD2pQL4IbcDti0SVi3q\n"
+            "S1Hnqw/UC2XQ9frOM/RgxqXuqnq/W1DZzHXW/fEODc9TqDLZAyNELfMcxUde0aFt\n"
+            "n4iF6aQkPKgU88VTSM2znImG2w452AogNJ90yBMco/Tx1cqZqfrxw5OW48zNDog0\n"
+            "NJQ2RlhKiQKBgBiXkX03uP9E3cRpdboP6IRGrPSd3bflcZ4vlTNwViLG/5AYf5w0\n"
+            "OcHbrjA4Je2gBDcvpV2Uc9Yv1qWW6NUuRMsIEg5L3NNyFG/CwqHtGfmhxLTH6qPR\n"
+            "VhrMTFuT0c8pzr1vauq23B0QAg56/Ws+29dly8+XlP8P8pExTqmjlZAtAoGAHEwF\n"
+            "rFIFmFw6axcC7uyYxEbG6PLu1aWG3SeHWbnKKvXJs4zXaG7NHZlE2ujN9yzhQ8G7\n"
+            "iGWe6fTvVwwgQSxo6cen95U8gBBUM3yxsoW/qgWOxyGDewJ0oj3MPXliaclbx/K0\n"
+            "Rxgbfz2t0EDnwNTTmL7rqrQTv8D+41hrhXfRGgkCgYAwPYiVZmeXSIPgjjOr2cOK\n"
+            "SmbzH2BhmZ0CPJWvVI3fp5muTAN+sC7+IWx8Cm8b4aRGPoYDaY7SAMBx76V6mouI\n"
+            "pi9r/njvVegnXoSd/Hng79Z728BCudHtwQtg8KD800xLV1HThWQyWErcyQiy0fZ7\n"
+            "4par1OXC2ScXywYegFlqEQ==\n"
+            "-----END PRIVATE KEY-----\n"
+        ),
+    ),
+    Secret("MONCOMPTE_OIDC_SUBJECT_KEY", "MONCOMPTE_OIDC_SUBJECT_KEY", "dev-only-oidc-subject-key-not-secret"),
 )
 
 SECRET_SETTINGS: tuple[str, ...] = tuple(secret.setting for secret in SECRETS)

@@ -441,10 +441,123 @@ MONCOMPTE_PARTNERS = {
 
 # --- FranceConnect (moncompte.franceconnect, moncompte.web.franceconnect; docs/franceconnect.md) ---
 # FRANCECONNECT-SETTINGS (the FranceConnect client's settings go here)
+# The OpenID provider FranceConnect v2 (the local one of tools/franceconnect/ for `make run` and
+# the tests). No issuer: FranceConnect is off (no button, its addresses answer 404), and its
+# client secret is not needed in production.
+MONCOMPTE_FRANCECONNECT_ISSUER = env_str("MONCOMPTE_FRANCECONNECT_ISSUER", "").rstrip("/")
+MONCOMPTE_FRANCECONNECT_CLIENT_ID = env_str("MONCOMPTE_FRANCECONNECT_CLIENT_ID", "")
+MONCOMPTE_FRANCECONNECT_CLIENT_SECRET = _secret("MONCOMPTE_FRANCECONNECT_CLIENT_SECRET")
+MONCOMPTE_FRANCECONNECT_SCOPES = env_list(
+    "MONCOMPTE_FRANCECONNECT_SCOPES",
+    "openid given_name family_name birthdate gender birthplace birthcountry email preferred_username".split(),
+)
+# The eIDAS level asked for, and the levels accepted in the id_token (that one or stronger).
+MONCOMPTE_FRANCECONNECT_ACR = "eidas1"
+MONCOMPTE_FRANCECONNECT_ACR_ACCEPTED = ("eidas1", "eidas2", "eidas3")
+# Each call to FranceConnect (discovery, keys, token, userinfo): connect and read timeouts.
+MONCOMPTE_FRANCECONNECT_CONNECT_TIMEOUT = env_float("MONCOMPTE_FRANCECONNECT_CONNECT_TIMEOUT", 2.0, min=0.1, max=30)
+MONCOMPTE_FRANCECONNECT_TIMEOUT = env_float("MONCOMPTE_FRANCECONNECT_TIMEOUT", 5.0, min=0.1, max=60)
+# Discovery document and keys (JWKS) kept in the cache; an unknown key id fetches the keys again.
+MONCOMPTE_FRANCECONNECT_METADATA_SECONDS = env_int("MONCOMPTE_FRANCECONNECT_METADATA_SECONDS", 3600, min=0)
+# Clock skew accepted on the tokens' exp and iat.
+MONCOMPTE_FRANCECONNECT_LEEWAY_SECONDS = env_int("MONCOMPTE_FRANCECONNECT_LEEWAY_SECONDS", 30, min=0, max=300)
+# How long a started sign-in (its state and nonce) and a recognised identity waiting for its
+# confirmation live in the session.
+MONCOMPTE_FRANCECONNECT_PENDING_SECONDS = env_int("MONCOMPTE_FRANCECONNECT_PENDING_SECONDS", 10 * 60, min=60)
+if MONCOMPTE_FRANCECONNECT_ISSUER:
+    if not MONCOMPTE_FRANCECONNECT_CLIENT_ID:
+        raise ImproperlyConfigured("MONCOMPTE_FRANCECONNECT_CLIENT_ID is required with MONCOMPTE_FRANCECONNECT_ISSUER.")
+    if PRODUCTION and not MONCOMPTE_FRANCECONNECT_ISSUER.startswith("https://"):
+        raise ImproperlyConfigured("MONCOMPTE_FRANCECONNECT_ISSUER (https://...) is required in production.")
+    # The sign-in button and the sign-out are forms whose answer redirects to FranceConnect: the
+    # browser checks form-action on those redirects too.
+    _FRANCECONNECT_ORIGIN = "/".join(MONCOMPTE_FRANCECONNECT_ISSUER.split("/")[:3])
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
+        _FRANCECONNECT_ORIGIN,
+    ]
+else:
+    _SECRETS_NOT_NEEDED = (*_SECRETS_NOT_NEEDED, "MONCOMPTE_FRANCECONNECT_CLIENT_SECRET")
 
 
 # --- Our OpenID provider (django-oauth-toolkit; moncompte.api.oidc, docs/api.md) --------------
 # OIDC-PROVIDER-SETTINGS (OAUTH2_PROVIDER and the provider's settings go here)
+# The key signing the id_tokens (RS256) and the key of the people's "sub" (an HMAC of the person:
+# never change it, every client would see new people). Both are secrets (config/secrets.py).
+MONCOMPTE_OIDC_RSA_PRIVATE_KEY = _secret("MONCOMPTE_OIDC_RSA_PRIVATE_KEY").replace("\\n", "\n")
+MONCOMPTE_OIDC_SUBJECT_KEY = _secret("MONCOMPTE_OIDC_SUBJECT_KEY")
+# The issuer (iss of the id_tokens, base of the discovery document). Empty: the address the request
+# came to (a laptop, the tests); production defaults to MONCOMPTE_PUBLIC_URL.
+MONCOMPTE_OIDC_ISSUER = env_str("MONCOMPTE_OIDC_ISSUER", MONCOMPTE_PUBLIC_URL if PRODUCTION else "").rstrip("/")
+# Short access tokens; refresh tokens rotate at each use and die after this long unused.
+MONCOMPTE_OIDC_ACCESS_TOKEN_SECONDS = env_int("MONCOMPTE_OIDC_ACCESS_TOKEN_SECONDS", 5 * 60, min=30, max=3600)
+MONCOMPTE_OIDC_REFRESH_TOKEN_DAYS = env_int("MONCOMPTE_OIDC_REFRESH_TOKEN_DAYS", 30, min=1, max=365)
+# The level of the sign-in stated in the id_tokens' acr: NIR and password (throttled) or
+# FranceConnect at eidas1, both at the eIDAS "low" level.
+MONCOMPTE_OIDC_ACR = env_str("MONCOMPTE_OIDC_ACR", "eidas1")
+# Schemes a client's redirect URI may use: https, and the mobile app's own scheme (RFC 8252);
+# plain http on a laptop only (the tests' clients listen on 127.0.0.1).
+MONCOMPTE_OIDC_REDIRECT_SCHEMES = env_list(
+    "MONCOMPTE_OIDC_REDIRECT_SCHEMES", ["https", "fr.caf.moncompte"] + ([] if PRODUCTION else ["http"])
+)
+# Where the clients' redirect URIs lead ("https://service.caf.fr", "fr.caf.moncompte:"): the sign-in
+# form's answer ends with a redirect there, and the browser checks form-action on it. On a laptop,
+# also a client listening on 127.0.0.1 (any port).
+MONCOMPTE_OIDC_REDIRECT_ORIGINS = env_list(
+    "MONCOMPTE_OIDC_REDIRECT_ORIGINS", ["fr.caf.moncompte:"] + ([] if PRODUCTION else ["http://127.0.0.1:*"])
+)
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+    *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
+    *MONCOMPTE_OIDC_REDIRECT_ORIGINS,
+]
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": MONCOMPTE_OIDC_RSA_PRIVATE_KEY,
+    "OIDC_ISS_ENDPOINT": MONCOMPTE_OIDC_ISSUER,
+    "OAUTH2_VALIDATOR_CLASS": "moncompte.api.oidc.validators.OidcValidator",
+    "OIDC_SERVER_CLASS": "moncompte.api.oidc.validators.OidcServer",
+    "SCOPES": {
+        "openid": "Vous reconnaître (un identifiant propre à Mon Compte, jamais votre numéro de sécurité sociale)",
+        "profile": "Vos nom, prénoms et date de naissance",
+        "email": "Votre adresse électronique validée",
+        "phone": "Votre numéro de téléphone mobile validé",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    # The authorization code flow only, with PKCE (S256 only: moncompte.api.oidc.validators) for
+    # every client, public (the mobile app) or confidential (the Caf's services).
+    "PKCE_REQUIRED": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": MONCOMPTE_OIDC_REDIRECT_SCHEMES,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": MONCOMPTE_OIDC_ACCESS_TOKEN_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": MONCOMPTE_OIDC_ACCESS_TOKEN_SECONDS,
+    # A refresh token serves once; presented again, its whole family is revoked (and its session
+    # ended: moncompte.api.oidc.validators).
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": MONCOMPTE_OIDC_REFRESH_TOKEN_DAYS * 24 * 3600,
+    # Third-party clients ask the person each time; first-party ones (skip_authorization) never.
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
+    # Our logout view ends the app's API sessions itself (their tokens with them), not every token
+    # of the person as the toolkit would.
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
+    # RFC 9700 (OAuth 2.0 security best current practice): no implicit nor password grant, no
+    # "plain" PKCE, no token in a URL, the issuer in the authorization response, tokens stored as
+    # their hash only.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}
 
 
 # --- The REST API (Django REST framework, drf-spectacular; moncompte.api, docs/api.md) ---------
@@ -453,11 +566,15 @@ MONCOMPTE_PARTNERS = {
 MONCOMPTE_API_RATE = env_str("MONCOMPTE_API_RATE", "600/min")
 MONCOMPTE_API_WRITE_RATE = env_str("MONCOMPTE_API_WRITE_RATE", "60/min")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["moncompte.api.base.TokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["moncompte.api.base.UsableAccount"],
-    "DEFAULT_THROTTLE_CLASSES": ["moncompte.api.base.TokenRateThrottle", "moncompte.api.base.WriteRateThrottle"],
+    # moncompte.api.defaults, not base: DRF imports these while importing its views (a cycle).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["moncompte.api.defaults.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["moncompte.api.defaults.UsableAccount"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "moncompte.api.defaults.TokenRateThrottle",
+        "moncompte.api.defaults.WriteRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {"token": MONCOMPTE_API_RATE, "token_write": MONCOMPTE_API_WRITE_RATE},
-    "DEFAULT_PAGINATION_CLASS": "moncompte.api.base.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "moncompte.api.defaults.Pagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
@@ -469,6 +586,42 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # REST-API-SETTINGS (SPECTACULAR_SETTINGS and the API's other settings go here)
+# The OpenAPI 3 schema (/api/v1/schema/) and its documentation page (/api/v1/docs/, Swagger UI
+# from drf-spectacular-sidecar's static files): moncompte.api.v1.schema, docs/api.md.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API Mon Compte",
+    "DESCRIPTION": (
+        "L'API de Mon Compte pour l'application « Caf – Mon Compte » et les services de la Caf : votre "
+        "identité et vos coordonnées, vos dossiers tels que vous pouvez les voir, l'autorisation de "
+        "gestion, vos démarches, les demandes de la Caf et vos appareils connectés. Chaque demande porte "
+        "un jeton d'accès (en-tête « Authorization: Bearer … ») délivré par le fournisseur d'identité de "
+        "Mon Compte. Les mêmes règles que sur le site s'appliquent. Les erreurs sont en JSON : "
+        "« code » (stable), « message » (en français), « field » (le champ concerné ou null)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Separate request and response components: a write-only password is only in the request's.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "moncompte.api.v1.schema.add_error_responses",
+    ],
+    # One name per choice set that several resources call alike ("kind", "state").
+    "ENUM_NAME_OVERRIDES": {
+        "ContactKindEnum": "moncompte.core.actors.ContactChannel.choices",
+        "CafRequestKindEnum": ["document", "information"],
+        "CafRequestStateEnum": ["waiting", "answered", "closed"],
+        "ProcedureStateEnum": ["draft", "submitted"],
+        "DelegationChangeEnum": ["granted", "revoked", "renounced"],
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "displayOperationId": False},
+}
 
 
 # --- Secrets: the production refusal to start ------------------------------------------------

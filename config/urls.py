@@ -24,7 +24,8 @@ urlpatterns = [
     path("", include("moncompte.web.urls")),
 ]
 
-handler404 = "moncompte.web.errors.not_found"
-handler500 = "moncompte.web.errors.server_error"
-handler400 = "moncompte.web.errors.bad_request"
-handler403 = "moncompte.web.errors.forbidden"
+# JSON under /api/, the site's error pages elsewhere (moncompte.api.errors delegates to moncompte.web.errors).
+handler404 = "moncompte.api.errors.not_found"
+handler500 = "moncompte.api.errors.server_error"
+handler400 = "moncompte.api.errors.bad_request"
+handler403 = "moncompte.api.errors.forbidden"

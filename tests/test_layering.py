@@ -25,9 +25,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "moncompte"
 POLICY_PACKAGE = PACKAGE / "access"
-# The channels: they may import moncompte.web; every other top-level module of moncompte is a
-# domain module and must be a source of each import contract.
-CHANNELS = {"web"}
+# The channels: they may import moncompte.web and moncompte.api; every other top-level module of
+# moncompte is a domain module and must be a source of each import contract.
+CHANNELS = {"web", "api"}
 
 ENUMS = {"Role", "Standing"}
 # The values of Role and Standing (moncompte.households.models, moncompte.access.policy).
@@ -317,8 +317,17 @@ def test_the_import_contracts_hold_on_a_clean_synthetic_tree(synthetic_tree):
 @pytest.mark.parametrize(
     ("module", "source", "broken"),
     [
-        ("households/invitations.py", "from moncompte.web import views\n", "Only the channels import the web channel"),
-        ("core/actors.py", "import moncompte.web.views\n", "Only the channels import the web channel"),
+        (
+            "households/invitations.py",
+            "from moncompte.web import views\n",
+            "Only the channels import the web and API channels",
+        ),
+        ("core/actors.py", "import moncompte.web.views\n", "Only the channels import the web and API channels"),
+        (
+            "accounts/sessions.py",
+            "from moncompte.api import actors\n",
+            "Only the channels import the web and API channels",
+        ),
         ("accounts/signin.py", "from django.http import HttpRequest\n", "No domain module takes a request"),
         ("identity/services.py", "from django.shortcuts import render\n", "No domain module takes a request"),
     ],

@@ -143,7 +143,11 @@ def test_production_starts_with_every_secret(tmp_path):
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("variable", [s.variable for s in secrets.SECRETS if s.setting not in NOTIFICATION_SECRETS])
+# FranceConnect's secret is needed only when FranceConnect is on (tests/franceconnect/test_settings.py).
+OPTIONAL_SECRETS = NOTIFICATION_SECRETS | {"MONCOMPTE_FRANCECONNECT_CLIENT_SECRET"}
+
+
+@pytest.mark.parametrize("variable", [s.variable for s in secrets.SECRETS if s.setting not in OPTIONAL_SECRETS])
 def test_production_refuses_to_start_without_a_secret(tmp_path, variable):
     done = _production(tmp_path, **{variable: None})
     assert done.returncode != 0

@@ -9,12 +9,13 @@ every field's problems under ``errors``. Never a 500 for bad input.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from moncompte.core.errors import DomainError, NotAllowed, Throttled
 from moncompte.core.waits import too_many_attempts
+from moncompte.web import errors as web_errors
 
 _MESSAGES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.NotAuthenticated: ("not_authenticated", "Connectez-vous pour utiliser ce service."),
@@ -108,3 +109,50 @@ def api_exception_handler(exc, context) -> Response | None:
             error_body(code or "refused", message or DomainError.message), status=exc.status_code, headers=headers
         )
     return None
+
+
+# The project's error handlers (config/urls.py): JSON under /api/, the site's pages elsewhere ----
+
+API_PREFIX = "/api/"
+_HANDLER_ERRORS = {
+    400: ("malformed", "La demande est mal formée."),
+    403: ("forbidden", "Vous n'avez pas accès à ce service."),
+    404: ("not_found", NotAllowed.message),
+    500: ("server_error", "Une erreur inattendue s'est produite. Réessayez dans quelques instants."),
+}
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _json_error(status_code: int) -> JsonResponse:
+    code, message = _HANDLER_ERRORS[status_code]
+    # Like the answers of the views (JSONRenderer): UTF-8, accents as they are.
+    return JsonResponse(error_body(code, message), status=status_code, json_dumps_params={"ensure_ascii": False})
+
+
+def not_found(request, exception=None):
+    """handler404: an unknown address under /api/ (no view, so no DRF handler) answers JSON."""
+    if _is_api(request):
+        return _json_error(404)
+    return web_errors.not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return _json_error(400)
+    return web_errors.bad_request(request, exception)
+
+
+def forbidden(request, exception=None):
+    if _is_api(request):
+        return _json_error(403)
+    return web_errors.forbidden(request, exception)
+
+
+def server_error(request):
+    """handler500: like the web's, it reads neither the session nor the user."""
+    if _is_api(request):
+        return _json_error(500)
+    return web_errors.server_error(request)

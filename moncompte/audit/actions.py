@@ -74,6 +74,8 @@ class JournalAction(models.TextChoices):
     PROCEDURE_PARTNER_DATA = "procedure.partner_data", "Données des partenaires affichées dans une démarche"
     HOME_VIEW = "home.view", "Consultation de l'accueil de Mon Compte"
     HOUSEHOLD_VIEW = "household.view", "Consultation du foyer"
+    # The REST API (issue 11): one file, or its payments, read by the app (the list: home.view).
+    FILE_VIEW = "file.view", "Consultation d'un dossier (adresse, membres, prestations, paiements)"
     DELEGATION_GRANTED = "delegation.granted", "Autorisation de gestion accordée"
     DELEGATION_REVOKED = "delegation.revoked", "Autorisation de gestion retirée"
     DELEGATION_RENOUNCED = "delegation.renounced", "Renonciation à l'autorisation de gestion"
@@ -150,6 +152,30 @@ class JournalAction(models.TextChoices):
         "caf_request.file_infected",
         "Fichier refusé par l'antivirus (réponse à une demande de la Caf)",
     )
+    # FranceConnect (issue 11, moncompte.franceconnect): a reason code in the details, never a
+    # claim of the identity, a token or the FranceConnect subject.
+    FRANCECONNECT_SIGNIN = "franceconnect.signin", "Connexion avec FranceConnect"
+    FRANCECONNECT_LINK_CONFIRMED = "franceconnect.link_confirmed", "Identité FranceConnect rattachée au compte"
+    FRANCECONNECT_NO_MATCH = "franceconnect.no_match", "Connexion avec FranceConnect : identité non reconnue"
+    FRANCECONNECT_SEVERAL = (
+        "franceconnect.several",
+        "Connexion avec FranceConnect : plusieurs personnes correspondent à l'identité",
+    )
+    FRANCECONNECT_REFUSED = "franceconnect.refused", "Connexion avec FranceConnect refusée"
+    FRANCECONNECT_FAILED = "franceconnect.failed", "Connexion avec FranceConnect interrompue (contrôle ou erreur)"
+    FRANCECONNECT_PASSWORD_SET = (
+        "franceconnect.password_set",
+        "Mot de passe choisi après la création du compte avec FranceConnect",
+    )
+    # Our OpenID provider (issue 11, moncompte.api.oidc): an app's session is one family of
+    # tokens; never a token, a code or a client secret in the details.
+    OIDC_SIGNIN = "oidc.signin", "Connexion depuis une application (Mon Compte ou service de la Caf)"
+    OIDC_REFRESH_REUSED = (
+        "oidc.refresh_reused",
+        "Jeton de renouvellement réutilisé : les jetons de l'application sont révoqués",
+    )
+    OIDC_REVOKED = "oidc.revoked", "Révocation des jetons d'une application"
+    OIDC_LOGOUT = "oidc.logout", "Déconnexion depuis une application"
 
 
 def label_of(action: str) -> str:

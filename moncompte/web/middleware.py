@@ -10,6 +10,8 @@ from moncompte.accounts.sessions import session_touched
 from moncompte.web.signin.session import SESSION_AUTH_AT, SESSION_SEEN_AT, close_web_session
 
 PUBLIC_CACHEABLE_ATTR = "moncompte_public_cacheable"
+# The REST API's addresses: its answers are JSON, never the site's pages.
+API_PREFIX = "/api/"
 
 
 def public_cacheable(view):
@@ -133,6 +135,8 @@ class MethodNotAllowedPageMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if request.path_info.startswith(API_PREFIX):
+            return response  # the API answers JSON, a 405 included (moncompte.api.errors)
         if response.status_code == 405 and not getattr(response, "streaming", False) and not response.content:
             from moncompte.web.errors import method_not_allowed_page
 

@@ -244,10 +244,11 @@ def __getattr__(name):
 def test_the_site_declares_its_error_pages():
     import config.urls
 
-    assert config.urls.handler400 == "moncompte.web.errors.bad_request"
-    assert config.urls.handler403 == "moncompte.web.errors.forbidden"
-    assert config.urls.handler404 == "moncompte.web.errors.not_found"
-    assert config.urls.handler500 == "moncompte.web.errors.server_error"
+    # The API's handlers answer JSON under /api/ and the site's pages everywhere else (tests/api/test_errors.py).
+    assert config.urls.handler400 == "moncompte.api.errors.bad_request"
+    assert config.urls.handler403 == "moncompte.api.errors.forbidden"
+    assert config.urls.handler404 == "moncompte.api.errors.not_found"
+    assert config.urls.handler500 == "moncompte.api.errors.server_error"
 
 
 @pytest.mark.urls("tests.web.test_pages")
