@@ -21,6 +21,7 @@ ROLES = {
     "P": "provisional identifier, identity check pending",
     "stranger": "an account in no file",
     "newcomer": "responsible person just through the first connection",
+    "FC-newcomer": "person without an account recognised by FranceConnect, account just created",
 }
 
 # The pages, by URL name, with their path (the brief's, for pages being built).
@@ -84,6 +85,12 @@ PATHS = {
     "web:procedure_summary": "/mon-compte/demarches/<pk>/recapitulatif/",
     "web:procedure_receipt": "/mon-compte/demarches/<pk>/accuse-de-reception/",
     "web:procedure_cancel": "/mon-compte/demarches/<pk>/abandonner/",
+    # FranceConnect sign-in (moncompte.web.franceconnect; docs/franceconnect.md).
+    "web:franceconnect_callback": "/franceconnect/retour/",
+    "web:franceconnect_confirm": "/franceconnect/confirmation/",
+    "web:franceconnect_not_recognised": "/franceconnect/non-reconnu/",
+    "web:franceconnect_password": "/franceconnect/mot-de-passe/",
+    "web:franceconnect_logout_return": "/franceconnect/deconnexion/retour/",
     "404": "/une-adresse-qui-n-existe-pas/",
 }
 
@@ -93,6 +100,10 @@ NOT_PAGES = {
     "web:caf_request_attachment": "a file of an answer, to download: not a page (its link is on web:caf_request)",
     "web:procedure": "a redirection to the draft's step (or its summary) or to the receipt: checked there",
     "web:procedure_receipt_pdf": "a PDF to download, not a page (its link is checked on web:procedure_receipt)",
+    "web:franceconnect_start": (
+        "the FranceConnect button's target: a redirection to FranceConnect (its button is checked on web:signin "
+        "and web:signup, its failure page on web:franceconnect_callback)"
+    ),
 }
 
 # The signed-in pages every role opens (what each role is shown there, refusals included).
@@ -115,7 +126,7 @@ ONBOARDING_STEPS = (2, 3, 4)  # screen 1 is web:onboarding itself
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    group: str  # the crawler's test that reaches it: "public", "flows" or "signed-in"
+    group: str  # the crawler's test that reaches it: "public", "flows", "signed-in", "franceconnect"...
     name: str  # URL name ("web:signin"), or "404"
     state: str
     role: str = "anonymous"
@@ -280,6 +291,28 @@ def _procedures() -> list[Check]:
     ]
 
 
+def _franceconnect() -> list[Check]:
+    """The FranceConnect sign-in against the local provider (tools/franceconnect/), crawled by
+    test_franceconnect_pages: the button, each way back from the provider, the logout's return."""
+    return [
+        Check("franceconnect", "web:signin", "with the FranceConnect button"),
+        Check("franceconnect", "web:signup", "with the FranceConnect button"),
+        Check("franceconnect", "web:franceconnect_callback", "cancelled on the provider's page"),
+        Check("franceconnect", "web:franceconnect_callback", "a check of the id_token failed"),
+        Check("franceconnect", "web:franceconnect_callback", "refused (under 16)"),
+        Check("franceconnect", "web:franceconnect_callback", "state unknown (expired page)"),
+        Check("franceconnect", "web:franceconnect_not_recognised", "nobody recognised"),
+        Check("franceconnect", "web:signup", "prefilled from FranceConnect"),
+        Check("franceconnect", "web:franceconnect_confirm", "nothing to confirm (expired page)"),
+        Check("franceconnect", "web:franceconnect_confirm", "an account holder recognised"),
+        Check("franceconnect", "web:signin", "signed out through FranceConnect's session end"),
+        Check("franceconnect", "web:franceconnect_logout_return", "a return not asked for (400 page)"),
+        Check("franceconnect", "web:franceconnect_confirm", "a person without an account recognised"),
+        Check("franceconnect", "web:franceconnect_password", "empty", "FC-newcomer"),
+        Check("franceconnect", "web:franceconnect_password", "submitted empty", "FC-newcomer"),
+    ]
+
+
 CHECKS: list[Check] = [
     *_public(),
     *_flows(),
@@ -287,6 +320,7 @@ CHECKS: list[Check] = [
     *_caf_requests(),
     *_procedure_newcomer(),
     *_procedures(),
+    *_franceconnect(),
 ]
 
 

@@ -26,9 +26,11 @@ from moncompte.households.invitations import invitation_send
 from moncompte.households.models import Role
 from moncompte.identity.models import IdentityCheck
 from tests.browser.pages import ONBOARDING_STEPS, PATHS, SIGNED_IN_PAGES, checks_of
+from tests.browser.test_franceconnect_browser import franceconnect_site  # noqa: F401
 from tests.browser.test_signin_browser import browser, chromium, live_site  # noqa: F401
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, MemberFactory, PersonFactory, make_household
 from tests.identity.test_document_parsing import png
+from tests.integration.test_franceconnect_flow import claims_of
 from tests.support.services import axe_script_path, require_or_skip
 from tests.web.date_parts import date_parts
 from tests.web.test_signup_pages import identity_data
@@ -674,3 +676,104 @@ def test_caf_request_answered_without_javascript(caf_data, browser, live_site, t
         assert "Le bail et la quittance." in text and "bail.png" in text and "quittance.png" in text
     finally:
         context.close()
+
+
+# --- FranceConnect (docs/franceconnect.md), against the local provider ---------------------------
+
+
+@pytest.fixture
+def franceconnect_people(franceconnect_site):  # noqa: F811
+    """The persons FranceConnect recognises, or not, and their claims; built before the browser."""
+    family = make_household()
+    newcomer = make_household(accounts=False).responsible.person
+    child = MemberFactory(dossier=family.dossier, role=Role.ENFANT, person__age=13).person
+    return {
+        "provider": franceconnect_site,
+        "account holder": claims_of(family.responsible.person),
+        "without an account": claims_of(newcomer),
+        "under 16": claims_of(child),
+        "unknown": franceconnect_site.identity("inconnu"),
+    }
+
+
+FRANCECONNECT_FORM = "main form[action='/franceconnect/connexion/']"
+
+
+def test_franceconnect_pages(franceconnect_people, crawler):
+    provider = franceconnect_people["provider"]
+    c = crawler("franceconnect")
+
+    def through_franceconnect(page, who: str | None, *, start: str = "web:signin") -> None:
+        """From the page's button through the provider (the identity told to it) and back."""
+        if who is not None:
+            provider.next_identity(franceconnect_people[who])
+        c.open(page, start)
+        c.submit(page, form=FRANCECONNECT_FORM)
+
+    def back(page, name: str, state: str, who: str | None, mode: str = "none", role: str = "anonymous") -> bool:
+        def action():
+            provider.misbehave(mode)
+            try:
+                through_franceconnect(page, who)
+            finally:
+                provider.misbehave("none")
+            c.check(page, name, state, role)
+
+        return c.step(f"{name} [{state}]", action)
+
+    # The button, then cancelled on the provider's own page (no identity told: its choice page).
+    page = c.page()
+    if c.visit(page, "web:signin", "with the FranceConnect button"):
+
+        def cancelled():
+            c.submit(page, form=FRANCECONNECT_FORM)
+            with page.expect_navigation():
+                page.get_by_role("button", name="Annuler et revenir sur le service").click()
+            c.check(page, "web:franceconnect_callback", "cancelled on the provider's page")
+
+        c.step("web:franceconnect_callback [cancelled]", cancelled)
+    c.visit(page, "web:signup", "with the FranceConnect button")
+
+    # What a browser brings that it did not start: refused before FranceConnect is asked.
+    def unknown_state():
+        page.goto(c.url("web:franceconnect_callback") + "?state=inconnu&code=inconnu")
+        c.check(page, "web:franceconnect_callback", "state unknown (expired page)")
+
+    c.step("web:franceconnect_callback [state unknown]", unknown_state)
+    c.visit(page, "web:franceconnect_confirm", "nothing to confirm (expired page)")
+    c.visit(page, "web:franceconnect_logout_return", "a return not asked for (400 page)")
+
+    # The ways back that sign nobody in.
+    back(page, "web:franceconnect_callback", "a check of the id_token failed", "account holder", "wrong_nonce")
+    back(page, "web:franceconnect_callback", "refused (under 16)", "under 16")
+    if back(page, "web:franceconnect_not_recognised", "nobody recognised", "unknown"):
+        c.step(
+            "web:signup [prefilled from FranceConnect]",
+            lambda: (
+                page.get_by_role("link", name="Créer mon compte avec vérification d'identité").click(),
+                page.wait_for_url(c.url("web:signup")),
+                c.check(page, "web:signup", "prefilled from FranceConnect"),
+            ),
+        )
+
+    # An account holder: the confirmation, signed in, then signed out through the session end.
+    page = c.page()
+    if back(page, "web:franceconnect_confirm", "an account holder recognised", "account holder"):
+
+        def signed_out():
+            c.submit(page)  # "Oui, c'est bien moi"
+            c.submit(page, form="header form[action='/deconnexion/']")
+            page.wait_for_url(c.url("web:signin") + "?deconnecte=1")
+            c.check(page, "web:signin", "signed out through FranceConnect's session end")
+
+        c.step("web:signin [signed out through FranceConnect]", signed_out)
+
+    # A person without an account: the confirmation, then the optional password.
+    page = c.page()
+    if back(page, "web:franceconnect_confirm", "a person without an account recognised", "without an account"):
+        if c.step(
+            "web:franceconnect_password",
+            lambda: (c.submit(page), c.check(page, "web:franceconnect_password", "empty", "FC-newcomer")),
+        ):
+            c.submitted_empty(page, "web:franceconnect_password", role="FC-newcomer")
+    c.finish()

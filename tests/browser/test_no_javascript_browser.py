@@ -2,7 +2,8 @@
 
 Already elsewhere: sign-in (test_signin_browser.py), first connection (test_first_connection_browser.py),
 invitation (test_invitation_browser.py). Here: sign-in then sign-out, password reset, signup up
-to the identity check notice, contact change; codes are read from the messages sent.
+to the identity check notice, contact change, the FranceConnect button (a form) up to the
+person's page; codes are read from the messages sent.
 """
 
 import re
@@ -10,8 +11,10 @@ import re
 import pytest
 from django.core import mail
 
+from tests.browser.test_franceconnect_browser import claire, franceconnect_site, press_the_franceconnect_button  # noqa: F401
 from tests.browser.test_signin_browser import _open_page, _sign_in, browser, chromium, live_site  # noqa: F401
 from tests.factories import make_household
+from tests.integration.test_franceconnect_flow import claims_of
 from tests.web.test_signup_pages import identity_data
 
 pytestmark = [pytest.mark.browser]
@@ -121,5 +124,23 @@ def test_contact_change_without_javascript(household, browser, live_site):  # no
         _submit(page, {"code": _code_to("nouvelle.adresse@example.fr")})
         expect(page).not_to_have_url(re.compile(r"/valider/$"))
         expect(page.get_by_role("main")).to_contain_text("nouvelle.adresse@example.fr")
+    finally:
+        context.close()
+
+
+def test_franceconnect_without_javascript(claire, franceconnect_site, browser, live_site):  # noqa: F811
+    """The button is a form's submit button: the sign-in through FranceConnect needs no script."""
+    from playwright.sync_api import expect
+
+    franceconnect_site.next_identity(claims_of(claire.responsible.person))
+    context, page, _ = _open_page(browser, java_script_enabled=False)
+    try:
+        page.goto(live_site + "/connexion/")
+        press_the_franceconnect_button(page)
+        expect(page).to_have_url(re.compile(r"/franceconnect/confirmation/$"))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Oui, c'est bien moi").click()
+        expect(page).to_have_url(re.compile(r"/mon-compte/$"))
+        expect(page.get_by_role("main")).to_contain_text(f"Mon dossier n° {claire.dossier.numero}")
     finally:
         context.close()

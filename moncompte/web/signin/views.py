@@ -31,6 +31,8 @@ from moncompte.core.waits import wait_text
 from moncompte.web.actors import actor_of
 from moncompte.web.first_connection.views import keep_numero
 from moncompte.web.flows import FlowState, answer_no_sooner
+from moncompte.web.franceconnect import state as franceconnect_state
+from moncompte.web.franceconnect.views import signout_redirect as franceconnect_signout_redirect
 from moncompte.web.signin.forms import SigninForm, UnlockCodeForm, UnlockRequestForm
 from moncompte.web.signin.session import device_token, sign_in_and_redirect, sign_out
 from moncompte.web.signin.targets import after_signin, local_path
@@ -217,8 +219,12 @@ def unlock_code_view(request):
 @login_not_required
 @require_POST
 def signout_view(request):
+    # A session opened through FranceConnect ends there too: its id_token, read before ours ends.
+    franceconnect_id_token = franceconnect_state.id_token_of(request)
     sign_out(request)
-    response = redirect(reverse("web:signin") + "?deconnecte=1")
+    response = franceconnect_signout_redirect(request, franceconnect_id_token)
+    if response is None:
+        response = redirect(reverse("web:signin") + "?deconnecte=1")
     return response
 
 

@@ -47,6 +47,7 @@ from moncompte.verification.contacts import mask_destination
 from moncompte.verification.models import Purpose
 from moncompte.web.actors import actor_of
 from moncompte.web.flows import ContactStep, FlowState, render_step
+from moncompte.web.franceconnect.state import signup_initial as franceconnect_signup_initial
 from moncompte.web.procedure_visitor.state import request_in_progress
 from moncompte.web.signin.session import open_web_session
 from moncompte.web.signup.forms import DocumentForm, IdentityForm, SignupPasswordForm
@@ -91,7 +92,8 @@ def identity_view(request):
     elif state.get("identity"):
         form = IdentityForm(initial=IdentityForm.initial_from(_identity(state), _identifier(state)))
     else:
-        form = IdentityForm(initial={"birth_country": FRANCE})
+        # Sent here by FranceConnect (nobody recognised): its identity fills the form in.
+        form = IdentityForm(initial=franceconnect_signup_initial(request) or {"birth_country": FRANCE})
     status = 200
     if request.method == "POST":
         status = 400
