@@ -114,7 +114,7 @@ def app_tokens(base_url: str, session: requests.Session) -> dict:
             "response_type": "code",
             "client_id": CLIENT_ID,
             "redirect_uri": REDIRECT_URI,
-            "scope": "openid profile",
+            "scope": "openid profile moncompte",
             "state": state,
             "code_challenge": challenge,
             "code_challenge_method": "S256",

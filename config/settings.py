@@ -521,6 +521,8 @@ OAUTH2_PROVIDER = {
         "profile": "Vos nom, prénoms et date de naissance",
         "email": "Votre adresse électronique validée",
         "phone": "Votre numéro de téléphone mobile validé",
+        # The REST API (moncompte.api.defaults.API_SCOPE): for our own apps only.
+        "moncompte": "Utiliser votre espace Mon Compte : vos dossiers, vos démarches, les demandes de la Caf",
     },
     "DEFAULT_SCOPES": ["openid"],
     # The authorization code flow only, with PKCE (S256 only: moncompte.api.oidc.validators) for

@@ -18,6 +18,18 @@ from moncompte.accounts.services import account_usable
 from moncompte.core.errors import DomainError
 
 
+# The scope of the REST API: the person's Mon Compte (files, procedures, the Caf's requests, their
+# sessions). Only first-party clients may be granted it (moncompte.api.oidc.validators); a token
+# without it (another Caf service that asked for the identity only) reads nothing of the API.
+API_SCOPE = "moncompte"
+
+
+class InsufficientScope(DomainError):
+    code = "insufficient_scope"
+    message = "Cette application n'a pas accès à votre espace Mon Compte."
+    status = 403
+
+
 class ContactRequired(DomainError):
     code = "contact_required"
     message = (
@@ -46,12 +58,15 @@ class TokenAuthentication(OAuth2Authentication):
 
 class UsableAccount(permissions.BasePermission):
     """The pages' rule, the same function: an account is usable once a contact is validated
-    (moncompte.accounts.services.account_usable), and only while it is active."""
+    (moncompte.accounts.services.account_usable), and only while it is active; and the token was
+    granted the API's scope."""
 
     def has_permission(self, request, view) -> bool:
         account = request.user
         if account is None or not account.is_authenticated or not account.is_active:
             return False
+        if not request.auth.allow_scopes([API_SCOPE]):
+            raise InsufficientScope()
         if not account_usable(account):
             raise ContactRequired()
         return True

@@ -273,6 +273,14 @@ def test_sub_is_opaque_stable_and_never_the_nir():
     assert len(sub) == 32 and int(sub, 16) >= 0
 
 
+def test_sub_needs_the_subject_key(settings):
+    """A keyed HMAC: whoever lacks the key cannot compute a person's sub from their id."""
+    account = AccountFactory()
+    sub = subject_of(account)
+    settings.MONCOMPTE_OIDC_SUBJECT_KEY += "-une-autre-cle"
+    assert subject_of(account) != sub
+
+
 def test_the_sign_in_opens_an_api_session_listed_with_the_devices_and_journaled():
     account = AccountFactory()
     application = make_client()
@@ -631,6 +639,35 @@ def test_a_third_party_client_gets_the_french_consent_page():
 
     allowed = redirect_query(browser.post("/o/authorize/", {**fields, "allow": "on"}))
     assert exchange(application, allowed["code"], verifier)["access_token"]
+
+
+def test_only_a_first_party_client_gets_the_api_scope():
+    """The REST API's scope (the whole Mon Compte) is refused to another Caf service, even with the
+    person's consent; a token without it reads nothing of the API."""
+    account = AccountFactory()
+    third_party = make_client(first_party=False, name="Service partenaire")
+    refused = redirect_query(authorize(signed_in_browser(account), third_party, scope="openid moncompte"))
+    assert refused["error"] == "invalid_scope" and "code" not in refused
+
+    identity_only = Flow(account, make_client(first_party=True), scope="openid profile")
+    answer = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {identity_only.access}")
+    assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"
+    assert identity_only.session().ended_at is None  # refused, not signed out
+
+    app = Flow(account, make_client(first_party=True), scope="openid moncompte")
+    answer = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {app.access}")
+    assert answer.status_code == 200
+
+
+def test_prompt_none_skips_the_consent_for_a_first_party_client_only():
+    """Without a page to show (prompt=none), a third-party client gets consent_required, no code."""
+    browser = signed_in_browser(AccountFactory())
+    first_party = redirect_query(authorize(browser, make_client(first_party=True), prompt="none"))
+    assert first_party["code"]
+    third_party = redirect_query(
+        authorize(browser, make_client(first_party=False, name="Service partenaire"), prompt="none")
+    )
+    assert third_party["error"] == "consent_required" and "code" not in third_party
 
 
 def test_a_consent_form_changed_to_plain_pkce_is_refused():

@@ -145,7 +145,7 @@ def app_session(sessions, client_id: str) -> OAuth2Session:
     return sessions(
         OAuth2Session,
         client_id,
-        scope="openid profile email",
+        scope="openid profile email moncompte",
         redirect_uri=REDIRECT_URI,
         code_challenge_method="S256",
         token_endpoint_auth_method="none",

@@ -30,6 +30,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server
 
 from moncompte.accounts.tokens import api_session_key
+from moncompte.api.defaults import API_SCOPE
 from moncompte.api.oidc.claims import SCOPE_OF_CLAIM, claims_of
 from moncompte.api.oidc.sessions import (
     api_session_is_open,
@@ -111,6 +112,13 @@ class OidcValidator(OAuth2Validator):
         if response_type != "code":
             return False
         return super().validate_response_type(client_id, response_type, client, request, *args, **kwargs)
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        # The REST API's scope (the person's whole Mon Compte: files, procedures, the Caf's
+        # requests) only for our own apps; another Caf service gets the identity it asked for.
+        if API_SCOPE in scopes and not client.skip_authorization:
+            return False
+        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
 
     def validate_silent_login(self, request):
         # prompt=none: the authorization view runs for a signed-in person only (the toolkit
