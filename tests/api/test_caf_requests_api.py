@@ -206,8 +206,9 @@ def test_a_file_is_sent_then_downloaded_by_who_may_see_the_request_only(family, 
     for account in (family.child.account, family.responsible.account):
         download = Api(account).get(url, HTTP_ACCEPT=content_type)
         assert download.status_code == 200 and download["Content-Type"] == content_type
+        # Read to its end, the test client closes it (a second close would end the test's
+        # database connection on PostgreSQL).
         assert b"".join(download.streaming_content) == stored
-        download.close()
         assert "attachment" in download["Content-Disposition"] and "no-store" in download["Cache-Control"]
     assert_refused(Api(family.spouse.account).get(url, HTTP_ACCEPT=content_type), 404, "not_found")
     other = CafRequestFactory(dossier=family.dossier, addressed_to=family.child.person)

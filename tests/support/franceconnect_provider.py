@@ -173,10 +173,9 @@ def _start_provider(port: int, client_secret: str, log) -> subprocess.Popen:
             str(PROVIDER),
             "--port",
             str(port),
-            "--client-id",
-            CLIENT_ID,
-            "--client-secret",
-            client_secret,
+            f"--client-id={CLIENT_ID}",
+            # One argument: a random secret may start with "-", which would read as an option.
+            f"--client-secret={client_secret}",
         ],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,

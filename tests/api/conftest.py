@@ -1,0 +1,17 @@
+"""The API's tests that call Django's WSGI application themselves (schemathesis through
+``from_wsgi``) keep the test's database connection, as Django's test client does: a request's end
+would otherwise close it (``close_old_connections``), on PostgreSQL in the middle of the test's
+transaction."""
+
+import pytest
+from django.core import signals
+from django.db import close_old_connections
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
