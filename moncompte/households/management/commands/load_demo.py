@@ -2,12 +2,16 @@
 
 For `make run` only: the tests build their own data (tests/factories), so the demo can change
 without breaking them (tests/test_demo.py checks only that it loads and that Claire signs in).
+
+Also the demo's client of our OpenID provider (docs/demo.md, "The mobile app's sign-in"): a
+first-party public client, as the mobile app is, added to a database loaded before it existed.
 """
 
 import datetime
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from oauth2_provider.models import get_application_model
 
 from moncompte.accounts.legacy import legacy_code_digest
 from moncompte.accounts.models import LegacyCredential
@@ -117,6 +121,12 @@ DOSSIERS = [
 # Files still holding their legacy 8-digit code (first connection not done yet).
 LEGACY_CODES = [("751", "2345678", "12345678")]
 
+# The demo's client of our OpenID provider: public (no secret, PKCE S256) and first-party (no
+# consent page), like the mobile app; its redirect URI is on the laptop's loopback (docs/demo.md).
+DEMO_OIDC_CLIENT_ID = "moncompte-mobile-demo"
+DEMO_OIDC_CLIENT_NAME = "Caf – Mon Compte (démo)"
+DEMO_OIDC_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
 
 def _payment_dates(months: int) -> list[datetime.date]:
     today = datetime.date.today()
@@ -128,16 +138,44 @@ def _payment_dates(months: int) -> list[datetime.date]:
     return [d for d in dates if d <= today] or dates[1:]
 
 
+def demo_oidc_client_ensure() -> bool:
+    """Create the demo's OpenID client unless it exists; whether it was created.
+
+    Built as ``manage.py oidc_client_create --public --first-party`` builds a client (code flow,
+    RS256 id_tokens, no secret), validated the same way."""
+    model = get_application_model()
+    if model.objects.filter(client_id=DEMO_OIDC_CLIENT_ID).exists():
+        return False
+    application = model(
+        client_id=DEMO_OIDC_CLIENT_ID,
+        name=DEMO_OIDC_CLIENT_NAME,
+        client_type=model.CLIENT_PUBLIC,
+        authorization_grant_type=model.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=DEMO_OIDC_REDIRECT_URI,
+        skip_authorization=True,
+        algorithm=model.RS256_ALGORITHM,
+        client_secret="",
+    )
+    application.full_clean()
+    application.save()
+    return True
+
+
 class Command(BaseCommand):
     help = "Loads the fictional demo households (docs/demo.md). Does nothing if they are there."
 
     def handle(self, *args, **options):
-        if Dossier.objects.filter(caf__code="751", numero="1234567").exists():
+        loaded = Dossier.objects.filter(caf__code="751", numero="1234567").exists()
+        if not loaded:
+            with transaction.atomic():
+                self._load()
+        # Outside the check above: a demo database loaded before the client existed gets it too.
+        if demo_oidc_client_ensure():
+            self.stdout.write(f"Demo OpenID client {DEMO_OIDC_CLIENT_ID} created (docs/demo.md).")
+        if loaded:
             self.stdout.write("Demo data already loaded.")
-            return
-        with transaction.atomic():
-            self._load()
-        self.stdout.write(self.style.SUCCESS("Demo data loaded (docs/demo.md)."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Demo data loaded (docs/demo.md)."))
 
     def _load(self):
         cafs = {
