@@ -9,7 +9,7 @@ password change or reset, a deactivation: moncompte.accounts.sessions) revokes t
 
 import uuid
 
-from oauth2_provider.models import get_refresh_token_model
+from oauth2_provider.models import clear_expired, get_access_token_model, get_refresh_token_model
 
 API_SESSION_PREFIX = "oauth:"
 
@@ -35,3 +35,12 @@ def api_tokens_revoke(session_keys: list[str]) -> None:
         family = token_family_of(key)
         if family is not None:
             refresh_tokens.revoke_family(family)
+
+
+def api_tokens_purge_expired() -> int:
+    """Delete the tokens past their life (django-oauth-toolkit's ``clear_expired``: expired access
+    tokens, refresh tokens revoked or unused for REFRESH_TOKEN_EXPIRE_SECONDS, old grants and
+    id_tokens), run by ``purge_expired``; the number of access tokens gone."""
+    before = get_access_token_model().objects.count()
+    clear_expired()
+    return before - get_access_token_model().objects.count()

@@ -252,3 +252,28 @@ def test_the_command_prints_its_counts_and_the_dry_run_deletes_nothing(settings)
     out = io.StringIO()
     call_command("purge_expired", stdout=out)
     assert "codes: deleted 0" in out.getvalue().splitlines()
+
+
+def test_the_command_also_deletes_the_expired_api_tokens():
+    """Our provider's expired tokens go with the rest (django-oauth-toolkit's clear_expired); a
+    live token stays."""
+    from oauth2_provider.models import get_access_token_model
+
+    from django.test import Client
+
+    from tests.factories import AccountFactory, api_application, api_token_for, bearer
+
+    account = AccountFactory()
+    live = api_token_for(account)
+    get_access_token_model().objects.create(
+        user=account,
+        application=api_application(),
+        token="expire-sans-jeton-de-rafraichissement",
+        scope="openid",
+        expires=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    out = io.StringIO()
+    call_command("purge_expired", stdout=out)
+    assert "api_tokens: deleted 1" in out.getvalue().splitlines()
+    assert get_access_token_model().objects.count() == 1
+    assert Client().get("/api/v1/me/", **bearer(live)).status_code == 200

@@ -7,6 +7,7 @@ import logging
 
 from django.core.management.base import BaseCommand
 
+from moncompte.accounts.tokens import api_tokens_purge_expired
 from moncompte.core.retention import purge_expired
 
 logger = logging.getLogger("moncompte.retention")
@@ -20,6 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run=False, **options):
         counts = purge_expired(dry_run=dry_run)
+        if not dry_run:
+            counts["api_tokens"] = api_tokens_purge_expired()
         verb = "would delete" if dry_run else "deleted"
         for name, count in counts.items():
             self.stdout.write(f"{name}: {verb} {count}")
