@@ -2,10 +2,11 @@
 
 Each mutation below removes or weakens the code enforcing one property of docs/security.md or
 docs/access.md. For each one, the repository's files are copied to a fresh temporary directory
-(the working tree is never touched), the snippet is replaced there, and the tests named for it
-run in the copy: they must fail (CAUGHT). If they pass, the rule is unguarded (MISSED); if the
-snippet is not found exactly once, the mutation no longer matches the code (STALE) and must be
-updated. The same tests first run on an unmodified copy (once per selection), where they must pass.
+(the working tree is never touched; node_modules/ is linked in), the snippet is replaced there
+(with the further edits of a rule enforced in two places, in the same file or another), and the
+tests named for it run in the copy: they must fail (CAUGHT). If they pass, the rule is unguarded
+(MISSED); if a snippet is not found exactly once, the mutation no longer matches the code (STALE)
+and must be updated. The same tests first run on an unmodified copy (once per selection), where they must pass.
 
     .venv/bin/python tools/mutations.py                 # every mutation (PostgreSQL-only ones skipped)
     .venv/bin/python tools/mutations.py --postgresql    # also the PostgreSQL-only ones
@@ -50,9 +51,21 @@ class Mutation:
     postgresql_only: bool = False
     # Further (find, replace) pairs in the same file, for a rule enforced in two places at once.
     also: tuple[tuple[str, str], ...] = ()
+    # Further (file, find, replace) edits in other files, for a rule enforced in two files at once
+    # (a setting of a library and our own check of the same thing).
+    elsewhere: tuple[tuple[str, str, str], ...] = ()
 
     def edits(self) -> tuple[tuple[str, str], ...]:
         return ((self.find, self.replace), *self.also)
+
+    def files(self) -> tuple[str, ...]:
+        return (self.file, *dict.fromkeys(file for file, _, _ in self.elsewhere if file != self.file))
+
+    def edits_by_file(self) -> dict[str, list[tuple[str, str]]]:
+        by_file: dict[str, list[tuple[str, str]]] = {self.file: list(self.edits())}
+        for file, find, replace in self.elsewhere:
+            by_file.setdefault(file, []).append((find, replace))
+        return by_file
 
 
 M = Mutation
@@ -1191,6 +1204,295 @@ MUTATIONS: list[Mutation] = [
         "        if True:",
         ("tests/procedures", "tests/web/test_procedures.py"),
     ),
+    # --- Issue 11: FranceConnect sign-in --------------------------------------------------------
+    M(
+        "fc-state-replayable",
+        "A FranceConnect sign-in's state is popped once: a replayed callback finds nothing",
+        "moncompte/web/franceconnect/state.py",
+        "    found = started.pop(state)\n",
+        "    found = started[state]\n",
+        ("tests/integration/test_franceconnect_flow.py", "-k", "replayed"),
+    ),
+    M(
+        "fc-callback-iss-not-checked",
+        "The callback's iss parameter must be FranceConnect's issuer (mix-up defence)",
+        "moncompte/web/franceconnect/views.py",
+        "    if issuer is not None and issuer != client.issuer():",
+        "    if False:",
+        ("tests/integration/test_franceconnect_flow.py", "-k", "wrong_iss"),
+    ),
+    M(
+        "fc-nonce-not-checked",
+        "The id_token's nonce must be the one stored for this state",
+        "moncompte/franceconnect/client.py",
+        '        nonce={"essential": True, "value": nonce},',
+        '        nonce={"essential": True},',
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-aud-not-checked",
+        "The id_token's aud must be our client id",
+        "moncompte/franceconnect/client.py",
+        '        aud={"essential": True, "value": client_id},',
+        '        aud={"essential": True},',
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-iss-not-checked",
+        "The id_token's iss must be the configured issuer",
+        "moncompte/franceconnect/client.py",
+        '        iss={"essential": True, "value": issuer()},\n        aud={"essential": True, "value": client_id},',
+        '        iss={"essential": True},\n        aud={"essential": True, "value": client_id},',
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-acr-not-checked",
+        "The id_token's acr must be eidas1 or stronger",
+        "moncompte/franceconnect/client.py",
+        '        acr={"essential": True, "values": list(settings.MONCOMPTE_FRANCECONNECT_ACR_ACCEPTED)},',
+        '        acr={"essential": True},',
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-expired-token-accepted",
+        "An expired FranceConnect token is refused (exp, with a small leeway)",
+        "moncompte/franceconnect/client.py",
+        '    except ExpiredTokenError:\n        raise FranceConnectFailure(f"{what}_expired") from None\n',
+        "    except ExpiredTokenError:\n        pass\n",
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-any-algorithm",
+        "FranceConnect's tokens are accepted signed with ES256 or RS256 only (never none nor HS256)",
+        "moncompte/franceconnect/client.py",
+        "    if algorithm not in ALGORITHMS:\n",
+        "    if not isinstance(algorithm, str):\n",
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-unknown-kid-fetched-again-and-again",
+        "A token with a key id the cached keys lack fetches the keys once more, then is refused",
+        "moncompte/franceconnect/client.py",
+        "    for refresh in (False, True):\n",
+        "    for refresh in (False, True, True):\n",
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-userinfo-unverified",
+        "FranceConnect's userinfo is a JWT whose signature is verified",
+        "moncompte/franceconnect/client.py",
+        '    claims = _verified_claims(response.text.strip(), "userinfo")\n',
+        '    claims = __import__("json").loads(jws.extract_compact(response.text.strip().encode()).payload)\n',
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-userinfo-of-another-sub",
+        "FranceConnect's userinfo must be about the id_token's sub",
+        "moncompte/franceconnect/client.py",
+        '        sub={"essential": True, "value": tokens.sub},',
+        '        sub={"essential": True},',
+        ("tests/franceconnect/test_client.py",),
+    ),
+    M(
+        "fc-matching-without-nir-cross-check",
+        "The one person a FranceConnect identity matches must have NIR digits agreeing with it",
+        "moncompte/franceconnect/services.py",
+        "    if problems:\n        return MatchOutcome.MISMATCH, None",
+        "    if False:\n        return MatchOutcome.MISMATCH, None",
+        ("tests/franceconnect/test_services.py",),
+    ),
+    M(
+        "fc-several-matches-pick-one",
+        "Several persons with the FranceConnect identity: nobody is signed in",
+        "moncompte/identity/matching.py",
+        "    if len(matching) == 1:\n        return MatchResult(MatchOutcome.ONE, matching[0])",
+        "    if matching:\n        return MatchResult(MatchOutcome.ONE, matching[0])",
+        ("tests/franceconnect/test_services.py",),
+    ),
+    M(
+        "fc-under-16-recognised",
+        "FranceConnect signs in persons over 15 only",
+        "moncompte/franceconnect/services.py",
+        "    if not account_allowed(Person(birth_date=identity.birth_date)):",
+        "    if False:",
+        ("tests/franceconnect/test_services.py",),
+    ),
+    M(
+        "fc-link-without-confirmation",
+        "The first time, the person confirms the link before any sign-in through FranceConnect",
+        "moncompte/franceconnect/services.py",
+        "    return _with_account(actor, Recognition.TO_CONFIRM, person)",
+        "    return _with_account(actor, Recognition.LINKED, person)",
+        ("tests/franceconnect/test_services.py",),
+    ),
+    M(
+        "fc-logout-state-not-checked",
+        "The return from FranceConnect's session end needs the logout's state, once",
+        "moncompte/web/franceconnect/state.py",
+        "    return _pop(request, LOGOUTS, state) is not None",
+        "    return True",
+        ("tests/web/test_franceconnect_pages.py", "-k", "logout"),
+    ),
+    # --- Issue 11: our OpenID provider --------------------------------------------------------
+    M(
+        "oidc-pkce-plain-accepted",
+        "Our provider accepts PKCE with S256 only (plain refused: our check and the toolkit's RFC 9700 one, broken together)",
+        "moncompte/api/oidc/validators.py",
+        '    if request.code_challenge_method != "S256":',
+        '    if request.code_challenge_method not in ("S256", "plain"):',
+        ("tests/api/test_oidc_provider.py", "-k", "pkce or challenge"),
+        also=(
+            (
+                '    if not S256_CHALLENGE.fullmatch(request.code_challenge or ""):',
+                '    if request.code_challenge_method == "S256" and not S256_CHALLENGE.fullmatch(request.code_challenge or ""):',
+            ),
+        ),
+        elsewhere=(
+            (
+                "config/settings.py",
+                '    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,',
+                '    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": False,',
+            ),
+        ),
+    ),
+    M(
+        "oidc-pkce-not-required",
+        "Our provider requires PKCE of every client, public or confidential (the toolkit's PKCE_REQUIRED and our check, broken together)",
+        "moncompte/api/oidc/validators.py",
+        '    if request.code_challenge_method != "S256":',
+        '    if request.code_challenge is None:\n        return {}\n    if request.code_challenge_method != "S256":',
+        ("tests/api/test_oidc_provider.py", "-k", "pkce or challenge"),
+        elsewhere=(("config/settings.py", '    "PKCE_REQUIRED": True,', '    "PKCE_REQUIRED": False,'),),
+    ),
+    M(
+        "oidc-refresh-reuse-keeps-the-family",
+        "A refresh token used twice revokes its whole family",
+        "config/settings.py",
+        '    "REFRESH_TOKEN_REUSE_PROTECTION": True,',
+        '    "REFRESH_TOKEN_REUSE_PROTECTION": False,',
+        ("tests/api/test_oidc_provider.py", "-k", "used_twice"),
+    ),
+    M(
+        "oidc-refresh-reuse-keeps-the-session",
+        "A refresh token used twice ends the app's session (journaled)",
+        "moncompte/api/oidc/validators.py",
+        "            self._end_session_of_reused(refresh_token, request)\n",
+        "",
+        ("tests/api/test_oidc_provider.py", "-k", "used_twice"),
+    ),
+    M(
+        "api-session-end-keeps-tokens",
+        "Ending an app's session (my devices, end all, password, deactivation) revokes its tokens",
+        "moncompte/accounts/sessions.py",
+        "    api_tokens_revoke([s.session_key for s in sessions if s.channel == Channel.API])\n",
+        "",
+        ("tests/api/test_sessions.py",),
+    ),
+    M(
+        "password-change-keeps-app-tokens",
+        "A password change on the site revokes the app's tokens",
+        "moncompte/accounts/recovery.py",
+        '        ended = sessions_end_all(actor=actor, except_session_key=actor.session_key, reason="password_changed")',
+        "        ended = 0",
+        ("tests/integration/test_oidc_client.py", "tests/api/test_oidc_provider.py", "-k", "password_change"),
+    ),
+    M(
+        "oidc-sub-unkeyed",
+        "The sub our provider gives is a keyed HMAC of the person, never the NIR nor an id",
+        "moncompte/api/oidc/claims.py",
+        "    return hmac.new(settings.MONCOMPTE_OIDC_SUBJECT_KEY.encode(), message, hashlib.sha256).hexdigest()[:32]",
+        "    return hashlib.sha256(message).hexdigest()[:32]",
+        ("tests/api/test_oidc_provider.py", "-k", "sub"),
+    ),
+    M(
+        "oidc-client-create-skips-every-consent",
+        "Only a first-party client is registered without the consent page",
+        "moncompte/api/management/commands/oidc_client_create.py",
+        '            skip_authorization=options["first_party"],',
+        "            skip_authorization=True,",
+        ("tests/api/test_oidc_provider.py", "-k", "oidc_client_create"),
+    ),
+    M(
+        "oidc-silent-authorization-for-third-party",
+        "prompt=none goes through without consent for a first-party client only",
+        "moncompte/api/oidc/validators.py",
+        "        return bool(client is not None and client.skip_authorization)",
+        "        return True",
+        ("tests/api/test_oidc_provider.py", "-k", "consent"),
+    ),
+    # --- Issue 11: the REST API -----------------------------------------------------------------
+    M(
+        "api-usable-account-not-required",
+        "The API serves an account only once a contact is validated (UsableAccount, the pages' rule)",
+        "moncompte/api/defaults.py",
+        "        if not account_usable(account):\n            raise ContactRequired()\n",
+        "",
+        ("tests/api/test_me.py", "-k", "unusable"),
+    ),
+    M(
+        "api-scope-not-required",
+        "The REST API serves only tokens granted its scope 'moncompte' (another Caf service's token reads nothing)",
+        "moncompte/api/defaults.py",
+        "        if not request.auth.allow_scopes([API_SCOPE]):\n            raise InsufficientScope()\n",
+        "",
+        ("tests/api/test_oidc_provider.py", "-k", "api_scope"),
+    ),
+    M(
+        "oidc-api-scope-for-third-party",
+        "Only a first-party client may be granted the REST API's scope 'moncompte'",
+        "moncompte/api/oidc/validators.py",
+        "        if API_SCOPE in scopes and not client.skip_authorization:\n            return False\n",
+        "",
+        ("tests/api/test_oidc_provider.py", "-k", "api_scope"),
+    ),
+    M(
+        "api-token-outside-the-header",
+        "The API takes the bearer token from the Authorization header only (never the query string or the body)",
+        "moncompte/api/defaults.py",
+        '        if not header[:7].lower() == "bearer ":\n            return None\n',
+        "",
+        ("tests/api/test_me.py", "-k", "header"),
+    ),
+    M(
+        "api-not-allowed-answers-403",
+        "An API refusal answers 404, never 403 (a file of another household does not exist)",
+        "moncompte/api/errors.py",
+        "    if isinstance(exc, DomainError):\n        return domain_error_response(exc)\n",
+        '    if isinstance(exc, NotAllowed):\n        return Response(error_body("forbidden", exc.message), status=403)\n    if isinstance(exc, DomainError):\n        return domain_error_response(exc)\n',
+        ("tests/api/test_files.py", "tests/api/test_access_matrix_api.py"),
+    ),
+    M(
+        "api-payments-not-scoped",
+        "/api/v1/files/{id}/payments/ reads the file through the policy's scoped read (SEE_DOSSIER)",
+        "moncompte/api/v1/files.py",
+        "        dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).filter(pk=file_id).first()",
+        "        dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).model.objects.filter(pk=file_id).first()",
+        ("tests/api/test_files.py", "tests/api/test_access_matrix_api.py"),
+    ),
+    M(
+        "api-rate-not-per-token",
+        "The API's rate limits count per token, not per address (an app behind a shared address is not locked out)",
+        "moncompte/api/defaults.py",
+        '        ident = f"t{token.pk}" if token is not None and getattr(token, "pk", None) else self.get_ident(request)',
+        "        ident = self.get_ident(request)",
+        ("tests/api/test_errors.py", "-k", "rate"),
+    ),
+    M(
+        "api-write-rate-unlimited",
+        "The API's writes have their own stricter rate per token",
+        "moncompte/api/base.py",
+        "    throttle_classes = [TokenRateThrottle, WriteRateThrottle]",
+        "    throttle_classes = [TokenRateThrottle]",
+        ("tests/api/test_errors.py", "-k", "rate"),
+    ),
+    M(
+        "api-cache-control-skipped",
+        "Every API answer is Cache-Control: private, no-store (the global middleware covers /api/)",
+        "moncompte/web/middleware.py",
+        '        response = self.get_response(request)\n        if getattr(request, "moncompte_public_cacheable", False)',
+        '        response = self.get_response(request)\n        if request.path.startswith(API_PREFIX):\n            return response\n        if getattr(request, "moncompte_public_cacheable", False)',
+        ("tests/api/test_errors.py", "-k", "private"),
+    ),
 ]
 
 
@@ -1211,6 +1513,11 @@ def _copy_repository(destination: Path) -> None:
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
+    # Ignored by git but needed by the tests that run Node (the FranceConnect provider, axe-core):
+    # linked, not copied (read only, and large).
+    node_modules = ROOT / "node_modules"
+    if node_modules.is_dir():
+        (destination / "node_modules").symlink_to(node_modules, target_is_directory=True)
 
 
 def _pytest(copy: Path, tests: tuple[str, ...], env: dict) -> tuple[bool, str]:
@@ -1259,19 +1566,23 @@ def run_one(mutation: Mutation, postgresql: bool) -> tuple[str, str]:
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         copy = Path(tmp)
         _copy_repository(copy)
-        target = copy / mutation.file
-        if not target.is_file():
-            return "STALE", f"{mutation.file} not found"
-        text = target.read_text()
-        for find, _ in mutation.edits():
-            count = text.count(find)
-            if count != 1:
-                return "STALE", f"snippet found {count} times in {mutation.file}: {find.strip()[:60]!r}"
+        mutated = {}
+        for file, edits in mutation.edits_by_file().items():
+            target = copy / file
+            if not target.is_file():
+                return "STALE", f"{file} not found"
+            text = target.read_text()
+            for find, _ in edits:
+                count = text.count(find)
+                if count != 1:
+                    return "STALE", f"snippet found {count} times in {file}: {find.strip()[:60]!r}"
+            for find, replace in edits:
+                text = text.replace(find, replace)
+            mutated[target] = text
         if not baseline(mutation.tests, postgresql):
             return "BROKEN BASELINE", "the tests fail without the mutation"
-        for find, replace in mutation.edits():
-            text = text.replace(find, replace)
-        target.write_text(text)
+        for target, text in mutated.items():
+            target.write_text(text)
         passed, last = _pytest(copy, mutation.tests, env)
         return ("MISSED", last) if passed else ("CAUGHT", last)
 
@@ -1300,7 +1611,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for m in selected:
             flag = " [PostgreSQL]" if m.postgresql_only else ""
-            print(f"{m.name}{flag}\n    breaks: {m.breaks}\n    in: {m.file}\n    tests: {' '.join(m.tests)}")
+            print(
+                f"{m.name}{flag}\n    breaks: {m.breaks}\n    in: {' '.join(m.files())}\n    tests: {' '.join(m.tests)}"
+            )
         return 0
 
     if args.markdown:
@@ -1309,7 +1622,8 @@ def main(argv: list[str] | None = None) -> int:
         for m in selected:
             tests = " ".join(m.tests).replace("|", "\\|")
             flag = " (PostgreSQL)" if m.postgresql_only else ""
-            print(f"| {m.breaks} | `{m.file}` | `{tests}`{flag} | `{m.name}` |")
+            files = ", ".join(f"`{file}`" for file in m.files())
+            print(f"| {m.breaks} | {files} | `{tests}`{flag} | `{m.name}` |")
         return 0
 
     width = max(len(m.name) for m in selected)

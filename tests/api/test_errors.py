@@ -6,7 +6,9 @@
 - a 405 stays the API's JSON: MethodNotAllowedPageMiddleware (which gives the site's empty 405s a
   page) leaves /api/ alone;
 - ``Cache-Control: private, no-store`` on every answer of every API endpoint, whatever the method,
-  with or without a token (the global middleware).
+  with or without a token (the global middleware);
+- the rate limits count per token: past its rate a token gets 429 in JSON with Retry-After,
+  another token from the same address goes on.
 """
 
 import re
@@ -140,3 +142,23 @@ def test_every_answer_of_every_api_endpoint_is_private_and_not_stored(family):
                 assert "private" in cache_control and "no-store" in cache_control, (who, method, route)
                 seen.add(response.status_code)
     assert {200, 401, 404, 405} <= seen
+
+
+# Rate limits per token ---------------------------------------------------------------------------
+
+
+def test_the_write_rate_counts_per_token_and_answers_429_in_json(family, settings):
+    """REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token_write"]: that many writes a minute per token
+    (refused ones count: they cost the server too), then 429; another token of the same person,
+    from the same address, is not held back by the first one's count."""
+    allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token_write"].split("/")[0])
+    account = family.responsible.account
+    first, second = api_client(account), api_client(account)
+    for _ in range(allowed):
+        assert first.post("/api/v1/me/contacts/", {}, format="json").status_code == 400
+    refused = first.post("/api/v1/me/contacts/", {}, format="json")
+    body = assert_error(refused, 429, "throttled")
+    assert int(refused["Retry-After"]) == body["wait_seconds"] > 0
+    assert second.post("/api/v1/me/contacts/", {}, format="json").status_code == 400
+    # Reads have their own, larger rate: the first token still reads.
+    assert first.get("/api/v1/me/").status_code == 200

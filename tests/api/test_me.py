@@ -15,7 +15,7 @@ from moncompte.accounts.models import Contact
 from moncompte.audit.models import JournalEntry
 from tests.api.api_clients import api_client, assert_error, json_of
 from tests.conftest import sign_in
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, ContactFactory, api_token_for, bearer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_messages")]
 
@@ -86,6 +86,14 @@ def test_no_token_an_invalid_one_and_an_unusable_account_are_refused_in_json(fam
     for path in (ME, CONTACTS):
         body = assert_error(api_client(unusable).get(path), 403, "contact_required")
         assert "Validez d'abord une adresse électronique" in body["message"]
+
+
+def test_the_token_is_taken_from_the_authorization_header_only(family):
+    """Never from the query string (it would land in logs) nor from the body: 401 there."""
+    token = api_token_for(family.responsible.account)
+    assert_error(Client().get(ME, {"access_token": token}), 401, "not_authenticated")
+    assert_error(Client().post(CONTACTS, {"access_token": token}), 401, "not_authenticated")
+    assert Client().get(ME, **bearer(token)).status_code == 200
 
 
 def test_an_expired_token_is_refused(family):

@@ -257,9 +257,8 @@ def test_the_command_prints_its_counts_and_the_dry_run_deletes_nothing(settings)
 def test_the_command_also_deletes_the_expired_api_tokens():
     """Our provider's expired tokens go with the rest (django-oauth-toolkit's clear_expired); a
     live token stays."""
-    from oauth2_provider.models import get_access_token_model
-
     from django.test import Client
+    from oauth2_provider.models import get_access_token_model
 
     from tests.factories import AccountFactory, api_application, api_token_for, bearer
 
