@@ -17,7 +17,6 @@ from rest_framework.throttling import SimpleRateThrottle
 from moncompte.accounts.services import account_usable
 from moncompte.core.errors import DomainError
 
-
 # The scope of the REST API: the person's Mon Compte (files, procedures, the Caf's requests, their
 # sessions). Only first-party clients may be granted it (moncompte.api.oidc.validators); a token
 # without it (another Caf service that asked for the identity only) reads nothing of the API.

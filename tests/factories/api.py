@@ -31,7 +31,9 @@ def api_application(*, name: str = "Caf – Mon Compte (tests)", client_id: str 
     return application
 
 
-def api_token_for(account: Account, *, application=None, scope: str = "openid profile moncompte", seconds: int = 300) -> str:
+def api_token_for(
+    account: Account, *, application=None, scope: str = "openid profile moncompte", seconds: int = 300
+) -> str:
     """A live access token of ``account`` (returned as its raw value, for ``Authorization:
     Bearer``), with a refresh token of a new family and that family's API session."""
     application = application or api_application()
