@@ -36,7 +36,7 @@ from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.caf_requests.models import CafRequest, CafRequestAnswer, CafRequestAttachment, ScanState
 from moncompte.caf_requests.scanning import ScannerUnavailable, scan
-from moncompte.caf_requests.selectors import answerable
+from moncompte.caf_requests.selectors import answerable, caf_request_attachment_for
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError, NotAllowed
 from moncompte.households.models import Dossier, Member
@@ -355,3 +355,17 @@ def caf_request_viewed(*, actor: Actor, request: CafRequest, attachment: CafRequ
     if attachment is not None:
         detail["attachment"] = attachment.pk
     journal_record(action=JournalAction.CAF_REQUEST_VIEWED, actor=actor, dossier=request.dossier, detail=detail)
+
+
+def caf_request_attachment_open(*, actor: Actor, request_id: int, attachment_id: int):
+    """A file of an answer to a request the actor may see, opened for its download (the caller
+    closes it, a FileResponse does), the download journaled: every channel's one way to hand it.
+    NotAllowed when the actor may not see the request, and when the stored file is gone (past its
+    retention). Returns the attachment and the open binary file."""
+    attachment = caf_request_attachment_for(actor=actor, request_id=request_id, attachment_id=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise NotAllowed("Ce fichier n'est plus disponible.") from None
+    caf_request_viewed(actor=actor, request=attachment.answer.request, attachment=attachment)
+    return attachment, handle

@@ -30,17 +30,17 @@ from moncompte.api.v1.caf_request_serializers import (
 from moncompte.api.v1.procedure_serializers import error_responses
 from moncompte.api.v1.procedures import JsonRefusals
 from moncompte.caf_requests.models import CafRequest, CafRequestAnswer
-from moncompte.caf_requests.selectors import caf_request_attachment_for, caf_request_history, caf_requests_for
+from moncompte.caf_requests.selectors import caf_request_history, caf_requests_for
 from moncompte.caf_requests.services import (
     MAX_FILES,
     MESSAGE_TOO_MANY,
     CafRequestError,
     caf_request_answer,
+    caf_request_attachment_open,
     caf_request_max_bytes,
     caf_request_viewed,
     too_large_message,
 )
-from moncompte.core.errors import NotAllowed
 from moncompte.web.caf_requests.uploads import AnswerUploadHandler
 
 TAG = ["Demandes de la Caf"]
@@ -184,13 +184,7 @@ class CafRequestAttachmentView(ApiView):
         },
     )
     def get(self, request, pk: int, attachment_id: int):
-        actor = self.actor
-        attachment = caf_request_attachment_for(actor=actor, request_id=pk, attachment_id=attachment_id)
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise NotAllowed("Ce fichier n'est plus disponible.") from None
-        caf_request_viewed(actor=actor, request=attachment.answer.request, attachment=attachment)
+        attachment, handle = caf_request_attachment_open(actor=self.actor, request_id=pk, attachment_id=attachment_id)
         return FileResponse(
             handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
         )

@@ -9,18 +9,19 @@ document page (moncompte.web.signup.views).
 """
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from moncompte.caf_requests.models import CafRequest
-from moncompte.caf_requests.selectors import caf_request_attachment_for, caf_request_history, caf_requests_for
+from moncompte.caf_requests.selectors import caf_request_history, caf_requests_for
 from moncompte.caf_requests.services import (
     MAX_FILES,
     MESSAGE_TOO_MANY,
     CafRequestError,
     caf_request_answer,
+    caf_request_attachment_open,
     caf_request_max_bytes,
     caf_request_viewed,
     too_large_message,
@@ -104,13 +105,9 @@ def _caf_request_view(request, pk: int, handler: AnswerUploadHandler):
 @require_GET
 @refusals_as_404
 def caf_request_attachment_view(request, pk: int, attachment_id: int):
-    actor = actor_of(request)
-    attachment = caf_request_attachment_for(actor=actor, request_id=pk, attachment_id=attachment_id)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("Ce fichier n'est plus disponible.") from None
-    caf_request_viewed(actor=actor, request=attachment.answer.request, attachment=attachment)
+    attachment, handle = caf_request_attachment_open(
+        actor=actor_of(request), request_id=pk, attachment_id=attachment_id
+    )
     return FileResponse(
         handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
     )
