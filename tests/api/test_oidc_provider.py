@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ISSUER = "http://testserver"
 REDIRECT_URI = "http://127.0.0.1/retour"
 AFTER_LOGOUT_URI = "http://127.0.0.1/au-revoir"
-NEW_PASSWORD = "Glycines et 27 lilas"
+# No run of letters a name could contain (the password may not hold the person's random names).
+NEW_PASSWORD = "Kx4-Wq9z-Vp2m-Th7j"
 
 
 def make_client(*, first_party=True, confidential=False, name="Caf – Mon Compte (essai)"):

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.django_db
 
 VISITOR = Actor.visitor(channel=Channel.WEB, client_address="192.0.2.10")
 SUB = "sub-of-the-test"
-PASSWORD = "Quarante lilas et 7 glycines"
+# No run of letters a name could contain (the password may not hold the person's random names).
+PASSWORD = "Wq7-Zx4k-Pv9m-Jh2t"
 
 
 def identity_of(person, **changes) -> PivotIdentity:

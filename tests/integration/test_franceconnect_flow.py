@@ -38,7 +38,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deliver_messages")
 
 FAILED = "La connexion avec FranceConnect n'a pas abouti"
 CALLBACK = "http://testserver/franceconnect/retour/"
-PASSWORD = "Quarante lilas et 7 glycines"
+# No run of letters a name could contain (the password may not hold the person's random names).
+PASSWORD = "Zx7qWv-9kPm-Jt4h-Rb2"
 
 
 def claims_of(person, **overrides) -> dict:

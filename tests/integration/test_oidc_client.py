@@ -35,7 +35,8 @@ from moncompte.core.actors import Channel
 from tests.factories import AccountFactory
 
 REDIRECT_URI = "http://127.0.0.1/app/retour"
-NEW_PASSWORD = "Hortensias et 12 capucines"
+# No run of letters a name could contain (the password may not hold the person's random names).
+NEW_PASSWORD = "Qv8-Zk3w-Xp7j-Hm4t"
 TIMEOUT = 30
 
 
