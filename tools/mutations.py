@@ -1464,9 +1464,9 @@ MUTATIONS: list[Mutation] = [
     M(
         "api-payments-not-scoped",
         "/api/v1/files/{id}/payments/ reads the file through the policy's scoped read (SEE_DOSSIER)",
-        "moncompte/api/v1/files.py",
-        "        dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).filter(pk=file_id).first()",
-        "        dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).model.objects.filter(pk=file_id).first()",
+        "moncompte/households/selectors.py",
+        "    dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).filter(pk=dossier_id).first()",
+        "    dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).model.objects.filter(pk=dossier_id).first()",
         ("tests/api/test_files.py", "tests/api/test_access_matrix_api.py"),
     ),
     M(

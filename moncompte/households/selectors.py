@@ -7,7 +7,7 @@ The rights are those of the person the actor acts for (``actor.subject``).
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from moncompte.access.policy import (
     Action,
@@ -51,6 +51,18 @@ class DossierOverview:
 def dossiers_for(*, actor: Actor, action: Action):
     """The files on which the actor may take ``action`` on the whole household (a queryset)."""
     return Dossier.objects.visible_to(actor.subject, action)
+
+
+def dossier_payments(*, actor: Actor, dossier_id: int) -> tuple[Dossier, QuerySet[Payment]]:
+    """A file the actor may see whole (SEE_DOSSIER) and its payments, most recent first (a
+    queryset, for a paginated list); else NotAllowed."""
+    dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).filter(pk=dossier_id).first()
+    if dossier is None:
+        raise NotAllowed()
+    payments = (
+        Payment.objects.filter(dossier=dossier).select_related("benefit").order_by("-paid_on", "benefit__code", "-id")
+    )
+    return dossier, payments
 
 
 def memberships_for(*, actor: Actor, action: Action) -> list[Membership]:

@@ -27,12 +27,12 @@ from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.errors import NotAllowed
 from moncompte.households.invitations import live_invitations
-from moncompte.households.models import Payment, Role
+from moncompte.households.models import Role
 from moncompte.households.selectors import (
     DossierOverview,
     Membership,
     dossier_overview,
-    dossiers_for,
+    dossier_payments,
     home_files,
     household_members,
     memberships_for,
@@ -212,15 +212,7 @@ class FilePaymentsView(ApiGenericView):
     )
     def get(self, request, file_id: int):
         actor = self.actor
-        # The scoped read of the files the actor may see, then this one's payments.
-        dossier = dossiers_for(actor=actor, action=Action.SEE_DOSSIER).filter(pk=file_id).first()
-        if dossier is None:
-            raise NotAllowed()
-        payments = (
-            Payment.objects.filter(dossier=dossier)
-            .select_related("benefit")
-            .order_by("-paid_on", "benefit__code", "-id")
-        )
+        dossier, payments = dossier_payments(actor=actor, dossier_id=file_id)
         page = self.paginate_queryset(payments)
         journal_record(action=JournalAction.FILE_VIEW, actor=actor, dossier=dossier)
         return self.get_paginated_response(PaymentSerializer(page, many=True).data)
