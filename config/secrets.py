@@ -94,6 +94,11 @@ SECRETS: tuple[Secret, ...] = (
         ),
     ),
     Secret("MONCOMPTE_OIDC_SUBJECT_KEY", "MONCOMPTE_OIDC_SUBJECT_KEY", "dev-only-oidc-subject-key-not-secret"),
+    # The agents (docs/agents.md): the keyed hashes of their activation and recovery codes.
+    Secret("MONCOMPTE_AGENT_KEY", "MONCOMPTE_AGENT_KEY", "dev-only-agent-code-key-not-secret"),
+    # The telephony (docs/telephony.md): the keyed hashes of the phone codes, the calling lines
+    # and the telephony platform's client secrets.
+    Secret("MONCOMPTE_PHONE_KEY", "MONCOMPTE_PHONE_KEY", "dev-only-phone-key-not-secret"),
 )
 
 SECRET_SETTINGS: tuple[str, ...] = tuple(secret.setting for secret in SECRETS)

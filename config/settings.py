@@ -76,7 +76,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "moncompte.agents",
+    "moncompte.telephony",
     "moncompte.api",
+    "moncompte.phone",
+    "moncompte.backoffice",
     "moncompte.web",
 ]
 
@@ -91,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The agents' own session, for /agents/ only (moncompte.backoffice.middleware).
+    "moncompte.backoffice.middleware.AgentSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "moncompte.web.middleware.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -115,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "moncompte.backoffice.context.agent_context",
             ],
             # An unknown variable in a template is a bug; tests turn this into an error.
             "string_if_invalid": env_str("DJANGO_TEMPLATE_STRING_IF_INVALID", ""),
@@ -624,6 +631,42 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "displayOperationId": False},
 }
+
+
+# --- Agents (issue 12, AGENTS; moncompte.agents, moncompte.backoffice, docs/agents.md) ---------
+# Short sessions: idle and absolute limits, and the time allowed between the password and the
+# second factor. The cookie is the agents' own, sent for /agents/ only.
+MONCOMPTE_AGENT_SESSION_COOKIE = "moncompte_agent"
+# Key of the keyed hashes of the activation and recovery codes.
+MONCOMPTE_AGENT_KEY = _secret("MONCOMPTE_AGENT_KEY")
+MONCOMPTE_AGENT_SESSION_IDLE_SECONDS = env_int("MONCOMPTE_AGENT_SESSION_IDLE_SECONDS", 15 * 60, min=60, max=3600)
+MONCOMPTE_AGENT_SESSION_ABSOLUTE_SECONDS = env_int(
+    "MONCOMPTE_AGENT_SESSION_ABSOLUTE_SECONDS", 8 * 3600, min=300, max=12 * 3600
+)
+MONCOMPTE_AGENT_SECOND_FACTOR_SECONDS = env_int("MONCOMPTE_AGENT_SECOND_FACTOR_SECONDS", 5 * 60, min=30, max=900)
+# django-otp's throttling of wrong TOTP codes: waits of factor × 2^(n-1) seconds.
+MONCOMPTE_AGENT_TOTP_THROTTLE_FACTOR = env_int("MONCOMPTE_AGENT_TOTP_THROTTLE_FACTOR", 1, min=1, max=60)
+# The TOTP issuer shown in the authenticator app.
+MONCOMPTE_AGENT_TOTP_ISSUER = env_str("MONCOMPTE_AGENT_TOTP_ISSUER", "Mon Compte Caf (agents)")
+# An activation code (given by the command or an administrator) is valid this long.
+MONCOMPTE_AGENT_ACTIVATION_HOURS = env_int("MONCOMPTE_AGENT_ACTIVATION_HOURS", 72, min=1, max=24 * 14)
+# AGENTS-MORE settings
+
+# --- Telephony (issue 12, TELEPHONY; moncompte.telephony, moncompte.phone, docs/telephony.md) --
+# Key of the keyed hashes of the phone codes, the calling lines and the platform's client secrets.
+MONCOMPTE_PHONE_KEY = _secret("MONCOMPTE_PHONE_KEY")
+# The phone code a person gets in Mon Compte or by SMS: valid this long, single use.
+MONCOMPTE_PHONE_CODE_MINUTES = env_int("MONCOMPTE_PHONE_CODE_MINUTES", 30, min=5, max=120)
+# Hard caps of failed phone authentications in 24 hours: per file (old code) or person (phone
+# code), and per calling line, whatever the file.
+MONCOMPTE_PHONE_MAX_FAILURES_PER_FILE = env_int("MONCOMPTE_PHONE_MAX_FAILURES_PER_FILE", 5, min=1, max=100)
+MONCOMPTE_PHONE_MAX_FAILURES_PER_LINE = env_int("MONCOMPTE_PHONE_MAX_FAILURES_PER_LINE", 10, min=1, max=1000)
+# A phone authentication identifies the caller to the agent who takes the call this long.
+MONCOMPTE_PHONE_AUTHENTICATION_MINUTES = env_int("MONCOMPTE_PHONE_AUTHENTICATION_MINUTES", 30, min=5, max=240)
+# TELEPHONY-MORE settings
+
+# --- The queues (issue 12, QUEUES) -------------------------------------------------------------
+# QUEUES-MORE settings
 
 
 # --- Secrets: the production refusal to start ------------------------------------------------

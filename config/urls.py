@@ -20,7 +20,9 @@ urlpatterns = [
     path("healthz", healthz),
     # Development outbox: 404 unless DEBUG and not production (checked by the view).
     path("dev/messages/", include("moncompte.notifications.urls")),
+    path("api/phone/v1/", include("moncompte.phone.urls")),
     path("", include("moncompte.api.urls")),
+    path("agents/", include("moncompte.backoffice.urls")),
     path("", include("moncompte.web.urls")),
 ]
 

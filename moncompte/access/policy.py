@@ -336,3 +336,59 @@ def is_spouse(member: Member) -> bool:
 def is_current_standing(current: Standing) -> bool:
     """A standing given by a current membership (not X, not O)."""
     return current not in (Standing.FORMER_SPOUSE, Standing.STRANGER)
+
+
+# What an agent may tell the person served (issue 12: the counter, the phone) -----------------
+# The same standings as everywhere: the agent's console and the telephony API show what the
+# person may be told and why the rest is hidden, never decide it themselves.
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What may be told about one file to a person of standing ``standing`` on it.
+
+    ``file_information``: the file itself (members, address, benefits, payments, history, the
+    household's procedures and the Caf's requests to the household). ``own_information``: what
+    concerns the person only (their own data, their own requests and answers). ``hidden_reason``
+    says, in French for the agent, why the rest is hidden ("" when nothing is)."""
+
+    standing: Standing
+    file_information: bool
+    own_information: bool
+    hidden_reason: str
+
+    @property
+    def label(self) -> str:
+        return STANDING_LABELS[self.standing]
+
+
+_HIDDEN_REASONS = {
+    Standing.RESPONSABLE: "",
+    Standing.SPOUSE_DELEGATED: "",
+    Standing.SPOUSE: (
+        "Conjoint ou conjointe sans autorisation de gestion : aucune information sur le dossier. "
+        "Seules ses propres données peuvent lui être communiquées."
+    ),
+    Standing.MEMBER: (
+        "Membre du foyer : aucune information sur le dossier. Seules ses propres données peuvent lui être communiquées."
+    ),
+    Standing.FORMER_SPOUSE: (
+        "Ancien conjoint ou ancienne conjointe depuis la séparation déclarée : plus aucune information "
+        "sur le dossier. Seules ses propres données peuvent lui être communiquées."
+    ),
+    Standing.STRANGER: (
+        "Cette personne n'est pas membre de ce dossier : aucune information ne peut lui être communiquée."
+    ),
+}
+
+
+def disclosure_for(current: Standing) -> Disclosure:
+    """What a person of standing ``current`` on a file may be told of it at the counter or on
+    the phone (PRODUCT.md section 3, "be told about the file at the counter or on the phone")."""
+    return Disclosure(
+        standing=current,
+        file_information=allowed_on_whole_file(current, Action.COUNTER_INFORMATION),
+        # Their own part of a file they belong or belonged to; a stranger has no part of it.
+        own_information=current != Standing.STRANGER and decide_for_standing(current, Action.SEE_OWN_DATA).allowed,
+        hidden_reason=_HIDDEN_REASONS[current],
+    )

@@ -176,6 +176,14 @@ class JournalAction(models.TextChoices):
     )
     OIDC_REVOKED = "oidc.revoked", "Révocation des jetons d'une application"
     OIDC_LOGOUT = "oidc.logout", "Déconnexion depuis une application"
+    # The Caf's agents (issue 12, moncompte.agents): their sign-in, second factor and accounts.
+    AGENT_SESSION_END = "agent.session_end", "Fin d'une session d'agent"
+    AGENT_SESSION_END_ALL = "agent.session_end_all", "Fin de toutes les sessions d'un agent"
+    # AGENT-SIGNIN actions (sign-in, second factor, recovery codes, activation, agents' management)
+    # COUNTER actions (search, identification, display of a file to an agent)
+    # TELEPHONY actions (phone codes, phone authentications)
+    # ASSISTED-FIRST-CONNECTION actions
+    # QUEUES actions (identity checks, rectifications, separations, the Caf's requests)
 
 
 def label_of(action: str) -> str:

@@ -35,6 +35,10 @@ class JournalEntry(models.Model):
     actor_person = models.ForeignKey(
         "identity.Person", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
+    # The Caf's agent who acted (moncompte.agents), None when a person or the system did.
+    actor_agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     subject_person = models.ForeignKey(
         "identity.Person", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
@@ -58,6 +62,7 @@ class JournalEntry(models.Model):
             models.Index(fields=["subject_person", "at"]),
             models.Index(fields=["dossier", "at"]),
             models.Index(fields=["chain", "-id"]),
+            models.Index(fields=["actor_agent", "at"]),
         ]
 
     def __str__(self) -> str:

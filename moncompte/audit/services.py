@@ -39,7 +39,9 @@ def _content(entry: JournalEntry) -> bytes:
             entry.detail,
         ]
         # Entries written before the channel was recorded keep the digest they were given.
-        + ([entry.channel] if entry.channel else []),
+        + ([entry.channel] if entry.channel else [])
+        # So do entries without an agent, written before agents existed or since.
+        + (["agent", entry.actor_agent_id] if entry.actor_agent_id else []),
         sort_keys=True,
         separators=(",", ":"),
         default=str,
@@ -106,6 +108,7 @@ def journal_record(
                 action=action.value,
                 channel=actor.channel,
                 actor_person=actor.person,
+                actor_agent=actor.agent,
                 subject_person=subject_person,
                 dossier=dossier,
                 session_ref=session_ref(actor.session_key),

@@ -37,8 +37,14 @@ class CafRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Who at the Caf asks ("Caf de Paris"); the agents of issue 12 will be named here.
     created_by_label = models.CharField(max_length=200)
+    # The agent who asked (issue 12), None for requests made by a command or before agents.
+    created_by = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="agent"
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
     answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = "demande de la Caf"

@@ -15,6 +15,7 @@ from django.db import models
 
 if TYPE_CHECKING:
     from moncompte.accounts.models import Account
+    from moncompte.agents.models import Agent
     from moncompte.identity.models import Person
 
 
@@ -38,8 +39,9 @@ class ContactChannel(models.TextChoices):
 @dataclass(frozen=True, kw_only=True)
 class Actor:
     """Who acts. ``person`` and ``account`` are None for a visitor not signed in (sign-in, first
-    connection, password reset) and for the system; ``on_behalf_of`` is the person an agent acts
-    for (later issues), None when people act for themselves."""
+    connection, password reset), for the system and for an agent; ``agent`` is the Caf's agent
+    acting (the counter, the phone, the queues: moncompte.agents), ``on_behalf_of`` the person
+    an agent serves, None when people act for themselves."""
 
     channel: Channel
     person: Person | None = None
@@ -47,8 +49,11 @@ class Actor:
     session_key: str | None = None
     client_address: str | None = None
     on_behalf_of: Person | None = None
+    agent: Agent | None = None
 
     def __post_init__(self):
+        if self.agent is not None and self.account is not None:
+            raise ValueError("An agent acts as an agent, never through a usager's account.")
         if self.account is not None:
             if self.person is None:
                 object.__setattr__(self, "person", self.account.person)
@@ -68,6 +73,10 @@ class Actor:
     @property
     def is_signed_in(self) -> bool:
         return self.account is not None
+
+    @property
+    def is_agent(self) -> bool:
+        return self.agent is not None
 
     @property
     def subject(self) -> Person | None:

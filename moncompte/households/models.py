@@ -247,6 +247,13 @@ class SituationChange(models.Model):
     effective_on = models.DateField()
     data = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.TO_PROCESS)
+    # The agent's processing (issue 12): when, by whom, and what was decided (for a separation:
+    # who keeps the file, the new file of the one who leaves).
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_by = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="agent"
+    )
+    decision = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = "changement de situation"

@@ -142,8 +142,11 @@ class IdentityCheck(models.Model):
     claimed_identifier_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    # Who decided: text until agents have their own accounts.
+    # Who decided: the agent (issue 12), and their name as shown then (kept if the agent goes).
     decided_by = models.CharField(max_length=200, blank=True)
+    decided_by_agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="agent"
+    )
     reason = models.TextField(blank=True)
 
     objects = IdentityCheckQuerySet.as_manager()
@@ -249,6 +252,9 @@ class RectificationRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(max_length=16, choices=RectificationState.choices, default=RectificationState.TO_PROCESS)
     processed_at = models.DateTimeField(null=True, blank=True)
+    processed_by = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="agent"
+    )
     # The agent's answer, shown to the person.
     answer = models.TextField("réponse", blank=True)
 

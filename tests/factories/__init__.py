@@ -28,6 +28,10 @@ Import everything from here::
 - ``api_token_for(account)`` (tests/factories/api.py): a live access token of the account, with
   its refresh token and API session, as our provider issues them; ``bearer(token)`` gives the
   header for the test clients; ``api_application()`` the first-party mobile client.
+- ``AgentFactory(caf=c, roles=[AgentRole.COUNTER])`` (tests/factories/agents.py): an agent with
+  password ``AGENT_PASSWORD`` and a confirmed TOTP device; ``totp_now(agent)`` its current code;
+  ``sign_in_agent(client, agent)`` opens a console session for a test client (second factor
+  given unless ``second_factor=False``).
 - ``make_household()`` (also the ``family`` fixture of tests/conftest.py): a file with R (account),
   spouse S (``delegated=True``: S+), a child of 17 (M, account) and one of 10 (no account); each as
   a ``HouseholdPerson`` with ``person``, ``member``, ``account``, ``identifier`` (as typed),
@@ -47,6 +51,7 @@ from tests.factories.accounts import (
     LegacyCredentialFactory,
     password_hash,
 )
+from tests.factories.agents import AGENT_PASSWORD, AgentFactory, sign_in_agent, totp_now
 from tests.factories.api import api_application, api_token_for, bearer
 from tests.factories.builders import PASSWORDS, Household, HouseholdPerson, make_household
 from tests.factories.caf_requests import CafRequestAnswerFactory, CafRequestFactory
@@ -54,6 +59,10 @@ from tests.factories.households import BenefitFactory, CafFactory, DossierFactor
 from tests.factories.identity import BIRTH_PLACES, PersonFactory, birth_date_for_age, nir_for, nnp, provisional, typed
 
 __all__ = [
+    "AGENT_PASSWORD",
+    "AgentFactory",
+    "sign_in_agent",
+    "totp_now",
     "api_application",
     "api_token_for",
     "bearer",
