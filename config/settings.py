@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "moncompte.agents",
+    "moncompte.counter",
     "moncompte.telephony",
     "moncompte.api",
     "moncompte.phone",
@@ -650,6 +651,8 @@ MONCOMPTE_AGENT_TOTP_THROTTLE_FACTOR = env_int("MONCOMPTE_AGENT_TOTP_THROTTLE_FA
 MONCOMPTE_AGENT_TOTP_ISSUER = env_str("MONCOMPTE_AGENT_TOTP_ISSUER", "Mon Compte Caf (agents)")
 # An activation code (given by the command or an administrator) is valid this long.
 MONCOMPTE_AGENT_ACTIVATION_HOURS = env_int("MONCOMPTE_AGENT_ACTIVATION_HOURS", 72, min=1, max=24 * 14)
+# A counter or phone service (one person served about one file) stays open this long.
+MONCOMPTE_COUNTER_SERVICE_MINUTES = env_int("MONCOMPTE_COUNTER_SERVICE_MINUTES", 60, min=5, max=480)
 # AGENTS-MORE settings
 
 # --- Telephony (issue 12, TELEPHONY; moncompte.telephony, moncompte.phone, docs/telephony.md) --
