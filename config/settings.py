@@ -654,6 +654,7 @@ MONCOMPTE_AGENT_ACTIVATION_HOURS = env_int("MONCOMPTE_AGENT_ACTIVATION_HOURS", 7
 # A counter or phone service (one person served about one file) stays open this long.
 MONCOMPTE_COUNTER_SERVICE_MINUTES = env_int("MONCOMPTE_COUNTER_SERVICE_MINUTES", 60, min=5, max=480)
 # AGENTS-MORE settings
+# ASSISTED-MORE settings
 
 # --- Telephony (issue 12, TELEPHONY; moncompte.telephony, moncompte.phone, docs/telephony.md) --
 # Key of the keyed hashes of the phone codes, the calling lines and the platform's client secrets.
