@@ -130,6 +130,16 @@ def cookies_in_use() -> list[dict]:
             "purpose": "afficher un message d'information à la page suivante (par exemple « Votre session a expiré »)",
             "lifetime": "effacé dès que le message est affiché",
         },
+        {
+            # Set for the Caf's agents only, on the console's pages (/agents/).
+            "name": settings.MONCOMPTE_AGENT_SESSION_COOKIE,
+            "purpose": "pour les agents de la Caf seulement : garder ouverte leur connexion à l'espace agents",
+            "lifetime": (
+                "jusqu'à la fermeture du navigateur ; la connexion se ferme d'elle-même après "
+                f"{_minutes(settings.MONCOMPTE_AGENT_SESSION_IDLE_SECONDS)} minutes sans activité "
+                f"et au plus tard {_hours(settings.MONCOMPTE_AGENT_SESSION_ABSOLUTE_SECONDS)} heures après la connexion"
+            ),
+        },
     ]
 
 

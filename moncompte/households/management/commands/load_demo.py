@@ -9,13 +9,16 @@ first-party public client, as the mobile app is, added to a database loaded befo
 
 import datetime
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from oauth2_provider.models import get_application_model
 
+from moncompte.access.agents import AgentRole
 from moncompte.accounts.legacy import legacy_code_digest
 from moncompte.accounts.models import LegacyCredential
 from moncompte.accounts.services import account_create, contact_add_verified
+from moncompte.agents.models import Agent, AgentTOTPDevice
 from moncompte.core.actors import Actor, ContactChannel
 from moncompte.households.models import Benefit, Caf, Dossier, Member, Payment, Role
 from moncompte.identity.identifiers import parse_identifier
@@ -127,6 +130,45 @@ DEMO_OIDC_CLIENT_ID = "moncompte-mobile-demo"
 DEMO_OIDC_CLIENT_NAME = "Caf – Mon Compte (démo)"
 DEMO_OIDC_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
+# The demo's agents (docs/demo.md, "The agents' console"), all of the Caf de Paris, sharing one
+# public password and one public TOTP secret (base32 EAIAM3ERPIEDMHDAUTMO2NKQSQZ637SL, to add to
+# any authenticator app): fictional, for the laptop only, as the people above.
+DEMO_AGENT_PASSWORD = "Guichet2021accueil"
+DEMO_AGENT_TOTP_KEY = "2010066c917a08361c60a4d8ed35509433edfe4b"
+DEMO_AGENTS = [
+    # email, first names, last name, roles
+    ("accueil@caf75.example.fr", "Nadia", "MOREAU", [AgentRole.COUNTER]),
+    ("verification@caf75.example.fr", "Paul", "GIRARD", [AgentRole.IDENTITY_CHECKER]),
+    ("administration@caf75.example.fr", "Inès", "ROUX", [AgentRole.ADMINISTRATOR, AgentRole.COUNTER]),
+]
+
+
+def demo_agents_ensure() -> int:
+    """Create the demo's agents that do not exist yet (a database loaded before they existed
+    gets them too); how many were created. Their password and second factor are set here, as an
+    activation would set them: the demo needs no activation code."""
+    caf = Caf.objects.filter(code="751").first()
+    if caf is None:
+        return 0
+    created = 0
+    for email, first_names, last_name, roles in DEMO_AGENTS:
+        if Agent.objects.filter(email=email).exists():
+            continue
+        agent = Agent.objects.create(
+            caf=caf,
+            email=email,
+            first_names=first_names,
+            last_name=last_name,
+            roles=[str(role) for role in roles],
+            password=make_password(DEMO_AGENT_PASSWORD),
+            password_changed_at=datetime.datetime.now(tz=datetime.UTC),
+        )
+        AgentTOTPDevice.objects.create(
+            agent=agent, key=DEMO_AGENT_TOTP_KEY, confirmed_at=datetime.datetime.now(tz=datetime.UTC)
+        )
+        created += 1
+    return created
+
 
 def _payment_dates(months: int) -> list[datetime.date]:
     today = datetime.date.today()
@@ -172,6 +214,8 @@ class Command(BaseCommand):
         # Outside the check above: a demo database loaded before the client existed gets it too.
         if demo_oidc_client_ensure():
             self.stdout.write(f"Demo OpenID client {DEMO_OIDC_CLIENT_ID} created (docs/demo.md).")
+        if demo_agents_ensure():
+            self.stdout.write("Demo agents created (docs/demo.md, the agents' console).")
         if loaded:
             self.stdout.write("Demo data already loaded.")
         else:
