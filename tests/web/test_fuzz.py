@@ -82,7 +82,8 @@ FUZZ_EXAMPLES = int(os.environ.get("MONCOMPTE_FUZZ_EXAMPLES", "25"))
 # The development outbox answers 404 outside DEBUG and is no page of the service.
 SKIPPED_ROUTE_PREFIXES = ("dev/",)
 
-PASSWORD = "Marronniers et 41 pivoines"
+# No run of letters a random name could contain (the policy refuses a password holding a name).
+PASSWORD = "Zx7qWv-9kPm-Jt4h-Rb2"
 SIGNUP_PASSWORD = "Tilleuls et 30 cerisiers"  # nothing of the signup's identity (Inès) in it
 UNKNOWN_NIR = "1 80 01 75 001 001 " + nir_key("1800175001001")  # well formed, nobody's
 
