@@ -655,6 +655,10 @@ MONCOMPTE_AGENT_ACTIVATION_HOURS = env_int("MONCOMPTE_AGENT_ACTIVATION_HOURS", 7
 MONCOMPTE_COUNTER_SERVICE_MINUTES = env_int("MONCOMPTE_COUNTER_SERVICE_MINUTES", 60, min=5, max=480)
 # AGENTS-MORE settings
 # ASSISTED-MORE settings
+# An assisted first connection (moncompte.accounts.assisted): its handoff code, shown once on the
+# agent's screen, is valid this long, and this many wrong codes cancel it.
+MONCOMPTE_ASSISTED_MINUTES = env_int("MONCOMPTE_ASSISTED_MINUTES", 15, min=5, max=60)
+MONCOMPTE_ASSISTED_MAX_ATTEMPTS = env_int("MONCOMPTE_ASSISTED_MAX_ATTEMPTS", 5, min=1, max=10)
 
 # --- Telephony (issue 12, TELEPHONY; moncompte.telephony, moncompte.phone, docs/telephony.md) --
 # Key of the keyed hashes of the phone codes, the calling lines and the platform's client secrets.
@@ -668,6 +672,8 @@ MONCOMPTE_PHONE_MAX_FAILURES_PER_LINE = env_int("MONCOMPTE_PHONE_MAX_FAILURES_PE
 # A phone authentication identifies the caller to the agent who takes the call this long.
 MONCOMPTE_PHONE_AUTHENTICATION_MINUTES = env_int("MONCOMPTE_PHONE_AUTHENTICATION_MINUTES", 30, min=5, max=240)
 # TELEPHONY-MORE settings
+# Phone codes a person may get in an hour (shown or sent by SMS, moncompte.telephony).
+MONCOMPTE_PHONE_CODE_MAX_PER_HOUR = env_int("MONCOMPTE_PHONE_CODE_MAX_PER_HOUR", 5, min=1, max=50)
 
 # --- The queues (issue 12, QUEUES) -------------------------------------------------------------
 # QUEUES-MORE settings

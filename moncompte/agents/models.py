@@ -51,7 +51,16 @@ class Agent(models.Model):
         return [labels[r] for r in self.roles if r in labels]
 
 
-class AgentTOTPDevice(ThrottlingMixin, models.Model):
+class _VerifyAllowedBase:
+    """What django-otp's ``Device.verify_is_allowed`` answers when nothing throttles: the
+    ThrottlingMixin ends its own check with ``super()``, and this device is no ``Device`` (its
+    owner is an agent, not AUTH_USER_MODEL), so without this base an allowed check raised."""
+
+    def verify_is_allowed(self):
+        return True, None
+
+
+class AgentTOTPDevice(ThrottlingMixin, _VerifyAllowedBase, models.Model):
     """The agent's authenticator app (RFC 6238, through django_otp.oath), one per agent.
 
     django-otp's own TOTPDevice belongs to AUTH_USER_MODEL (the usagers' accounts): this is
@@ -75,6 +84,18 @@ class AgentTOTPDevice(ThrottlingMixin, models.Model):
 
     def __str__(self) -> str:
         return f"TOTP {self.pk}"
+
+    # django-otp's waits double without bound (factor × 2^(n-1) seconds): whoever knows an
+    # agent's password could then lock their second factor for days. Counting at most this many
+    # failures bounds the wait at factor × 2048 seconds (34 minutes at factor 1): at most about
+    # 42 guesses a day, each journaled, against 3 valid codes in 10^6.
+    MAX_COUNTED_FAILURES = 12
+
+    def throttle_increment(self, commit=True):
+        super().throttle_increment(commit=False)
+        self.throttling_failure_count = min(self.throttling_failure_count, self.MAX_COUNTED_FAILURES)
+        if commit:
+            self.save()
 
     def get_throttle_factor(self) -> int:
         from django.conf import settings

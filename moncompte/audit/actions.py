@@ -180,10 +180,93 @@ class JournalAction(models.TextChoices):
     AGENT_SESSION_END = "agent.session_end", "Fin d'une session d'agent"
     AGENT_SESSION_END_ALL = "agent.session_end_all", "Fin de toutes les sessions d'un agent"
     # AGENT-SIGNIN actions (sign-in, second factor, recovery codes, activation, agents' management)
+    # Never a code, a password or an email in the details: the agent's id, a reason, a count.
+    AGENT_SIGNIN_PASSWORD = (
+        "agent.signin_password",
+        "Connexion d'un agent : mot de passe vérifié, second facteur attendu",
+    )
+    AGENT_SIGNIN_FAILURE = "agent.signin_failure", "Connexion d'un agent refusée"
+    AGENT_SIGNIN_THROTTLED = "agent.signin_throttled", "Connexion d'un agent ralentie (trop de tentatives)"
+    AGENT_SECOND_FACTOR_SUCCESS = "agent.second_factor_success", "Connexion d'un agent : second facteur vérifié"
+    AGENT_SECOND_FACTOR_FAILURE = "agent.second_factor_failure", "Code de second facteur d'un agent refusé"
+    AGENT_RECOVERY_CODE_USED = "agent.recovery_code_used", "Connexion d'un agent avec un code de secours"
+    AGENT_RECOVERY_CODES_REGENERATED = "agent.recovery_codes_regenerated", "Nouveaux codes de secours d'un agent"
+    AGENT_REAUTH_FAILURE = "agent.reauth_failure", "Mot de passe d'un agent incorrect (confirmation)"
+    AGENT_ACTIVATION_STARTED = "agent.activation_started", "Activation d'un agent : code d'activation vérifié"
+    AGENT_ACTIVATION_FAILURE = "agent.activation_failure", "Activation d'un agent : code d'activation refusé"
+    AGENT_ACTIVATION_THROTTLED = "agent.activation_throttled", "Activation d'un agent ralentie (trop de tentatives)"
+    AGENT_PASSWORD_SET = "agent.password_set", "Activation d'un agent : mot de passe choisi"
+    AGENT_ACTIVATED = "agent.activated", "Agent activé (mot de passe et application d'authentification)"
+    AGENT_CREATED = "agent.created", "Création d'un agent"
+    AGENT_DEACTIVATED = "agent.deactivated", "Désactivation d'un agent"
+    AGENT_ROLES_CHANGED = "agent.roles_changed", "Changement des rôles d'un agent"
+    AGENT_SECOND_FACTOR_RESET = "agent.second_factor_reset", "Réinitialisation du second facteur d'un agent"
     # COUNTER actions (search, identification, display of a file to an agent)
+    COUNTER_SEARCH = "counter.search", "Recherche d'un dossier par un agent (accueil ou téléphone)"
+    COUNTER_SEARCH_NOT_FOUND = "counter.search_not_found", "Recherche d'un dossier par un agent : aucun dossier trouvé"
+    COUNTER_SEARCH_SEVERAL = (
+        "counter.search_several",
+        "Recherche d'un dossier par un agent : plusieurs dossiers, choix à faire",
+    )
+    COUNTER_IDENTIFIED = "counter.identified", "Identification de la personne reçue par un agent"
+    COUNTER_IDENTIFY_REFUSED = (
+        "counter.identify_refused",
+        "Identification de la personne reçue refusée (preuve non valable)",
+    )
+    COUNTER_DISPLAY = "counter.display", "Consultation par un agent de ce qui peut être communiqué à la personne reçue"
+    COUNTER_CLOSED = "counter.closed", "Fin de l'accueil d'une personne par un agent"
     # TELEPHONY actions (phone codes, phone authentications)
+    # (moncompte.telephony): never a code, a NIR, a numéro or a calling line in the details.
+    PHONE_CODE_ISSUED_WEB = "phone_code.issued_web", "Code téléphone affiché dans Mon Compte"
+    PHONE_CODE_ISSUED_API = "phone_code.issued_api", "Code téléphone affiché dans l'application Mon Compte"
+    PHONE_CODE_ISSUED_SMS = "phone_code.issued_sms", "Code téléphone envoyé par SMS"
+    PHONE_CODE_THROTTLED = "phone_code.throttled", "Code téléphone refusé (trop de codes demandés)"
+    PHONE_AUTH_SUCCESS = "phone_auth.success", "Identification au téléphone"
+    PHONE_AUTH_FAILURE = "phone_auth.failure", "Identification au téléphone refusée (code incorrect ou inconnu)"
+    PHONE_AUTH_CAPPED = "phone_auth.capped", "Identification au téléphone refusée (trop d'essais)"
+    PHONE_AUTH_ENDED = "phone_auth.ended", "Ancien code confidentiel refusé au téléphone (date de fin passée)"
+    PHONE_AUTH_REDEEMED = "phone_auth.redeemed", "Identification téléphonique reprise par un agent"
+    PHONE_AUTH_REDEEM_FAILURE = "phone_auth.redeem_failure", "Référence d'identification téléphonique refusée"
+    PHONE_CLIENT_CREATED = "phone_client.created", "Client de la plateforme téléphonique créé"
     # ASSISTED-FIRST-CONNECTION actions
+    # (moncompte.accounts.assisted): never the handoff code, never anything the person typed.
+    ASSISTED_STARTED = "assisted.started", "Première connexion accompagnée lancée à l'accueil"
+    ASSISTED_START_REFUSED = "assisted.start_refused", "Première connexion accompagnée refusée à l'accueil"
+    ASSISTED_CODE_ACCEPTED = "assisted.code_accepted", "Première connexion accompagnée : code de l'agent accepté"
+    ASSISTED_CODE_FAILURE = "assisted.code_failure", "Première connexion accompagnée : code refusé"
+    ASSISTED_CODE_THROTTLED = (
+        "assisted.code_throttled",
+        "Première connexion accompagnée : code refusé après trop de tentatives",
+    )
+    ASSISTED_DECLINED = "assisted.declined", "Première connexion accompagnée : la personne ne s'est pas reconnue"
+    ASSISTED_COMPLETED = "assisted.completed", "Création du compte à l'accueil (première connexion accompagnée)"
+    ASSISTED_SIGNED_IN = "assisted.signed_in", "Connexion à la fin de la première connexion accompagnée"
     # QUEUES actions (identity checks, rectifications, separations, the Caf's requests)
+    RECTIFICATION_VIEWED = "rectification.viewed", "Consultation par un agent d'une demande de rectification"
+    RECTIFICATION_ANSWERED = "rectification.answered", "Demande de rectification traitée par la Caf"
+    RECTIFICATION_REJECTED = "rectification.rejected", "Demande de rectification refusée par la Caf"
+    SEPARATION_VIEWED = "separation.viewed", "Consultation par un agent d'une séparation déclarée"
+    SEPARATION_PROCESSED = "separation.processed", "Séparation traitée par la Caf"
+    SEPARATION_FILE_OPENED = "separation.file_opened", "Nouveau dossier ouvert après une séparation"
+    CAF_REQUEST_FILE_SEARCHED = "caf_request.file_searched", "Recherche d'un dossier par un agent pour une demande"
+    CAF_REQUEST_AGENT_VIEWED = "caf_request.agent_viewed", "Consultation par un agent d'une demande de la Caf"
+    CAF_REQUEST_AGENT_DOWNLOADED = (
+        "caf_request.agent_downloaded",
+        "Téléchargement par un agent d'un fichier joint à une réponse",
+    )
+    CAF_REQUEST_CLOSED = "caf_request.closed", "Demande de la Caf close"
+    # The identity checks' queue (moncompte.identity.checks_queue): never a reason's text nor a number.
+    IDENTITY_CHECK_VIEWED = "identity.check_viewed", "Consultation d'une vérification d'identité par un agent"
+    IDENTITY_CHECK_DOCUMENT_VIEWED = (
+        "identity.check_document_viewed",
+        "Consultation d'un justificatif d'identité par un agent",
+    )
+    IDENTITY_CHECK_REJECTED = "identity.check_rejected", "Vérification d'identité refusée"
+    IDENTITY_CHECK_REOPENED = "identity.check_reopened", "Nouvelle vérification d'identité après un refus"
+    IDENTITY_CHECK_REKEYED = (
+        "identity.check_rekeyed",
+        "Identifiant provisoire remplacé par le numéro de sécurité sociale attribué",
+    )
 
 
 def label_of(action: str) -> str:

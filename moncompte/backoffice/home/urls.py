@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from moncompte.backoffice.home import views
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+]
