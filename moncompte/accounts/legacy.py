@@ -83,15 +83,16 @@ PHONE_CAPPED = (
     "Trop de codes erronés ont été saisis pour ce numéro allocataire. Réessayez dans {wait}, ou "
     "faites-vous aider à l'accueil de votre Caf."
 )
-PHONE_CODE_ENDED = (
-    "L'ancien code confidentiel n'est plus accepté par téléphone. Utilisez votre compte Mon Compte : "
-    "numéro de sécurité sociale et mot de passe (si vous n'en avez pas encore, faites votre première "
-    "connexion sur le site), ou faites-vous aider à l'accueil de votre Caf."
+# After the end date the caller is told how to get the phone code that replaces the old one
+# (moncompte.telephony: NIR + a one-time code from Mon Compte or by SMS).
+HOW_TO_GET_A_PHONE_CODE = (
+    "Identifiez-vous avec votre numéro de sécurité sociale et un code téléphone à 6 chiffres : "
+    "obtenez-le dans Mon Compte, rubrique « Code téléphone », ou recevez-le par SMS sur votre mobile "
+    "validé depuis cette même rubrique. Si vous n'avez pas encore de compte, faites votre première "
+    "connexion sur le site, ou faites-vous aider à l'accueil de votre Caf."
 )
-PHONE_CODE_RETIRED = (
-    "Ce code confidentiel n'est plus accepté par téléphone pour ce dossier. Utilisez votre compte Mon "
-    "Compte : numéro de sécurité sociale et mot de passe, ou faites-vous aider à l'accueil de votre Caf."
-)
+PHONE_CODE_ENDED = "L'ancien code confidentiel n'est plus accepté par téléphone. " + HOW_TO_GET_A_PHONE_CODE
+PHONE_CODE_RETIRED = "Ce code confidentiel n'est plus accepté par téléphone pour ce dossier. " + HOW_TO_GET_A_PHONE_CODE
 
 
 class LegacyCodeError(DomainError):
@@ -210,7 +211,7 @@ def _refusal(*, file_key: str, client_key: str, now: datetime.datetime) -> tuple
     )
     today = [(client, at) for client, at in wrong if at > now - DAY]
     ends: list[tuple[datetime.datetime, str]] = []
-    if client_key:  # the phone has no client yet (its caps per calling line: issue 12)
+    if client_key:  # none on the phone: its caps per calling line are moncompte.telephony's
         mine_today = [at for client, at in today if client == client_key]
         mine_week = [at for client, at in wrong if client == client_key]
         if len(mine_today) >= MAX_WRONG_CODES_PER_CLIENT_PER_DAY:
@@ -225,13 +226,17 @@ def _refusal(*, file_key: str, client_key: str, now: datetime.datetime) -> tuple
     return (seconds, reason) if seconds > 0 else (0, "")
 
 
-def legacy_code_try(*, caf: Caf, numero: str, code: str, channel: str, client_address: str | None) -> LegacyTry:
+def legacy_code_try(
+    *, caf: Caf, numero: str, code: str, channel: str, client_address: str | None, refused: bool = False
+) -> LegacyTry:
     """Try the old code of (Caf, numéro) under the caps, for any channel, and record the try.
 
     Must run inside the caller's transaction, which journals the try and commits it before
     refusing (a refusal leaves its trace). The work is the same for an unknown numéro, a file
     without code, a wrong code and a refused try: only the comparison's result differs. The
     phone has no client key (``client_address`` is ignored there); the file's caps are shared.
+    ``refused``: the caller's own caps refuse the try (the phone's per line and per file,
+    moncompte.telephony): recorded as refused, never as a wrong code, whatever the comparison.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("legacy_code_try runs inside the caller's transaction.")
@@ -248,7 +253,7 @@ def legacy_code_try(*, caf: Caf, numero: str, code: str, channel: str, client_ad
     wait, reason = _refusal(file_key=file_key, client_key=client_key, now=now)
     # Always compared, even when refused or without a file: the same keyed hash every time.
     matches = legacy_code_matches(code, credential.code_digest if credential is not None else _NO_DIGEST)
-    if wait:
+    if wait or refused:
         outcome = LegacyCodeAttempt.Outcome.REFUSED
     elif matches and credential is not None:
         outcome = LegacyCodeAttempt.Outcome.RIGHT
@@ -258,14 +263,38 @@ def legacy_code_try(*, caf: Caf, numero: str, code: str, channel: str, client_ad
     return LegacyTry(credential=credential, outcome=outcome, wait_seconds=wait, reason=reason)
 
 
+def legacy_code_phone_reason(attempt: LegacyTry) -> str:
+    """Why the phone refuses ``attempt`` ("capped", "unknown", "wrong", "retired"), or "" when
+    the file's old code opens it. The telephony API (moncompte.telephony) asks the same."""
+    if attempt.outcome == LegacyCodeAttempt.Outcome.REFUSED:
+        return "capped"
+    if attempt.outcome == LegacyCodeAttempt.Outcome.WRONG:
+        return "unknown" if attempt.dossier is None else "wrong"
+    if attempt.credential.retired_on_phone_at is not None:
+        return "retired"
+    return ""
+
+
+def legacy_code_phone_error(reason: str, attempt: LegacyTry) -> LegacyCodeError:
+    """The refusal the phone gives for ``reason``: unknown files and wrong codes alike."""
+    if reason == "capped":
+        return LegacyCodeError(
+            PHONE_CAPPED.format(wait=wait_text(attempt.wait_seconds)), code="capped", wait_seconds=attempt.wait_seconds
+        )
+    if reason == "retired":
+        return LegacyCodeError(PHONE_CODE_RETIRED, code="phone_code_retired")
+    return LegacyCodeError(WRONG_CODE, code="wrong_code")
+
+
 def legacy_code_check_by_phone(*, actor: Actor, caf: Caf, dossier_numero: str, code: str) -> Dossier:
-    """The telephony API's check of a file's old code; returns the file, or raises LegacyCodeError.
+    """The phone's check of a file's old code; returns the file, or raises LegacyCodeError.
 
     Accepted until MONCOMPTE_LEGACY_CODE_PHONE_UNTIL whatever the web did (the first connection
     retires the code on the web only); refused from that day on, before anything is looked up.
-    The file's caps are those of the web (the same attempts, the same per-file waits); the phone
-    has no per-client cap until its caps per calling line (issue 12). Unknown files and wrong
-    codes get the same answer, and so do capped ones.
+    The file's caps are those of the web (the same attempts, the same per-file waits). Unknown
+    files and wrong codes get the same answer, and so do capped ones. The telephony API
+    (moncompte.telephony.services.phone_authenticate_legacy) makes the same check with the
+    phone's own hard caps per calling line and per file on top.
     """
     if actor.channel != Channel.PHONE:
         raise ValueError("legacy_code_check_by_phone is the phone channel's check.")
@@ -277,14 +306,7 @@ def legacy_code_check_by_phone(*, actor: Actor, caf: Caf, dossier_numero: str, c
             caf=caf, numero=dossier_numero, code=code, channel=Channel.PHONE, client_address=actor.client_address
         )
         dossier = attempt.dossier
-        if attempt.outcome == LegacyCodeAttempt.Outcome.REFUSED:
-            reason = "capped"
-        elif attempt.outcome == LegacyCodeAttempt.Outcome.WRONG:
-            reason = "unknown" if dossier is None else "wrong"
-        elif attempt.credential.retired_on_phone_at is not None:
-            reason = "retired"
-        else:
-            reason = ""
+        reason = legacy_code_phone_reason(attempt)
         if reason:
             journal_record(
                 action=JournalAction.LEGACY_CODE_PHONE_FAILURE, actor=actor, dossier=dossier, detail={"reason": reason}
@@ -292,12 +314,6 @@ def legacy_code_check_by_phone(*, actor: Actor, caf: Caf, dossier_numero: str, c
         else:
             journal_record(action=JournalAction.LEGACY_CODE_PHONE_SUCCESS, actor=actor, dossier=dossier)
     # Outside the block: the attempt and its journal entry are committed before refusing.
-    if reason == "capped":
-        raise LegacyCodeError(
-            PHONE_CAPPED.format(wait=wait_text(attempt.wait_seconds)), code="capped", wait_seconds=attempt.wait_seconds
-        )
-    if reason == "retired":
-        raise LegacyCodeError(PHONE_CODE_RETIRED, code="phone_code_retired")
     if reason:
-        raise LegacyCodeError(WRONG_CODE, code="wrong_code")
+        raise legacy_code_phone_error(reason, attempt)
     return dossier

@@ -36,6 +36,15 @@ MESSAGE_TEMPLATES: dict[str, frozenset[str]] = {
     "procedure_draft_reminder": frozenset({"label", "expires_at"}),
     # The Caf's requests (moncompte.caf_requests): a request waiting, told without its content.
     "caf_request_waiting": frozenset({"title", "due_on"}),
+    # The identity checks' queue (issue 12, moncompte.accounts.signup, moncompte.identity.checks_queue).
+    "identity_check_rejected": frozenset({"reason"}),
+    "identifier_replaced": frozenset({"valid_until"}),
+    # QUEUES (issue 12): rectifications, separations, the Caf's requests, processed by an agent.
+    "rectification_processed": frozenset({"field_label", "accepted", "corrected"}),
+    "separation_processed": frozenset({"separated_on", "at", "outcome"}),
+    "caf_request_closed": frozenset({"title", "answered"}),
+    # TELEPHONY (issue 12, moncompte.telephony): the one-time phone code sent by SMS.
+    "phone_code": frozenset({"code", "minutes"}),
 }
 
 

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("moncompte.web.invitation_request.urls")),  # WAYSIN-B
     path("", include("moncompte.web.onboarding.urls")),
     path("", include("moncompte.web.franceconnect.urls")),  # FCCLIENT
+    path("", include("moncompte.web.phone_code.urls")),  # TELEPHONY
     path("", include("moncompte.web.pages.urls")),
 ]

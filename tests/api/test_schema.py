@@ -75,7 +75,7 @@ def test_the_schema_validates_without_a_warning(tmp_path):
 def test_every_operation_documents_its_answers_and_the_error_shape(schema):
     error = {"$ref": "#/components/schemas/Error"}
     operations = list(_operations(schema))
-    assert len(operations) == 16
+    assert len(operations) == 17
     for path, method, operation in operations:
         label = f"{method.upper()} {path}"
         responses = operation["responses"]
@@ -177,7 +177,7 @@ def test_generated_requests_get_answers_that_match_the_schema(household, mode):
     family = household
     generation = schemathesis.GenerationMode.POSITIVE if mode == "positive" else schemathesis.GenerationMode.NEGATIVE
     operations = [result.ok() for result in _api_schema().get_all_operations()]
-    assert len(operations) == 16
+    assert len(operations) == 17
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=generation))

@@ -168,6 +168,7 @@ def test_every_template_renders_in_french_and_fits_one_sms():
         "contact_code": CODE_CONTEXT,
         "reset_code": CODE_CONTEXT,
         "unlock_code": CODE_CONTEXT,
+        "phone_code": {"code": CODE, "minutes": 30},
         "password_changed": {"changed_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC)},
         "provisional_identifier": {"identifier": "P-7K3M9-QX2T4"},
         "delegation_granted": {
@@ -224,11 +225,21 @@ def test_every_template_renders_in_french_and_fits_one_sms():
             "expires_at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
         },
         "caf_request_waiting": {"title": "Justificatif de domicile", "due_on": datetime(2026, 12, 1).date()},
+        "identity_check_rejected": {"reason": "Document illisible"},
+        "identifier_replaced": {"valid_until": datetime(2022, 4, 8, 20, 30, tzinfo=UTC)},
         "separation_declared": {
             "declared_by": "Marc MARTIN",
             "separated_on": datetime(2021, 10, 10, 20, 30, tzinfo=UTC).date(),
             "at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
         },
+        # QUEUES (issue 12)
+        "rectification_processed": {"field_label": "Nom de naissance", "accepted": False, "corrected": False},
+        "separation_processed": {
+            "separated_on": datetime(2021, 10, 10, 20, 30, tzinfo=UTC).date(),
+            "at": datetime(2021, 10, 10, 20, 30, tzinfo=UTC),
+            "outcome": "left_new_file",
+        },
+        "caf_request_closed": {"title": "Justificatif de domicile", "answered": True},
     }
     gsm7 = set(
         "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"

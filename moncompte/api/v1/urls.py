@@ -15,4 +15,5 @@ urlpatterns: list = [
     # API-B-URLS: procedures and drafts, the Caf's requests and answers (each module's urlpatterns)
     path("", include("moncompte.api.v1.procedures")),
     path("", include("moncompte.api.v1.caf_requests")),
+    path("", include("moncompte.api.v1.phone_code")),  # TELEPHONY
 ]
