@@ -48,6 +48,9 @@ class Action(StrEnum):
     # The separation declarations naming the person as one of the two spouses (issue 9): also
     # for the spouse who left, who sees nothing else of the file.
     SEE_OWN_SEPARATION = "see_own_separation"
+    # ASSISTED (issue 12): an account opened at the counter, the person identified by an agent
+    # with an identity document: any current member of the file (old enough to hold an account).
+    CLAIM_AT_COUNTER = "claim_at_counter"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ _RULES: dict[Action, tuple[set[Standing], set[Standing]]] = {
     # A responsible person or spouse would see the file: names and a NIR are not proof enough.
     Action.CLAIM_ALONE: ({_M, _X, _O}, set()),
     Action.SEE_OWN_SEPARATION: (set(), {_R, _SP, _S, _X}),
+    Action.CLAIM_AT_COUNTER: ({_R, _SP, _S, _M}, set()),  # ASSISTED (issue 12)
 }
 
 

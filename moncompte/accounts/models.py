@@ -156,3 +156,46 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"Compteur {self.key[:24]}…"
+
+
+# ASSISTED (issue 12): the assisted first connection at the counter, moncompte.accounts.assisted.
+class AssistedFirstConnection(models.Model):
+    """A first connection started by an agent for a person at the counter, identified there
+    with an identity document; the person then types the handoff code and their own password
+    on a screen of their own (moncompte.accounts.assisted).
+
+    The handoff code is kept as two keyed hashes only: of its first characters
+    (``handoff_lookup``, which finds the flow, so that wrong tries are counted on it) and of the
+    whole code (``handoff_digest``). Nothing the person types is kept here.
+    """
+
+    class CancelReason(models.TextChoices):
+        REPLACED = "replaced", "Remplacée par une nouvelle première connexion accompagnée"
+        ATTEMPTS = "attempts", "Trop de codes incorrects"
+        DECLINED = "declined", "La personne ne s'est pas reconnue"
+
+    service = models.ForeignKey("counter.CounterService", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("identity.Person", on_delete=models.PROTECT, related_name="+")
+    dossier = models.ForeignKey("households.Dossier", on_delete=models.PROTECT, related_name="+")
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="+")
+    handoff_lookup = models.CharField(max_length=32)
+    handoff_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # The code was typed by the person (single use): the flow belongs to that browser from then on.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=16, choices=CancelReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = "première connexion accompagnée"
+        indexes = [
+            models.Index(fields=["handoff_lookup", "created_at"], name="accounts_assisted_lookup"),
+            models.Index(fields=["service", "created_at"], name="accounts_assisted_service"),
+            models.Index(fields=["person", "created_at"], name="accounts_assisted_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Première connexion accompagnée {self.pk}"

@@ -290,3 +290,15 @@ def separation_notices(*, actor: Actor, former_only: bool = False) -> list[Separ
             )
         )
     return notices
+
+
+# COUNTER (issue 12) ------------------------------------------------------------------------------
+
+
+def dossier_overview_disclosed(*, dossier: Dossier, disclosure, payments_limit: int = 12) -> DossierOverview | None:
+    """The file's members, current benefits and latest payments for an agent serving a person,
+    when what that person may be told (``disclosure``, moncompte.access.policy.disclosure_for)
+    includes the file itself; None otherwise (nothing of the file, not even counts)."""
+    if not disclosure.file_information:
+        return None
+    return _overview(dossier, payments_limit)

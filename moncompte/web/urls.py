@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("moncompte.web.home.urls")),
     path("", include("moncompte.web.sessions.urls")),
     path("", include("moncompte.web.first_connection.urls")),
+    path("", include("moncompte.web.assisted.urls")),  # ASSISTED
     path("", include("moncompte.web.recovery.urls")),
     path("", include("moncompte.web.signup.urls")),
     path("", include("moncompte.web.contacts.urls")),

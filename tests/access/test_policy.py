@@ -48,6 +48,7 @@ EXPECTED = {
     Action.CLAIM_BY_INVITATION: {R: "yes", SP: "yes", S: "yes", M: "yes", X: "no", O: "no"},
     Action.CLAIM_ALONE: {R: "no", SP: "no", S: "no", M: "yes", X: "yes", O: "yes"},
     Action.SEE_OWN_SEPARATION: {R: "own", SP: "own", S: "own", M: "no", X: "own", O: "no"},
+    Action.CLAIM_AT_COUNTER: {R: "yes", SP: "yes", S: "yes", M: "yes", X: "no", O: "no"},
 }
 
 

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from moncompte.backoffice.assisted import views
+
+urlpatterns = [
+    path("accueil/<int:service_id>/premiere-connexion/", views.assisted_start_view, name="assisted_start"),
+]
