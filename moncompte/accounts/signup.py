@@ -53,7 +53,7 @@ from moncompte.accounts.services import account_allowed, account_create, contact
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor, ContactChannel
-from moncompte.core.errors import DomainError
+from moncompte.core.errors import DomainError, NotAllowed
 from moncompte.core.waits import wait_text
 from moncompte.households.invitations import invitations_close_for
 from moncompte.identity.documents import DocumentError, document_store
@@ -83,7 +83,10 @@ __all__ = [
     "SignupResult",
     "SignupState",
     "identity_check_accept",
+    "identity_check_reject",
+    "identity_check_reopen",
     "pending_identity_check",
+    "rejected_identity_check",
     "signup_age_problem",
     "signup_claim_review",
     "signup_complete",
@@ -153,7 +156,8 @@ class SignupError(DomainError):
 
 
 class IdentityCheckError(DomainError):
-    """An identity check cannot be accepted. ``code``: closed (already decided), taken (the
+    """An identity check cannot be decided. ``code``: closed (already decided), reason (a
+    refusal without its reason, status 400), taken (the
     claimed number is held by another person who has an account, or became so meanwhile),
     not_alone (held by a responsible person or a spouse), mismatch (held by a person of another
     identity)."""
@@ -543,7 +547,9 @@ def _attach(*, actor: Actor, check: IdentityCheck, claimed: Identifier, holders:
     return holder
 
 
-def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str, reason: str = "") -> IdentityCheck:
+def identity_check_accept(
+    *, actor: Actor, check: IdentityCheck, decided_by: str, reason: str = "", decided_by_agent=None
+) -> IdentityCheck:
     """An agent accepts an identity check: the claimed NIR, if any, becomes the person's
     identifier (their provisional one is kept as a former identifier for a while, to tell them),
     the check is ``verified`` and the person is told at their validated contacts.
@@ -552,7 +558,8 @@ def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str
     up alone), the account is attached to them instead (``_attach``): the account then gives
     access to what the policy lets them see of their file.
 
-    Who may accept is the agent console's rule (issue 12); ``decided_by`` names the agent.
+    Who may accept is the agent console's rule (issue 12); ``decided_by`` names the agent as
+    shown then, ``decided_by_agent`` (an ``agents.Agent``, None for a command) is recorded too.
     Raises IdentityCheckError: ``closed`` for a check already decided, ``taken`` when the
     claimed number is held by another person who has an account (or held it formerly),
     ``not_alone`` when its holder is a responsible person or a spouse, ``mismatch`` when the
@@ -575,8 +582,9 @@ def identity_check_accept(*, actor: Actor, check: IdentityCheck, decided_by: str
             locked.state = IdentityCheckState.VERIFIED
             locked.decided_at = timezone.now()
             locked.decided_by = decided_by[:200]
+            locked.decided_by_agent = decided_by_agent
             locked.reason = reason
-            locked.save(update_fields=["state", "decided_at", "decided_by", "reason"])
+            locked.save(update_fields=["state", "decided_at", "decided_by", "decided_by_agent", "reason"])
             journal_record(
                 action=JournalAction.IDENTITY_CHECK_ACCEPTED,
                 actor=actor,
@@ -608,6 +616,125 @@ def _tell_accepted(person: Person, *, bound: bool, attached: bool = False) -> No
             context={} if attached else {"bound": bound},
             account=account,
         )
+
+
+# Refusal of an identity check by an agent (issue 12), and the person's new try ------------------
+
+MESSAGE_REJECTED = "identity_check_rejected"
+# The usual reasons an agent picks from (code, French text sent to the person); "other" needs
+# the agent's own words. Any channel deciding checks offers these.
+REJECTION_REASONS: tuple[tuple[str, str], ...] = (
+    ("illegible", "Document illisible"),
+    ("mismatch", "Le document ne correspond pas à l'identité déclarée"),
+    ("expired", "Document expiré"),
+    (
+        "not_identity",
+        "Le document n'est pas une pièce d'identité acceptée (carte d'identité, passeport, titre de séjour)",
+    ),
+    ("incomplete", "Document incomplet (par exemple le verso de la carte manque)"),
+    ("other", "Autre motif"),
+)
+REJECTION_REASON_MAX_LENGTH = 1000
+REASON_REQUIRED = "Indiquez le motif du refus : il est envoyé à la personne avec ce qu'elle peut faire."
+REASON_TOO_LONG = f"Le motif du refus ne peut pas dépasser {REJECTION_REASON_MAX_LENGTH} caractères."
+
+
+def identity_check_reject(*, actor: Actor, check: IdentityCheck, reason: str) -> IdentityCheck:
+    """An agent refuses an identity check: the check is ``rejected`` with ``reason`` (required,
+    sent to the person), and the person is told at their validated contacts what to do next:
+    send a new document from Mon Compte (``identity_check_reopen`` opens a new check then) or
+    come to the counter with an identity document. The account stays as it is: it signs in and
+    shows the person's own page only.
+
+    ``actor`` is the agent (their name and row are recorded as the decision's author); who may
+    refuse is the console's rule. Raises IdentityCheckError: ``closed`` for a decided check,
+    ``reason`` without a reason (nothing changes then). The reason's text is not journaled
+    (free text an agent typed): the journal says which check and who.
+    """
+    reason = (reason or "").strip()
+    problem = REASON_REQUIRED if not reason else REASON_TOO_LONG if len(reason) > REJECTION_REASON_MAX_LENGTH else ""
+    if problem:
+        error = IdentityCheckError(problem, code="reason", field="reason")
+        error.status = 400  # an input to correct, not a conflict
+        raise error
+    agent = actor.agent
+    with transaction.atomic():
+        locked = IdentityCheck.objects.select_for_update().select_related("person").get(pk=check.pk)
+        if locked.state != IdentityCheckState.TO_VERIFY:
+            raise IdentityCheckError(CHECK_DECIDED, code="closed")
+        locked.state = IdentityCheckState.REJECTED
+        locked.decided_at = timezone.now()
+        locked.decided_by = agent.display_name[:200] if agent is not None else ""
+        locked.decided_by_agent = agent
+        locked.reason = reason
+        locked.save(update_fields=["state", "decided_at", "decided_by", "decided_by_agent", "reason"])
+        journal_record(
+            action=JournalAction.IDENTITY_CHECK_REJECTED,
+            actor=actor,
+            subject_person=locked.person,
+            detail={"check": locked.pk},
+        )
+        account = Account.objects.filter(person=locked.person).first()
+        if account is not None:
+            for contact in account.contacts.filter(verified_at__isnull=False).order_by("kind", "created_at", "id"):
+                message_send(
+                    channel=message_channel_for(contact.kind),
+                    recipient=contact.value,
+                    template=MESSAGE_REJECTED,
+                    context={"reason": reason},
+                    account=account,
+                )
+    return locked
+
+
+def rejected_identity_check(person: Person) -> IdentityCheck | None:
+    """The person's last identity check when it was refused and none is pending: they may send
+    a new document, which opens a new check (``identity_check_reopen``). None otherwise."""
+    last = IdentityCheck.objects.filter(person=person).order_by("-created_at", "-id").first()
+    if last is None or last.state != IdentityCheckState.REJECTED:
+        return None
+    return last
+
+
+def identity_check_reopen(*, actor: Actor, person: Person) -> IdentityCheck:
+    """After a refusal, the person sends a new document: a new check ``to_verify`` for them, with
+    what they declared at the sign-up (birth place as typed, address, the claimed number, the
+    possible duplicate) taken from the refused one. One pending check per person (the database
+    constraint): a pending one is returned as it is. Raises NotAllowed when the person has no
+    refused check to follow (a verified identity is not checked again this way)."""
+    pending = pending_identity_check(person)
+    if pending is not None:
+        return pending
+    previous = rejected_identity_check(person)
+    if previous is None:
+        raise NotAllowed()
+    copied = {
+        name: getattr(previous, name)
+        for name in (
+            "match_outcome",
+            "candidate_person_id",
+            "birth_place_label",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "claimed_identifier_type",
+            "claimed_identifier_digest",
+            "claimed_identifier_encrypted",
+        )
+    }
+    try:
+        with transaction.atomic():
+            check = IdentityCheck.objects.create(person=person, **copied)
+            journal_record(
+                action=JournalAction.IDENTITY_CHECK_REOPENED,
+                actor=actor,
+                subject_person=person,
+                detail={"check": check.pk, "previous": previous.pk},
+            )
+    except IntegrityError:  # opened by the person's other tab meanwhile
+        return pending_identity_check(person)
+    return check
 
 
 def _document_scopes(actor: Actor, check: IdentityCheck) -> list[throttling.ThrottleScope]:

@@ -29,7 +29,9 @@ from moncompte.accounts.passwords import password_min_length
 from moncompte.accounts.signup import (
     SignupError,
     SignupIdentity,
+    identity_check_reopen,
     pending_identity_check,
+    rejected_identity_check,
     signup_complete,
     signup_document_send,
 )
@@ -261,8 +263,11 @@ def document_view(request):
 
 @csrf_protect
 def _document_view(request, handler: SizeLimitedUploadHandler):
-    check = pending_identity_check(request.user.person)
-    if check is None:
+    person = request.user.person
+    check = pending_identity_check(person)
+    # After an agent's refusal, a new document opens a new check (issue 12); the page says why.
+    rejected = rejected_identity_check(person) if check is None else None
+    if check is None and rejected is None:
         return redirect("web:home")
     form = DocumentForm(request.POST or None, request.FILES or None)
     status = 200
@@ -276,6 +281,9 @@ def _document_view(request, handler: SizeLimitedUploadHandler):
                 form.add_error("document", "Ajoutez le fichier de votre justificatif.")
             else:
                 try:
+                    if check is None:
+                        check = identity_check_reopen(actor=actor_of(request), person=person)
+                        rejected = None
                     signup_document_send(
                         actor=actor_of(request), check=check, uploaded_file=uploaded, kind=form.cleaned_data["kind"]
                     )
@@ -293,7 +301,8 @@ def _document_view(request, handler: SizeLimitedUploadHandler):
         {
             "form": form,
             "check": check,
-            "documents": list(check.documents.all()),
+            "rejected": rejected,
+            "documents": list(check.documents.all()) if check is not None else [],
             "from_request": done.get("from_request"),
             "resume_request": _resume_request(request, done.get("from_request")),
         },
