@@ -30,6 +30,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from moncompte.access.agents import AgentPermission, agent_may
 from moncompte.access.policy import Action, members_allowed_on_concerning
 from moncompte.accounts.services import notify_people
 from moncompte.audit.actions import JournalAction
@@ -146,12 +147,17 @@ def caf_request_create(
     """The Caf asks the household of ``dossier`` (``addressed_to`` None) or one of its current
     members personally for a document or a piece of information, to answer by ``due_on``.
 
-    Made by a command now (Actor.system()), by the agents later (issue 12): a person acting for
-    themselves may not create one (CafRequestNotAllowed). The people who may answer it are told
+    Made by a command (Actor.system()) or by an agent who may manage the Caf's requests of the
+    file's Caf (issue 12, moncompte.caf_requests.agents; the agent is then ``created_by``): a
+    person acting for themselves may not create one (CafRequestNotAllowed). The people who may answer it are told
     that a request is waiting (its title and due date, nothing else), on every validated contact.
     Raises CafRequestError (nothing created) on a missing or wrong value or an addressee who is
     not a current member of the file."""
-    if actor.channel != Channel.SYSTEM or actor.person is not None:
+    if actor.person is not None or (actor.agent is None and actor.channel != Channel.SYSTEM):
+        raise CafRequestNotAllowed()
+    if actor.agent is not None and not agent_may(
+        actor.agent, AgentPermission.MANAGE_CAF_REQUESTS, caf_id=dossier.caf_id
+    ):
         raise CafRequestNotAllowed()
     title = " ".join(str(title or "").split())
     body = str(body or "").replace("\r\n", "\n").strip()
@@ -174,6 +180,7 @@ def caf_request_create(
             body=body,
             due_on=due_on,
             created_by_label=created_by_label or dossier.caf.name,
+            created_by=actor.agent,
         )
         answering = members_allowed_on_concerning(
             members, Action.ANSWER_CAF_REQUEST, concerning_person_id=getattr(addressed_to, "pk", None)

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from moncompte.backoffice.rectifications import views
+
+urlpatterns = [
+    path("rectifications/", views.rectification_list_view, name="rectifications"),
+    path("rectifications/<int:request_id>/", views.rectification_view, name="rectification"),
+]
