@@ -36,8 +36,9 @@ def test_a_checker_of_the_caf_sees_the_stored_document_and_the_view_is_journaled
     document = document_for(result.identity_check)
     response = console(checker).get(url(document))
     assert response.status_code == 200
+    # Read to the end, which closes the file (response.close() would also close the test's
+    # database connection, through the request_finished signal).
     body = b"".join(response.streaming_content)
-    response.close()
     assert body == (Path(media) / document.file.name).read_bytes() and len(body) == document.size
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"] == 'inline; filename="justificatif.png"'
@@ -46,7 +47,7 @@ def test_a_checker_of_the_caf_sees_the_stored_document_and_the_view_is_journaled
     assert entry.actor_agent == checker and entry.subject_person == result.person
     assert entry.detail == {"check": result.identity_check.pk, "document": document.pk}
     # Each view is journaled.
-    console(checker).get(url(document)).close()
+    b"".join(console(checker).get(url(document)).streaming_content)
     assert len(viewed()) == 2
 
 
