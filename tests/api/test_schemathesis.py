@@ -23,7 +23,7 @@ from tests.factories import CafRequestFactory, api_token_for
 pytestmark = pytest.mark.django_db(transaction=False)
 
 # Positive and negative cases, at least 1,000 in all (the acceptance).
-CASES = {GenerationMode.POSITIVE: 700, GenerationMode.NEGATIVE: 400}
+CASES = {GenerationMode.POSITIVE: 700, GenerationMode.NEGATIVE: 500}
 
 
 @pytest.fixture
