@@ -12,8 +12,12 @@
   the same Argon2 run (the usagers' dummy hash, moncompte.accounts.signin.password_matches) and
   the same throttling counters (moncompte.accounts.throttling: per email and per address,
   growing waits), and gets the same message.
-- **Management** (deactivation, roles, second factor reset) is decided by
-  moncompte.access.agents only; a refusal there is ``NotAllowed`` (404).
+- **Management** (deactivation, reactivation, roles, second factor reset) is decided by
+  moncompte.access.agents only; a refusal there is ``NotAllowed`` (404). A command (the system
+  actor) may do it on any agent: the way to give the national roles, and to reset the second
+  factor of a Caf's only administrator.
+- **An agent changes their own password** (``agent_password_change``) after typing the current
+  one (throttled per agent, like every re-typing: ``agent-reauth``); their other sessions end.
 
 Every outcome is journaled (moncompte.audit.actions, AGENT-SIGNIN), never with a code or a
 password; refusals that must leave a trace (failed codes, throttled tries) are counted and
@@ -111,6 +115,8 @@ class AgentError(DomainError):
 MESSAGE_ACTIVATION_EXPIRED = (
     "Ce code d'activation a expiré. Demandez-en un nouveau à l'administrateur des agents de votre Caf."
 )
+MESSAGE_WRONG_CURRENT = "Votre mot de passe actuel est incorrect."
+MESSAGE_UNCHANGED = "Le nouveau mot de passe doit être différent de votre mot de passe actuel."
 MESSAGE_ACTIVATION_OVER = (
     "Cette activation n'est plus en cours (terminée, expirée ou remplacée par un nouveau code). "
     "Recommencez avec votre code d'activation."
@@ -158,6 +164,23 @@ def _reauth_scopes(agent: Agent) -> list[throttling.ThrottleScope]:
             settings.MONCOMPTE_THROTTLE_MAX_WAIT_PER_IDENTIFIER,
         )
     ]
+
+
+def _reauthenticate(
+    actor: Actor, agent: Agent, password: str, *, field: str = "password", message: str | None = None
+) -> None:
+    """The signed-in agent's password typed again: one scope per agent whatever the form
+    (``agent-reauth``), growing waits past the free failures, each failure journaled. Raises
+    ``Throttled`` (nothing checked) or ``WrongPassword``; call it outside any write transaction."""
+    scopes = _reauth_scopes(agent)
+    wait = throttling.scopes_wait(scopes)
+    if wait:
+        raise Throttled(wait, field=field)
+    if not _password_ok(agent, password):
+        throttling.scopes_failed(scopes)
+        journal_record(action=JournalAction.AGENT_REAUTH_FAILURE, actor=actor, subject_person=None)
+        raise WrongPassword(message, field=field)
+    throttling.scopes_cleared(scopes)
 
 
 def _password_ok(agent: Agent | None, password: str) -> bool:
@@ -533,15 +556,7 @@ def agent_recovery_codes_regenerate(*, actor: Actor, password: str) -> list[str]
     agent = actor.agent
     if agent is None:
         raise NotAllowed()
-    scopes = _reauth_scopes(agent)
-    wait = throttling.scopes_wait(scopes)
-    if wait:
-        raise Throttled(wait, field="password")
-    if not _password_ok(agent, password):
-        throttling.scopes_failed(scopes)
-        journal_record(action=JournalAction.AGENT_REAUTH_FAILURE, actor=actor, subject_person=None)
-        raise WrongPassword()
-    throttling.scopes_cleared(scopes)
+    _reauthenticate(actor, agent, password)
     with transaction.atomic():
         if _confirmed_device(agent.pk, lock=True) is None:
             raise SecondFactorMissing()
@@ -550,13 +565,55 @@ def agent_recovery_codes_regenerate(*, actor: Actor, password: str) -> list[str]
     return codes
 
 
+def agent_password_change(*, actor: Actor, session: AgentSession, current_password: str, new_password: str) -> int:
+    """The signed-in agent changes their password: the current one typed again (throttled per
+    agent as every re-typing), the new one under the usagers' policy as at the activation (the
+    agent's names not allowed in it). Every other session of the agent ends; ``session``, the
+    one acting, stays open. Returns how many ended. Raises ``Throttled`` or ``WrongPassword``
+    (field "current_password"), ``PasswordRefused`` ("weak", "same"); nothing changes then."""
+    agent = actor.agent
+    if agent is None or session.agent_id != agent.pk:
+        raise NotAllowed()
+    _reauthenticate(actor, agent, current_password, field="current_password", message=MESSAGE_WRONG_CURRENT)
+    problems = password_problems(new_password, first_names=agent.first_names, birth_name=agent.last_name)
+    if problems:
+        raise PasswordRefused([p.message for p in problems], code="weak", field="password")
+    if new_password == current_password:
+        raise PasswordRefused([MESSAGE_UNCHANGED], code="same", field="password")
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().filter(pk=agent.pk, is_active=True).first()
+        if locked is None:  # deactivated meanwhile
+            raise NotAllowed()
+        locked.password = make_password(new_password)
+        locked.password_changed_at = timezone.now()
+        locked.save(update_fields=["password", "password_changed_at"])
+        # Whoever else holds a session of the agent (a stolen cookie, a forgotten browser) is out.
+        ended = agent_sessions_end_all(agent=locked, reason="password_changed", actor=actor, except_session=session)
+        journal_record(
+            action=JournalAction.AGENT_PASSWORD_CHANGED,
+            actor=actor,
+            subject_person=None,
+            detail={"agent": locked.pk, "sessions_ended": ended},
+        )
+    return ended
+
+
 # Management by an administrator ---------------------------------------------------------------
 
 
 def _managed(actor: Actor, agent_id: int) -> Agent:
-    """``agent_id`` under a row lock, if the acting administrator may change them; else NotAllowed."""
+    """``agent_id`` under a row lock, if the actor may change them (an administrator:
+    moncompte.access.agents; a command: any agent); else NotAllowed."""
     agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
-    if agent is None or actor.agent is None or not agent_manageable(actor.agent, agent):
+    if agent is None:
+        raise NotAllowed()
+    if actor.agent is None:
+        # The command line is the way out when no administrator may act (a Caf's only
+        # administrator, a national role): it runs on the production host, not in a browser.
+        if actor.channel != Channel.SYSTEM:
+            raise NotAllowed()
+        return agent
+    if not agent_manageable(actor.agent, agent):
         raise NotAllowed()
     return agent
 
@@ -575,6 +632,31 @@ def agent_deactivate(*, actor: Actor, agent: Agent) -> Agent:
         )
         agent_sessions_end_all(agent=agent, reason="agent_deactivated", actor=actor)
     return agent
+
+
+def agent_reactivate(*, actor: Actor, agent: Agent) -> str:
+    """A deactivated agent may sign in again, through a new activation only: their password,
+    authenticator app and recovery codes are deleted, and a new activation code (returned, shown
+    once) lets them choose a password and enrol again. Their roles stay as they were."""
+    with transaction.atomic():
+        agent = _managed(actor, agent.pk)
+        if agent.is_active:
+            raise AgentError("Cet agent est déjà actif.", code="already_active")
+        agent.is_active = True
+        agent.deactivated_at = None
+        agent.password = ""
+        agent.password_changed_at = None
+        agent.save(update_fields=["is_active", "deactivated_at", "password", "password_changed_at"])
+        AgentTOTPDevice.objects.filter(agent=agent).delete()
+        agent.recovery_codes.all().delete()
+        code = _activation_issue(agent)
+        journal_record(
+            action=JournalAction.AGENT_REACTIVATED, actor=actor, subject_person=None, detail={"agent": agent.pk}
+        )
+        # A session left open by a deactivation made outside the console (a data fix) would
+        # live again with the agent: none survives.
+        agent_sessions_end_all(agent=agent, reason="agent_reactivated", actor=actor)
+    return code
 
 
 def agent_roles_change(*, actor: Actor, agent: Agent, roles: list[str]) -> Agent:

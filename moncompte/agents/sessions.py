@@ -122,12 +122,16 @@ def agent_session_end(*, session: AgentSession, reason: str, actor: Actor | None
             )
 
 
-def agent_sessions_end_all(*, agent: Agent, reason: str, actor: Actor) -> int:
-    """End every session of ``agent`` (deactivation, second factor reset, password change)."""
+def agent_sessions_end_all(
+    *, agent: Agent, reason: str, actor: Actor, except_session: AgentSession | None = None
+) -> int:
+    """End every session of ``agent`` (deactivation, second factor reset, password change), but
+    ``except_session`` when given (the agent's own, changing their password, stays open)."""
     with transaction.atomic():
-        count = AgentSession.objects.filter(agent=agent, ended_at__isnull=True).update(
-            ended_at=timezone.now(), end_reason=reason[:32]
-        )
+        sessions = AgentSession.objects.filter(agent=agent, ended_at__isnull=True)
+        if except_session is not None:
+            sessions = sessions.exclude(pk=except_session.pk)
+        count = sessions.update(ended_at=timezone.now(), end_reason=reason[:32])
         if count:
             journal_record(
                 action=JournalAction.AGENT_SESSION_END_ALL,

@@ -181,6 +181,8 @@ class JournalAction(models.TextChoices):
     AGENT_SESSION_END_ALL = "agent.session_end_all", "Fin de toutes les sessions d'un agent"
     # AGENT-SIGNIN actions (sign-in, second factor, recovery codes, activation, agents' management)
     # Never a code, a password or an email in the details: the agent's id, a reason, a count.
+    AGENT_PASSWORD_CHANGED = "agent.password_changed", "Changement de son mot de passe par un agent"
+    AGENT_REACTIVATED = "agent.reactivated", "Réactivation d'un agent (nouveau code d'activation)"
     AGENT_SIGNIN_PASSWORD = (
         "agent.signin_password",
         "Connexion d'un agent : mot de passe vérifié, second facteur attendu",

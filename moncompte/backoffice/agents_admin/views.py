@@ -1,5 +1,5 @@
 """The administrators' pages: the agents of their Caf, a new agent, one agent's roles,
-deactivation and second factor reset. Who may do what is moncompte.access.agents'; the writes
+deactivation, reactivation and second factor reset. Who may do what is moncompte.access.agents'; the writes
 are moncompte.agents.services'. An agent the administrator may not see answers 404.
 
 An activation code is shown once, in the answer to the request that made it: never put in a
@@ -15,6 +15,7 @@ from moncompte.agents.services import (
     agent_create,
     agent_deactivate,
     agent_for_management,
+    agent_reactivate,
     agent_roles_change,
     agent_second_factor_reset,
     agent_status,
@@ -137,3 +138,19 @@ def agent_second_factor_reset_view(request, agent_id: int):
         messages.error(request, error.message)
         return redirect("backoffice:agent_detail", agent_id=agent.pk)
     return render(request, "backoffice/agents_admin/code_issued.html", {"agent": agent, "code": code, "created": False})
+
+
+@agent_required(AgentPermission.MANAGE_AGENTS)
+@require_POST
+def agent_reactivate_view(request, agent_id: int):
+    actor = actor_of_agent(request)
+    agent = agent_for_management(actor=actor, agent_id=agent_id)
+    try:
+        code = agent_reactivate(actor=actor, agent=agent)
+    except NotAllowed:
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("backoffice:agent_detail", agent_id=agent.pk)
+    agent.refresh_from_db()
+    return render(request, "backoffice/agents_admin/reactivated.html", {"agent": agent, "code": code})

@@ -75,3 +75,15 @@ class PasswordAgainForm(forms.Form):
         autocomplete="current-password",
         error_messages={"required": "Saisissez votre mot de passe."},
     )
+
+
+class AgentPasswordChangeForm(AgentPasswordForm):
+    """The current password, then the new one twice (the activation's policy)."""
+
+    current_password = PasswordField(
+        label="Mot de passe actuel",
+        autocomplete="current-password",
+        error_messages={"required": "Saisissez votre mot de passe actuel."},
+    )
+
+    field_order = ["current_password", "password", "password_confirm"]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("deconnexion/", views.signout_view, name="signout"),
     path("activation/", views.activate_view, name="activate"),
     path("codes-de-secours/", views.recovery_codes_view, name="recovery_codes"),
+    path("mot-de-passe/", views.password_change_view, name="password_change"),
 ]

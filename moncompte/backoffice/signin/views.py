@@ -1,5 +1,6 @@
-"""The agents' sign-in (password, then TOTP or a recovery code), sign-out, activation and
-recovery codes. Thin: parse the form, call moncompte.agents.services, render or redirect.
+"""The agents' sign-in (password, then TOTP or a recovery code), sign-out, activation,
+recovery codes and the change of their own password. Thin: parse the form, call
+moncompte.agents.services, render or redirect.
 
 The session cookie (moncompte.backoffice.session_cookie) is set after the password: the session
 then reaches the second-factor pages only (``agent_required(second_factor=False)``). The
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from moncompte.accounts.passwords import password_min_length
+from moncompte.accounts.recovery import PasswordRefused
 from moncompte.agents.services import (
     ActivationRefused,
     ActivationTicket,
@@ -21,6 +23,7 @@ from moncompte.agents.services import (
     agent_activation_complete,
     agent_activation_password_set,
     agent_activation_start,
+    agent_password_change,
     agent_recovery_code_use,
     agent_recovery_codes_regenerate,
     agent_second_factor_verify,
@@ -33,6 +36,7 @@ from moncompte.backoffice.actors import actor_of_agent
 from moncompte.backoffice.session_cookie import clear_agent_cookie, set_agent_cookie
 from moncompte.backoffice.signin.forms import (
     ActivationCodeForm,
+    AgentPasswordChangeForm,
     AgentPasswordForm,
     PasswordAgainForm,
     RecoveryCodeForm,
@@ -269,3 +273,39 @@ def recovery_codes_view(request):
                 return render(request, "backoffice/signin/recovery_codes_new.html", {"codes": codes})
     context = {"form": form, "remaining": recovery_codes_remaining(agent)}
     return render(request, "backoffice/signin/recovery_codes.html", context, status=status)
+
+
+# Password change -----------------------------------------------------------------------------
+
+
+@agent_required()
+@require_http_methods(["GET", "POST"])
+def password_change_view(request):
+    agent = request.agent_session.agent
+    form = AgentPasswordChangeForm(request.POST or None, agent=agent)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                ended = agent_password_change(
+                    actor=actor_of_agent(request),
+                    session=request.agent_session,
+                    current_password=form.cleaned_data["current_password"],
+                    new_password=form.cleaned_data["password"],
+                )
+            except PasswordRefused as refused:
+                for message in refused.messages:
+                    form.add_error(refused.field, message)
+            except DomainError as error:
+                status = _refused(form, error)
+            else:
+                text = "Votre mot de passe a été modifié."
+                if ended == 1:
+                    text += " Votre autre session ouverte a été fermée."
+                elif ended > 1:
+                    text += f" Vos {ended} autres sessions ouvertes ont été fermées."
+                messages.success(request, text)
+                return redirect("backoffice:home")
+    context = {"form": form, "min_length": password_min_length()}
+    return render(request, "backoffice/signin/password_change.html", context, status=status)
