@@ -22,6 +22,12 @@ ROLES = {
     "stranger": "an account in no file",
     "newcomer": "responsible person just through the first connection",
     "FC-newcomer": "person without an account recognised by FranceConnect, account just created",
+    # The agents' console (issue 12; tests/browser/test_agents_browser.py).
+    "counter-agent": "agent of the file's Caf with the counter role",
+    "checker": "agent of the Caf with the identity checker role",
+    "agent-admin": "administrator of the agents of the Caf",
+    "new-agent": "agent just created by an administrator, activating their account",
+    "assisted-newcomer": "person without an account at the counter, with the agent's code",
 }
 
 # The pages, by URL name, with their path (the brief's, for pages being built).
@@ -92,6 +98,41 @@ PATHS = {
     "web:franceconnect_password": "/franceconnect/mot-de-passe/",
     "web:franceconnect_logout_return": "/franceconnect/deconnexion/retour/",
     "404": "/une-adresse-qui-n-existe-pas/",
+    # The usagers' pages of issue 12: the phone code, the assisted first connection.
+    "web:phone_code": "/mon-compte/code-telephone/",
+    "web:assisted_claim": "/premiere-connexion/accompagnee/",
+    "web:assisted_password": "/premiere-connexion/accompagnee/mot-de-passe/",
+    # The agents' console (issue 12; moncompte.backoffice, docs/agents.md).
+    "backoffice:signin": "/agents/connexion/",
+    "backoffice:second_factor": "/agents/connexion/code/",
+    "backoffice:recovery_code": "/agents/connexion/code-de-secours/",
+    "backoffice:signout": "/agents/deconnexion/",
+    "backoffice:activate": "/agents/activation/",
+    "backoffice:recovery_codes": "/agents/codes-de-secours/",
+    "backoffice:password_change": "/agents/mot-de-passe/",
+    "backoffice:home": "/agents/",
+    "backoffice:agents": "/agents/gestion/",
+    "backoffice:agent_create": "/agents/gestion/nouvel-agent/",
+    "backoffice:agent_detail": "/agents/gestion/<agent_id>/",
+    "backoffice:agent_roles": "/agents/gestion/<agent_id>/roles/",
+    "backoffice:agent_deactivate": "/agents/gestion/<agent_id>/desactivation/",
+    "backoffice:agent_reactivate": "/agents/gestion/<agent_id>/reactiver/",
+    "backoffice:agent_second_factor_reset": "/agents/gestion/<agent_id>/second-facteur/",
+    "backoffice:counter_search": "/agents/accueil/",
+    "backoffice:counter_service": "/agents/accueil/<service_id>/",
+    "backoffice:counter_identify": "/agents/accueil/<service_id>/identifier/",
+    "backoffice:counter_close": "/agents/accueil/<service_id>/terminer/",
+    "backoffice:assisted_start": "/agents/accueil/<service_id>/premiere-connexion/",
+    "backoffice:identity_checks": "/agents/verifications-identite/",
+    "backoffice:identity_check": "/agents/verifications-identite/<check_id>/",
+    "backoffice:identifier_rekey": "/agents/identifiants/",
+    "backoffice:rectifications": "/agents/rectifications/",
+    "backoffice:rectification": "/agents/rectifications/<request_id>/",
+    "backoffice:separations": "/agents/separations/",
+    "backoffice:separation": "/agents/separations/<change_id>/",
+    "backoffice:caf_requests": "/agents/demandes-caf/",
+    "backoffice:caf_request_create": "/agents/demandes-caf/nouvelle/",
+    "backoffice:caf_request": "/agents/demandes-caf/<request_id>/",
 }
 
 # URL names of the web namespace that are no page of their own, and why.
@@ -103,6 +144,14 @@ NOT_PAGES = {
     "web:franceconnect_start": (
         "the FranceConnect button's target: a redirection to FranceConnect (its button is checked on web:signin "
         "and web:signup, its failure page on web:franceconnect_callback)"
+    ),
+    # The agents' console (issue 12): what the console's coverage test lets out, and why.
+    "backoffice:identity_check_document": (
+        "an identity document shown to the checkers, an image or a PDF, not a page (its link is checked on "
+        "backoffice:identity_check)"
+    ),
+    "backoffice:caf_request_attachment": (
+        "a file of an answer, to download: not a page (its link is on backoffice:caf_request)"
     ),
 }
 
@@ -313,6 +362,113 @@ def _franceconnect() -> list[Check]:
     ]
 
 
+def _console() -> list[Check]:
+    """The agents' console (moncompte.backoffice), crawled by
+    tests/browser/test_agents_browser.py::test_console_pages: the sign-in and its second factor,
+    the activation of an agent an administrator created, and every section a counter agent, an
+    identity checker and an administrator reach, with their forms' errors and their 405 pages."""
+    a, counter, checker, admin, new = "anonymous", "counter-agent", "checker", "agent-admin", "new-agent"
+    return [
+        Check("console", "backoffice:signin", "empty", a),
+        Check("console", "backoffice:signin", "submitted empty", a),
+        Check("console", "backoffice:signin", "wrong password", a),
+        Check("console", "backoffice:activate", "activation code, empty", a),
+        Check("console", "backoffice:activate", "activation code submitted empty", a),
+        Check("console", "backoffice:second_factor", "empty", counter),
+        Check("console", "backoffice:second_factor", "submitted empty", counter),
+        Check("console", "backoffice:recovery_code", "empty", counter),
+        Check("console", "backoffice:recovery_code", "submitted empty", counter),
+        Check("console", "backoffice:home", "counter sections", counter),
+        Check("console", "backoffice:counter_search", "empty", counter),
+        Check("console", "backoffice:counter_search", "submitted empty", counter),
+        Check("console", "backoffice:counter_search", "file not found", counter),
+        Check("console", "backoffice:counter_search", "a NIR on several files (the choice)", counter),
+        Check("console", "backoffice:counter_service", "before identification, at the counter", counter),
+        Check("console", "backoffice:counter_identify", "submitted empty (errors on the service page)", counter),
+        Check(
+            "console",
+            "backoffice:counter_service",
+            "identified: spouse without the delegation (nothing shown)",
+            counter,
+        ),
+        Check("console", "backoffice:counter_service", "identified: responsible person (the whole file)", counter),
+        Check("console", "backoffice:counter_service", "before identification, on the phone", counter),
+        Check("console", "backoffice:counter_identify", "opened by a GET (405 page)", counter),
+        Check("console", "backoffice:counter_close", "opened by a GET (405 page)", counter),
+        Check("console", "backoffice:separations", "one to process", counter),
+        Check("console", "backoffice:separation", "declared, to process", counter),
+        Check("console", "backoffice:separation", "submitted empty", counter),
+        Check("console", "backoffice:caf_requests", "waiting and answered requests", counter),
+        Check("console", "backoffice:caf_request", "answered", counter),
+        Check("console", "backoffice:caf_request_create", "find the file, empty", counter),
+        Check("console", "backoffice:caf_request_create", "find the file submitted empty", counter),
+        Check("console", "backoffice:caf_request_create", "file found: the request's form", counter),
+        Check("console", "backoffice:caf_request_create", "the request's form submitted empty", counter),
+        Check("console", "backoffice:recovery_codes", "empty", counter),
+        Check("console", "backoffice:recovery_codes", "submitted empty", counter),
+        Check("console", "backoffice:recovery_codes", "new codes shown once", counter),
+        Check("console", "backoffice:password_change", "empty", counter),
+        Check("console", "backoffice:password_change", "submitted empty", counter),
+        Check("console", "backoffice:signout", "opened by a GET (405 page)", counter),
+        Check("console", "backoffice:home", "identity checker sections", checker),
+        Check("console", "backoffice:identity_checks", "pending checks", checker),
+        Check("console", "backoffice:identity_check", "pending, with a document and a claimed number", checker),
+        Check("console", "backoffice:identity_check", "refusal submitted empty", checker),
+        Check("console", "backoffice:identifier_rekey", "empty", checker),
+        Check("console", "backoffice:identifier_rekey", "submitted empty", checker),
+        Check("console", "backoffice:identifier_rekey", "confirmation (whose identifier)", checker),
+        Check("console", "backoffice:rectifications", "one to process", checker),
+        Check("console", "backoffice:rectification", "to process", checker),
+        Check("console", "backoffice:rectification", "submitted empty", checker),
+        Check("console", "backoffice:home", "administrator sections", admin),
+        Check("console", "backoffice:agents", "the Caf's agents", admin),
+        Check("console", "backoffice:agent_create", "empty", admin),
+        Check("console", "backoffice:agent_create", "submitted empty", admin),
+        Check("console", "backoffice:agent_create", "activation code shown once", admin),
+        Check("console", "backoffice:agent_detail", "their own account", admin),
+        Check("console", "backoffice:agent_detail", "an agent of the Caf", admin),
+        Check("console", "backoffice:agent_roles", "submitted without a role (errors on the agent's page)", admin),
+        Check("console", "backoffice:agent_second_factor_reset", "new activation code shown once", admin),
+        Check("console", "backoffice:agent_detail", "deactivated", admin),
+        Check("console", "backoffice:agent_reactivate", "reactivated: new activation code shown once", admin),
+        Check("console", "backoffice:agent_roles", "opened by a GET (405 page)", admin),
+        Check("console", "backoffice:agent_deactivate", "opened by a GET (405 page)", admin),
+        Check("console", "backoffice:agent_reactivate", "opened by a GET (405 page)", admin),
+        Check("console", "backoffice:agent_second_factor_reset", "opened by a GET (405 page)", admin),
+        Check("console", "backoffice:activate", "password, empty", new),
+        Check("console", "backoffice:activate", "password submitted empty", new),
+        Check("console", "backoffice:activate", "authenticator app, empty", new),
+        Check("console", "backoffice:activate", "authenticator app submitted empty", new),
+        Check("console", "backoffice:activate", "activated: recovery codes shown once", new),
+    ]
+
+
+def _phone_and_assisted() -> list[Check]:
+    """The usagers' pages of issue 12 and the agent's side of the assisted first connection,
+    crawled by tests/browser/test_agents_browser.py::test_phone_code_and_assisted_pages."""
+    counter, person = "counter-agent", "assisted-newcomer"
+    return [
+        Check("phone-and-assisted", "web:phone_code", "empty", "R"),
+        Check("phone-and-assisted", "web:phone_code", "a code shown once", "R"),
+        Check(
+            "phone-and-assisted",
+            "backoffice:counter_service",
+            "identified: a person without an account (assisted first connection offered)",
+            counter,
+        ),
+        Check("phone-and-assisted", "backoffice:assisted_start", "code shown once", counter),
+        Check("phone-and-assisted", "backoffice:assisted_start", "waiting for the person", counter),
+        Check("phone-and-assisted", "web:assisted_claim", "empty"),
+        Check("phone-and-assisted", "web:assisted_claim", "submitted empty"),
+        Check("phone-and-assisted", "web:assisted_claim", "unknown code"),
+        Check("phone-and-assisted", "web:assisted_password", "declined (not me)", person),
+        Check("phone-and-assisted", "backoffice:assisted_start", "declined: a new code may be given", counter),
+        Check("phone-and-assisted", "web:assisted_password", "empty", person),
+        Check("phone-and-assisted", "web:assisted_password", "submitted empty", person),
+        Check("phone-and-assisted", "backoffice:assisted_start", "password created", counter),
+    ]
+
+
 CHECKS: list[Check] = [
     *_public(),
     *_flows(),
@@ -321,6 +477,8 @@ CHECKS: list[Check] = [
     *_procedure_newcomer(),
     *_procedures(),
     *_franceconnect(),
+    *_console(),
+    *_phone_and_assisted(),
 ]
 
 

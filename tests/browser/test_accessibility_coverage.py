@@ -14,6 +14,20 @@ PATH_EXAMPLES = {
     "web:onboarding_step": {"step": 1},
     "web:session_end": {"session_id": 1},
     "web:contact_remove": {"contact_id": 1},
+    # The agents' console (issue 12).
+    "backoffice:agent_detail": {"agent_id": 1},
+    "backoffice:agent_roles": {"agent_id": 1},
+    "backoffice:agent_deactivate": {"agent_id": 1},
+    "backoffice:agent_reactivate": {"agent_id": 1},
+    "backoffice:agent_second_factor_reset": {"agent_id": 1},
+    "backoffice:counter_service": {"service_id": 1},
+    "backoffice:counter_identify": {"service_id": 1},
+    "backoffice:counter_close": {"service_id": 1},
+    "backoffice:assisted_start": {"service_id": 1},
+    "backoffice:identity_check": {"check_id": 1},
+    "backoffice:rectification": {"request_id": 1},
+    "backoffice:separation": {"change_id": 1},
+    "backoffice:caf_request": {"request_id": 1},
 }
 
 
@@ -30,6 +44,27 @@ def web_url_names() -> set[str]:
 
     walk(get_resolver().url_patterns, "")
     return names
+
+
+def console_url_names() -> set[str]:
+    """Every URL pattern name of the agents' console (the ``backoffice`` namespace, issue 12)."""
+    names = set()
+
+    def walk(patterns, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and namespace.startswith("backoffice:"):
+                names.add(f"{namespace}{pattern.name}" if pattern.name else f"{namespace}{pattern.pattern}")
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_page_of_the_agents_console_is_checked_or_said_not_to_be_a_page():
+    checked = {check.name for check in CHECKS}
+    missing = sorted(console_url_names() - checked - set(NOT_PAGES))
+    assert not missing, f"console URL names neither in tests/browser/pages.py's CHECKS nor in its NOT_PAGES: {missing}"
 
 
 def test_every_url_of_the_web_channel_is_checked_or_said_not_to_be_a_page():
