@@ -22,9 +22,9 @@ What it does:
 4. runs ``--rounds`` rounds of three groups in rotating order, ``--concurrency`` client threads,
    each repeating its unit of work for ``--seconds`` (every answer checked):
    - "healthz": ``GET /healthz`` (the cheapest request through the same stack: the baseline);
-   - "old code": ``POST /api/phone/v1/authentifications/ancien-code/`` with a file's right code
+   - "old code": ``POST /api/phone/v1/authentications/legacy-code/`` with a file's right code
      (201 and a reference);
-   - "phone code": ``POST /api/phone/v1/authentifications/code-telephone/`` with a person's NIR and
+   - "phone code": ``POST /api/phone/v1/authentications/phone-code/`` with a person's NIR and
      live phone code (201; each code serves once, so each round uses codes given just before it,
      not measured);
    each request from one of many calling lines, with HTTP Basic client credentials;
@@ -295,7 +295,7 @@ def _check(answer, person: dict, path: str) -> None:
     if answer.status_code != 201:
         raise BenchError(f"POST {path}: {answer.status_code} {answer.text[:300]}")
     body = answer.json()
-    if not body.get("reference", "").startswith("TEL-") or body["personne"]["prenoms"] != person["first_names"]:
+    if not body.get("reference", "").startswith("TEL-") or body["person"]["first_names"] != person["first_names"]:
         raise BenchError(f"POST {path}: not the person identified")
 
 
@@ -315,16 +315,16 @@ def healthz_worker(base_url: str):
 
 def legacy_worker(base_url: str, data: dict, pool: list[dict]):
     session, state = _session(data), {"next": 0}
-    path = "/api/phone/v1/authentifications/ancien-code/"
+    path = "/api/phone/v1/authentications/legacy-code/"
 
     def work() -> float:
         person = pool[state["next"] % len(pool)]
         state["next"] += 1
         body = {
             "caf": CAF_CODE,
-            "numero_allocataire": person["numero"],
+            "numero": person["numero"],
             "code": person["legacy_code"],
-            "ligne_appelante": calling_line(person["index"]),
+            "calling_line": calling_line(person["index"]),
         }
         started = time.perf_counter()
         answer = session.post(base_url + path, data=json.dumps(body), timeout=60)
@@ -345,7 +345,7 @@ class CodeBatch:
 
 def code_worker(base_url: str, data: dict, pool: list[dict], batch: CodeBatch):
     session, state = _session(data), {"next": 0, "batch": None}
-    path = "/api/phone/v1/authentifications/code-telephone/"
+    path = "/api/phone/v1/authentications/phone-code/"
 
     def work() -> float:
         if state["batch"] != batch.batch:  # a new round: the codes were given again
@@ -355,9 +355,9 @@ def code_worker(base_url: str, data: dict, pool: list[dict], batch: CodeBatch):
         person = pool[state["next"]]
         state["next"] += 1
         body = {
-            "identifiant": person["identifier"],
+            "identifier": person["identifier"],
             "code": phone_code_of(person["index"], batch.batch),
-            "ligne_appelante": calling_line(person["index"]),
+            "calling_line": calling_line(person["index"]),
         }
         started = time.perf_counter()
         answer = session.post(base_url + path, data=json.dumps(body), timeout=60)

@@ -674,6 +674,16 @@ MONCOMPTE_PHONE_AUTHENTICATION_MINUTES = env_int("MONCOMPTE_PHONE_AUTHENTICATION
 # TELEPHONY-MORE settings
 # Phone codes a person may get in an hour (shown or sent by SMS, moncompte.telephony).
 MONCOMPTE_PHONE_CODE_MAX_PER_HOUR = env_int("MONCOMPTE_PHONE_CODE_MAX_PER_HOUR", 5, min=1, max=50)
+# Retention (manage.py purge_expired, moncompte.core.retention). Phone codes go with the other
+# one-time codes (MONCOMPTE_RETENTION_CODE_DAYS), never within the hour their issues are counted.
+# The phone's tries: the caps count 24 hours (never less than 1 day); every try is in the
+# access journal anyway.
+MONCOMPTE_RETENTION_PHONE_ATTEMPT_DAYS = env_int("MONCOMPTE_RETENTION_PHONE_ATTEMPT_DAYS", 7, min=1, max=90)
+# Phone authentications redeemed or expired (who was identified, by which method, which agent
+# redeemed it): a month to look into a disputed call; the acts themselves are in the journal.
+MONCOMPTE_RETENTION_PHONE_AUTHENTICATION_DAYS = env_int(
+    "MONCOMPTE_RETENTION_PHONE_AUTHENTICATION_DAYS", 30, min=1, max=366
+)
 
 # --- The queues (issue 12, QUEUES) -------------------------------------------------------------
 # QUEUES-MORE settings

@@ -15,6 +15,10 @@ file's or not**, up to the comparison of the code: the same keyed hashes, the sa
 one journal entry), a comparison against a dummy digest when there is no code to compare with.
 The caps are counted on ``LegacyCodeAttempt`` rows keyed by a keyed hash of (Caf, numéro), so an
 unknown numéro is capped and slowed exactly like a known one and answers the same.
+The telephony API (moncompte.telephony.services) folds the same reads and writes into its own
+statements, along with its own caps, and has ``legacy_code_phone_try`` apply the same rules to
+what it read (the comparison, the file's wait, the outcome): the same keyed hashes, and again
+the same statements for an unknown numéro.
 
 The caps (docs/first-connection.md has the arithmetic):
 
@@ -37,6 +41,7 @@ caller slows that).
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -123,7 +128,12 @@ def legacy_file_key(caf: Caf, numero: str) -> str:
 
     (Codes are 8 digits: ``file|…`` is never one, so no code digest equals a file key.)
     Migration accounts.0007 writes the same value out."""
-    return _keyed(f"file|{caf.code}|{numero}")
+    return legacy_file_key_of(caf.code, numero)
+
+
+def legacy_file_key_of(caf_code: str, numero: str) -> str:
+    """``legacy_file_key`` from the Caf's number, before the Caf is read (the telephony API)."""
+    return _keyed(f"file|{caf_code}|{numero}")
 
 
 def legacy_client_key(address: str | None) -> str:
@@ -147,6 +157,13 @@ def legacy_code_phone_until() -> datetime.date:
         value = value.date()
     if isinstance(value, datetime.date):
         return value
+    return _iso_date(value) if isinstance(value, str) else _iso_date(None)
+
+
+@functools.lru_cache(maxsize=8)
+def _iso_date(value: str | None) -> datetime.date:
+    # Cached by the setting's text: not parsed again on every phone call (a changed setting is
+    # another key; an error is not cached).
     try:
         if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
             raise ValueError(value)
@@ -179,14 +196,18 @@ class LegacyTry:
         return self.credential.dossier if self.credential is not None else None
 
 
+def legacy_lock(file_key: str) -> tuple[int, int]:
+    """The PostgreSQL advisory lock (two int4 keys) that serializes the tries on one numéro."""
+    return _LOCK_CLASS, int.from_bytes(bytes.fromhex(file_key[:8]), "big", signed=True)
+
+
 def _lock(file_key: str) -> None:
     """Serialize the tries on one numéro, whether it is a file's or not (the same statement for
     both): the count and the new row cannot be overrun by parallel tries on either channel. On
     SQLite the IMMEDIATE transactions already serialize every writer."""
     if connection.vendor == "postgresql":
-        key = int.from_bytes(bytes.fromhex(file_key[:8]), "big", signed=True)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, key])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(legacy_lock(file_key)))
 
 
 def _file_wait(wrong_today: int) -> int:
@@ -209,6 +230,13 @@ def _refusal(*, file_key: str, client_key: str, now: datetime.datetime) -> tuple
         .order_by()
         .values_list("client_key", "at")
     )
+    return _refusal_of(wrong, client_key=client_key, now=now)
+
+
+def _refusal_of(
+    wrong: list[tuple[str, datetime.datetime]], *, client_key: str, now: datetime.datetime
+) -> tuple[int, str]:
+    """``_refusal`` on the wrong codes of the week already read, (client key, time) each."""
     today = [(client, at) for client, at in wrong if at > now - DAY]
     ends: list[tuple[datetime.datetime, str]] = []
     if client_key:  # none on the phone: its caps per calling line are moncompte.telephony's
@@ -224,6 +252,14 @@ def _refusal(*, file_key: str, client_key: str, now: datetime.datetime) -> tuple
     end, reason = max(ends, default=(now, ""))
     seconds = math.ceil((end - now).total_seconds())
     return (seconds, reason) if seconds > 0 else (0, "")
+
+
+def _outcome(*, credential: LegacyCredential | None, matches: bool, refused: bool) -> str:
+    if refused:
+        return LegacyCodeAttempt.Outcome.REFUSED
+    if matches and credential is not None:
+        return LegacyCodeAttempt.Outcome.RIGHT
+    return LegacyCodeAttempt.Outcome.WRONG
 
 
 def legacy_code_try(
@@ -253,14 +289,34 @@ def legacy_code_try(
     wait, reason = _refusal(file_key=file_key, client_key=client_key, now=now)
     # Always compared, even when refused or without a file: the same keyed hash every time.
     matches = legacy_code_matches(code, credential.code_digest if credential is not None else _NO_DIGEST)
-    if wait or refused:
-        outcome = LegacyCodeAttempt.Outcome.REFUSED
-    elif matches and credential is not None:
-        outcome = LegacyCodeAttempt.Outcome.RIGHT
-    else:
-        outcome = LegacyCodeAttempt.Outcome.WRONG
+    outcome = _outcome(credential=credential, matches=matches, refused=bool(wait or refused))
     LegacyCodeAttempt.objects.create(file_key=file_key, client_key=client_key, channel=channel, outcome=outcome, at=now)
     return LegacyTry(credential=credential, outcome=outcome, wait_seconds=wait, reason=reason)
+
+
+def legacy_code_phone_try(
+    *,
+    file_key: str,
+    credential: LegacyCredential | None,
+    code: str,
+    wrong: list[tuple[str, datetime.datetime]],
+    refused: bool,
+    now: datetime.datetime,
+) -> tuple[LegacyTry, LegacyCodeAttempt]:
+    """``legacy_code_try`` for the telephony API, which reads and writes in its own statements
+    along with its own caps (moncompte.telephony.services.phone_authenticate_legacy): under the
+    file's lock (``legacy_lock(file_key)``), it read the credential of (Caf, numéro) or None and
+    the file's wrong codes of the last ``WEEK`` on both channels, (client key, time) each.
+
+    The same comparison against the code or the dummy digest, the same file's wait and the same
+    outcome as ``legacy_code_try`` on the phone; returns the try and its ``LegacyCodeAttempt``,
+    not saved yet: the caller inserts it in the same transaction."""
+    wait, reason = _refusal_of(wrong, client_key="", now=now)
+    # Always compared, even when refused or without a file: the same keyed hash every time.
+    matches = legacy_code_matches(code, credential.code_digest if credential is not None else _NO_DIGEST)
+    outcome = _outcome(credential=credential, matches=matches, refused=bool(wait or refused))
+    row = LegacyCodeAttempt(file_key=file_key, client_key="", channel=Channel.PHONE, outcome=outcome, at=now)
+    return LegacyTry(credential=credential, outcome=outcome, wait_seconds=wait, reason=reason), row
 
 
 def legacy_code_phone_reason(attempt: LegacyTry) -> str:

@@ -6,6 +6,6 @@ from django.urls import path
 from moncompte.phone import views
 
 urlpatterns = [
-    path("authentifications/ancien-code/", views.LegacyAuthenticationView.as_view(), name="authentication_legacy"),
-    path("authentifications/code-telephone/", views.PhoneCodeAuthenticationView.as_view(), name="authentication_code"),
+    path("authentications/legacy-code/", views.LegacyAuthenticationView.as_view(), name="authentication_legacy"),
+    path("authentications/phone-code/", views.PhoneCodeAuthenticationView.as_view(), name="authentication_code"),
 ]

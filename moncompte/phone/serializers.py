@@ -1,6 +1,9 @@
 """What the telephony API reads and answers. The inputs are bounded exactly as the schema says
 (a string of exactly that many ASCII digits, nothing trimmed): the platform sends what the
-caller keyed in. The answers never hold the file's data, only what may be told."""
+caller keyed in. The answers never hold the file's data, only what may be told.
+
+Field names in English, messages in French (docs/decisions.md, decision 33); ``numero`` keeps
+the Caf's own word."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from moncompte.telephony.models import PhoneAuthentication
 
 _LINE_HELP = (
     "Le numéro de la ligne qui appelle, tel que la plateforme le reçoit (« +33612345678 », "
-    "« 0612345678 »), ou « masqué » (ou vide) pour un numéro masqué : toutes les lignes masquées "
-    "comptent ensemble dans le plafond d'essais par ligne."
+    "« 0612345678 »), ou « masqué », « hidden », « anonymous » (ou vide) pour un numéro masqué : "
+    "toutes les lignes masquées comptent ensemble dans le plafond d'essais par ligne."
 )
 
 
@@ -64,7 +67,7 @@ class LegacyAuthenticationSerializer(serializers.Serializer):
         shape="Le numéro de la Caf compte 3 chiffres.",
         help_text="Le numéro à 3 chiffres de la Caf du dossier (« 751 »).",
     )
-    numero_allocataire = digits_field(
+    numero = digits_field(
         7,
         required="Indiquez le numéro allocataire.",
         shape="Le numéro allocataire compte 7 chiffres.",
@@ -76,11 +79,11 @@ class LegacyAuthenticationSerializer(serializers.Serializer):
         shape="L'ancien code confidentiel compte 8 chiffres.",
         help_text="L'ancien code confidentiel du dossier, 8 chiffres (accepté jusqu'à la date de fin).",
     )
-    ligne_appelante = calling_line_field()
+    calling_line = calling_line_field()
 
 
 class PhoneCodeAuthenticationSerializer(serializers.Serializer):
-    identifiant = TextField(
+    identifier = TextField(
         max_length=40,
         error_messages={
             "required": "Indiquez le numéro de sécurité sociale.",
@@ -96,34 +99,38 @@ class PhoneCodeAuthenticationSerializer(serializers.Serializer):
         shape="Le code téléphone compte 6 chiffres.",
         help_text="Le code téléphone à 6 chiffres obtenu dans Mon Compte ou par SMS.",
     )
-    ligne_appelante = calling_line_field()
+    calling_line = calling_line_field()
 
 
 class PersonSerializer(serializers.Serializer):
-    prenoms = serializers.CharField()
-    nom = serializers.CharField(help_text="Le nom d'usage, ou de naissance.")
+    first_names = serializers.CharField(help_text="Les prénoms.")
+    last_name = serializers.CharField(help_text="Le nom d'usage, ou de naissance.")
 
 
 class FileDisclosureSerializer(serializers.Serializer):
     caf = serializers.CharField(help_text="Le numéro de la Caf du dossier.")
-    numero_allocataire = serializers.CharField()
-    qualite = serializers.CharField(help_text="Ce que la personne est pour ce dossier (« Responsable du dossier »…).")
-    informations_dossier = serializers.BooleanField(
+    numero = serializers.CharField(help_text="Le numéro allocataire du dossier.")
+    standing = serializers.CharField(
+        help_text="Ce que la personne est pour ce dossier, en toutes lettres (« Responsable du dossier »…)."
+    )
+    file_information = serializers.BooleanField(
         help_text="Vrai si le conseiller peut lui donner des informations sur le dossier."
     )
-    informations_personnelles = serializers.BooleanField(
+    own_information = serializers.BooleanField(
         help_text="Vrai si le conseiller peut lui donner les informations qui la concernent."
     )
-    motif = serializers.CharField(help_text="Pourquoi le reste est caché (vide quand rien ne l'est).")
+    hidden_reason = serializers.CharField(help_text="Pourquoi le reste est caché (vide quand rien ne l'est).")
 
 
 class PhoneAuthenticationSerializer(serializers.Serializer):
     reference = serializers.CharField(
-        help_text="À donner au conseiller qui prend l'appel (« TEL-XXXX-XXXX ») : valable une fois, jusqu'à expire_le."
+        help_text=(
+            "À donner au conseiller qui prend l'appel (« TEL-XXXX-XXXX ») : valable une fois, jusqu'à expires_at."
+        )
     )
-    expire_le = serializers.DateTimeField()
-    methode = serializers.ChoiceField(choices=PhoneAuthentication.Method.choices)
-    personne = PersonSerializer()
-    dossiers = FileDisclosureSerializer(
+    expires_at = serializers.DateTimeField()
+    method = serializers.ChoiceField(choices=PhoneAuthentication.Method.choices)
+    person = PersonSerializer()
+    files = FileDisclosureSerializer(
         many=True, help_text="Chaque dossier de la personne et ce qui peut lui être dit, jamais les données."
     )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from moncompte.access.policy import disclosure_for, is_current_standing, memberships_with_standing
+from django.db import connection
+
+from moncompte.access.policy import disclosure_for, is_current_standing, standing_of
 from moncompte.core.actors import Actor, ContactChannel
+from moncompte.telephony import statements
 from moncompte.verification.contacts import mask_phone
 
 
@@ -28,7 +31,12 @@ def phone_disclosure(person) -> list[FileDisclosure]:
     label and the disclosure. A person on no file gets an empty list. Where a person has two
     rows on one file (left, then came back), the current one speaks."""
     chosen: dict[int, tuple] = {}
-    for member, standing in memberships_with_standing(person):
+    # The rows in one plain statement (the telephony API answers with this on every call); the
+    # standing of each is the policy's.
+    with connection.cursor() as cursor:
+        members = statements.memberships(cursor, person.pk)
+    for member in members:
+        standing = standing_of(member)
         kept = chosen.get(member.dossier_id)
         if kept is None or is_current_standing(standing) or not is_current_standing(kept[1]):
             chosen[member.dossier_id] = (member, standing)

@@ -21,6 +21,11 @@ every target. A refused try does not look at the code's result and is not a fail
 comparison against a dummy digest, is counted and capped like a known one and gets the same
 answer as a wrong code. Every try leaves a journal entry, committed before the refusal.
 
+**Few, plain statements** (moncompte.telephony.statements, docs/benchmarks.md "Telephony"): the
+locks are taken by the statement that reads the file or the person, the caps' rows (the web's
+old-code rows too) are read in one more, the try's rows and the authentication are written in
+one; the journal entry is in the same transaction.
+
 A success gives a ``PhoneAuthentication``: a reference ``TEL-XXXX-XXXX`` that the agent who takes
 the call redeems once in the console (``phone_authentication_redeem``). An agent may also check
 a NIR and phone code the caller reads out (``phone_code_check_by_agent``: the same caps, the
@@ -39,11 +44,10 @@ import unicodedata
 import phonenumbers
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from moncompte.access.agents import AgentPermission, agent_may
-from moncompte.access.policy import couple, couple_condition
+from moncompte.access.policy import couple
 from moncompte.accounts.legacy import (
     PHONE_CAPPED,
     PHONE_CODE_ENDED,
@@ -51,19 +55,24 @@ from moncompte.accounts.legacy import (
     WRONG_CODE,
     legacy_code_accepted_by_phone,
     legacy_code_phone_reason,
-    legacy_code_try,
+    legacy_code_phone_try,
+    legacy_file_key_of,
+    legacy_lock,
 )
+from moncompte.accounts.legacy import WEEK as LEGACY_COUNTING_WINDOW
 from moncompte.accounts.models import Account
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError, NotAllowed, Throttled
 from moncompte.core.waits import wait_text
-from moncompte.households.models import Caf, Dossier, Member
+from moncompte.households.models import Dossier
 from moncompte.identity.identifiers import CROCKFORD_ALPHABET, IdentifierError, parse_identifier
 from moncompte.identity.models import Person
+from moncompte.identity.protection import identifier_digests
 from moncompte.notifications.models import Channel as MessageChannel
 from moncompte.notifications.services import message_send
+from moncompte.telephony import statements
 from moncompte.telephony.models import PhoneAttempt, PhoneAuthentication, PhoneCode, TelephonyClient
 from moncompte.telephony.selectors import verified_mobile
 
@@ -74,7 +83,19 @@ REFERENCE_PREFIX = "TEL"
 REFERENCE_LENGTH = 8  # Crockford base32: 40 random bits, read out in two groups of four
 # What the platform sends for a hidden number ("masqué"): one key for all of them.
 HIDDEN_LINE = "masqué"
-_HIDDEN_WORDS = {"", "masque", "masqué", "anonyme", "anonymous", "inconnu", "unknown", "prive", "privé", "private"}
+_HIDDEN_WORDS = {
+    "",
+    "masque",
+    "masqué",
+    "hidden",
+    "anonyme",
+    "anonymous",
+    "inconnu",
+    "unknown",
+    "prive",
+    "privé",
+    "private",
+}
 # Compared with when there is no digest to compare with: no keyed hash can equal it.
 _NO_DIGEST = "0" * 64
 # PostgreSQL advisory locks on two int4 keys, apart from moncompte.accounts.legacy's 7452.
@@ -215,7 +236,8 @@ def telephony_client_create(*, actor: Actor, name: str) -> tuple[TelephonyClient
 def telephony_client_authenticate(*, client_id: str, secret: str) -> TelephonyClient | None:
     """The active client whose id and secret these are, else None (an unknown id is compared
     against a dummy digest: the same work)."""
-    client = TelephonyClient.objects.filter(client_id=client_id[:64]).first()
+    with connection.cursor() as cursor:
+        client = statements.telephony_client(cursor, client_id[:64])
     matches = hmac.compare_digest(
         _client_digest(client_id, secret), client.secret_digest if client is not None else _NO_DIGEST
     )
@@ -302,31 +324,19 @@ def _lock_key(key: str) -> int:
     return int.from_bytes(bytes.fromhex(key[:8]), "big", signed=True)
 
 
-def _lock(*, line_key: str, target_key: str) -> None:
-    """Serialize the tries of one line, then of one target (always in this order: no deadlock),
-    so that parallel calls cannot overrun a cap. SQLite's IMMEDIATE transactions serialize
-    every writer already."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s), pg_advisory_xact_lock(%s, %s)",
-                [_LINE_LOCK_CLASS, _lock_key(line_key), _TARGET_LOCK_CLASS, _lock_key(target_key)],
-            )
+def _caps_locks(*, line_key: str, target_key: str) -> list[tuple[int, int]]:
+    """The locks that serialize the tries of one line, then of one target (always in this order:
+    no deadlock), so that parallel calls cannot overrun a cap."""
+    return [(_LINE_LOCK_CLASS, _lock_key(line_key)), (_TARGET_LOCK_CLASS, _lock_key(target_key))]
 
 
-def _refusal(*, line_key: str, target_key: str, now: datetime.datetime) -> tuple[int, str]:
+def _refusal(
+    rows: list[tuple[str, str, datetime.datetime]], *, line_key: str, target_key: str, now: datetime.datetime
+) -> tuple[int, str]:
     """(seconds to wait, "line" or "target") when a cap refuses the try now, else (0, "").
 
-    One statement: the wrong tries of the last 24 hours of this line or on this target."""
-    rows = list(
-        PhoneAttempt.objects.filter(
-            Q(line_key=line_key) | Q(target_key=target_key),
-            outcome=PhoneAttempt.Outcome.WRONG,
-            at__gt=now - DAY,
-        )
-        .order_by()
-        .values_list("line_key", "target_key", "at")
-    )
+    ``rows``: the wrong tries of the last 24 hours of this line or on this target, read in one
+    statement (statements.wrong_tries), (line key, target key, time) each."""
     ends: list[tuple[datetime.datetime, str]] = []
     for reason, limit, times in (
         (
@@ -373,10 +383,17 @@ def _detail(*, method: str, client: TelephonyClient | None, line_key: str, **ext
 
 
 def _authentication_create(
-    *, person: Person, dossier: Dossier | None, method: str, client: TelephonyClient | None, now: datetime.datetime
+    cursor,
+    written: list,
+    *,
+    person: Person,
+    dossier: Dossier | None,
+    method: str,
+    client: TelephonyClient | None,
+    now: datetime.datetime,
 ) -> PhoneAuthentication:
     reference, digest = _new_reference()
-    authentication = PhoneAuthentication.objects.create(
+    authentication = PhoneAuthentication(
         reference_digest=digest,
         person=person,
         dossier=dossier,
@@ -385,13 +402,17 @@ def _authentication_create(
         created_at=now,
         expires_at=now + datetime.timedelta(minutes=settings.MONCOMPTE_PHONE_AUTHENTICATION_MINUTES),
     )
+    # With the try's rows, in one statement on PostgreSQL.
+    statements.insert_all(cursor, [*written, authentication])
     # Given to the caller's platform once, never stored in clear.
     authentication.reference = reference
     return authentication
 
 
-def _responsible_of(dossier: Dossier) -> Person | None:
-    members = Member.objects.current().filter(dossier=dossier).filter(couple_condition()).select_related("person")
+def _responsible_of(cursor, dossier: Dossier) -> Person | None:
+    # The file's rows in one statement; which one is current and which is the responsible
+    # person's is the model's and the policy's to say.
+    members = [member for member in statements.household(cursor, dossier.pk) if member.is_current()]
     responsible, _ = couple(members)
     return responsible.person if responsible is not None else None
 
@@ -420,18 +441,31 @@ def phone_authenticate_legacy(
             detail=_detail(method=method, client=client, line_key=line_key),
         )
         raise PhoneAuthenticationError(PHONE_CODE_ENDED, code="legacy_code_ended")
-    caf = Caf.objects.filter(code=caf_code).first()
-    if caf is None:
-        # The Cafs' numbers are public: telling one does not exist tells nothing about a file.
-        raise PhoneAuthenticationError(UNKNOWN_CAF, code="unknown_caf", field="caf")
-    target_key = _file_target_key(caf.code, numero)
+    target_key = _file_target_key(caf_code, numero)
+    file_key = legacy_file_key_of(caf_code, numero)
     authentication = None
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor:
         now = timezone.now()
-        _lock(line_key=line_key, target_key=target_key)
-        wait, capped_by = _refusal(line_key=line_key, target_key=target_key, now=now)
-        attempt = legacy_code_try(
-            caf=caf, numero=numero, code=code, channel=Channel.PHONE, client_address=None, refused=bool(wait)
+        # The phone's caps and the file's old-code caps shared with the web
+        # (moncompte.accounts.legacy) are locked by the statement that reads the Caf, the file
+        # and its old code (the same for an unknown numéro); their rows are read after it.
+        locks = [*_caps_locks(line_key=line_key, target_key=target_key), legacy_lock(file_key)]
+        caf, credential = statements.locked_legacy_file(cursor, locks=locks, caf_code=caf_code, numero=numero)
+        if caf is None:
+            # The Cafs' numbers are public: telling one does not exist tells nothing about a
+            # file. Nothing was written: the block ends empty.
+            raise PhoneAuthenticationError(UNKNOWN_CAF, code="unknown_caf", field="caf")
+        rows, legacy_wrong = statements.wrong_tries(
+            cursor,
+            line_key=line_key,
+            target_key=target_key,
+            since=now - DAY,
+            legacy_file_key=file_key,
+            legacy_since=now - LEGACY_COUNTING_WINDOW,
+        )
+        wait, capped_by = _refusal(rows, line_key=line_key, target_key=target_key, now=now)
+        attempt, legacy_row = legacy_code_phone_try(
+            file_key=file_key, credential=credential, code=code, wrong=legacy_wrong, refused=bool(wait), now=now
         )
         reason = legacy_code_phone_reason(attempt)
         person = None
@@ -441,7 +475,7 @@ def phone_authenticate_legacy(
             # The file's waits shared with the web (moncompte.accounts.legacy).
             reason, capped_by, wait = "capped_file_wait", "target", attempt.wait_seconds
         elif not reason:
-            person = _responsible_of(attempt.dossier)
+            person = _responsible_of(cursor, attempt.dossier)
             reason = "" if person is not None else "no_responsible"
         if reason.startswith("capped"):
             outcome = PhoneAttempt.Outcome.REFUSED
@@ -449,9 +483,14 @@ def phone_authenticate_legacy(
             outcome = PhoneAttempt.Outcome.WRONG
         else:
             outcome = PhoneAttempt.Outcome.RIGHT  # the code was the file's (retired or not)
-        PhoneAttempt.objects.create(line_key=line_key, target_key=target_key, method=method, outcome=outcome, at=now)
+        # The web's row and the phone's: written with the authentication, if any.
+        written = [
+            legacy_row,
+            PhoneAttempt(line_key=line_key, target_key=target_key, method=method, outcome=outcome, at=now),
+        ]
         detail = _detail(method=method, client=client, line_key=line_key)
         if reason:
+            statements.insert_all(cursor, written)
             action = JournalAction.PHONE_AUTH_CAPPED if wait else JournalAction.PHONE_AUTH_FAILURE
             journal_record(
                 action=action,
@@ -462,7 +501,7 @@ def phone_authenticate_legacy(
             )
         else:
             authentication = _authentication_create(
-                person=person, dossier=attempt.dossier, method=method, client=client, now=now
+                cursor, written, person=person, dossier=attempt.dossier, method=method, client=client, now=now
             )
             journal_record(
                 action=JournalAction.PHONE_AUTH_SUCCESS,
@@ -487,7 +526,7 @@ def _parse_nir(identifier: str):
     try:
         return parse_identifier(identifier)
     except IdentifierError as error:
-        raise PhoneAuthenticationError(error.message, code="invalid_identifier", field="identifiant") from None
+        raise PhoneAuthenticationError(error.message, code="invalid_identifier", field="identifier") from None
 
 
 def _phone_code_try(
@@ -504,19 +543,20 @@ def _phone_code_try(
     and keyed hashes whether the NIR is a person's or not, with or without a live code."""
     parsed = _parse_nir(identifier)
     target_key = _nir_target_key(parsed.value)
+    # Person.objects.with_identifier's digests: one per configured key.
+    digests = identifier_digests(parsed.value)
     method = PhoneAttempt.Method.PHONE_CODE
     authentication = None
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor:
         now = timezone.now()
-        _lock(line_key=line_key, target_key=target_key)
-        wait, capped_by = _refusal(line_key=line_key, target_key=target_key, now=now)
-        person = Person.objects.with_identifier(parsed.value).order_by("pk").first()
-        person_id = person.pk if person is not None else 0
-        live = (
-            PhoneCode.objects.filter(person_id=person_id, used_at__isnull=True, superseded_at__isnull=True)
-            .order_by("-created_at", "-pk")
-            .first()
+        # One statement takes the caps' locks and reads the person and their live code (the same
+        # whether either exists); the caps' rows are read after it.
+        person, live = statements.locked_person_and_live_code(
+            cursor, locks=_caps_locks(line_key=line_key, target_key=target_key), identifier_digests=digests
         )
+        rows, _ = statements.wrong_tries(cursor, line_key=line_key, target_key=target_key, since=now - DAY)
+        wait, capped_by = _refusal(rows, line_key=line_key, target_key=target_key, now=now)
+        person_id = person.pk if person is not None else 0
         # Always compared, refused or not, person or not: the same keyed hash every time.
         matches = hmac.compare_digest(
             phone_code_digest(person_id, "".join((code or "").split())),
@@ -532,19 +572,20 @@ def _phone_code_try(
             reason, outcome = "expired", PhoneAttempt.Outcome.WRONG
         else:
             # Single use: consumed only if nobody consumed or superseded it meanwhile.
-            taken = PhoneCode.objects.filter(pk=live.pk, used_at__isnull=True, superseded_at__isnull=True).update(
-                used_at=now
-            )
+            taken = statements.phone_code_take(cursor, code_id=live.pk, now=now)
             reason, outcome = ("", PhoneAttempt.Outcome.RIGHT) if taken else ("wrong", PhoneAttempt.Outcome.WRONG)
-        PhoneAttempt.objects.create(line_key=line_key, target_key=target_key, method=method, outcome=outcome, at=now)
+        written = [PhoneAttempt(line_key=line_key, target_key=target_key, method=method, outcome=outcome, at=now)]
         if reason:
+            statements.insert_all(cursor, written)
             action = JournalAction.PHONE_AUTH_CAPPED if wait else JournalAction.PHONE_AUTH_FAILURE
             journal_record(action=action, actor=actor, subject_person=person, detail={**detail, "reason": reason})
         else:
             if authenticate:
                 authentication = _authentication_create(
-                    person=person, dossier=None, method=method, client=client, now=now
+                    cursor, written, person=person, dossier=None, method=method, client=client, now=now
                 )
+            else:
+                statements.insert_all(cursor, written)
             journal_record(action=JournalAction.PHONE_AUTH_SUCCESS, actor=actor, subject_person=person, detail=detail)
     if wait:
         raise _capped_error(reason=capped_by, wait=wait, legacy=False)
@@ -610,7 +651,8 @@ def phone_authentication_redeem(*, actor: Actor, reference: str) -> PhoneAuthent
     with transaction.atomic():
         now = timezone.now()
         authentication = (
-            PhoneAuthentication.objects.select_for_update()
+            # Only the authentication's row: PostgreSQL cannot lock the outer join's (no file).
+            PhoneAuthentication.objects.select_for_update(of=("self",))
             .select_related("person", "dossier")
             .filter(reference_digest=digest)
             .order_by("-created_at", "-pk")

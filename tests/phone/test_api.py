@@ -15,8 +15,8 @@ from tests.phone.conftest import basic
 from tests.telephony.helpers import AFTER_END, BEFORE_END, LEGACY_CODE, LINE, other_code, web_actor
 
 pytestmark = pytest.mark.django_db
-LEGACY = "/api/phone/v1/authentifications/ancien-code/"
-CODE = "/api/phone/v1/authentifications/code-telephone/"
+LEGACY = "/api/phone/v1/authentications/legacy-code/"
+CODE = "/api/phone/v1/authentications/phone-code/"
 
 
 def _post(path, body, headers):
@@ -24,7 +24,7 @@ def _post(path, body, headers):
 
 
 def _legacy_body(family, code=LEGACY_CODE, line=LINE):
-    return {"caf": family.caf.code, "numero_allocataire": family.dossier.numero, "code": code, "ligne_appelante": line}
+    return {"caf": family.caf.code, "numero": family.dossier.numero, "code": code, "calling_line": line}
 
 
 @pytest.fixture
@@ -66,16 +66,16 @@ def test_the_old_code_identifies_the_responsible_person(platform, family):
     assert response.status_code == 201 and "no-store" in response["Cache-Control"]
     body = response.json()
     person = family.responsible.person
-    assert body["methode"] == "legacy_code" and body["reference"].startswith("TEL-")
-    assert body["personne"] == {"prenoms": person.first_names, "nom": person.usage_name or person.birth_name}
-    assert body["dossiers"] == [
+    assert body["method"] == "legacy_code" and body["reference"].startswith("TEL-")
+    assert body["person"] == {"first_names": person.first_names, "last_name": person.usage_name or person.birth_name}
+    assert body["files"] == [
         {
             "caf": family.caf.code,
-            "numero_allocataire": family.dossier.numero,
-            "qualite": "Responsable du dossier",
-            "informations_dossier": True,
-            "informations_personnelles": True,
-            "motif": "",
+            "numero": family.dossier.numero,
+            "standing": "Responsable du dossier",
+            "file_information": True,
+            "own_information": True,
+            "hidden_reason": "",
         }
     ]
 
@@ -91,7 +91,7 @@ def test_after_the_end_date_the_answer_says_how_to_get_a_phone_code(platform, fa
 def test_wrong_and_unknown_get_the_same_answer(platform, family):
     with time_machine.travel(BEFORE_END, tick=False):
         wrong = _post(LEGACY, _legacy_body(family, code=other_code(LEGACY_CODE)), platform.headers)
-        unknown = _post(LEGACY, {**_legacy_body(family), "numero_allocataire": "1999999"}, platform.headers)
+        unknown = _post(LEGACY, {**_legacy_body(family), "numero": "1999999"}, platform.headers)
     assert wrong.status_code == unknown.status_code == 400
     assert wrong.json() == unknown.json()
     assert wrong.json()["message"].startswith("Numéro allocataire ou code confidentiel incorrect")
@@ -113,10 +113,10 @@ def test_the_caps_answer_429_with_retry_after(platform, family, settings):
     "change, field",
     [
         ({"caf": "75"}, "caf"),
-        ({"numero_allocataire": "12345678"}, "numero_allocataire"),
+        ({"numero": "12345678"}, "numero"),
         ({"code": "1234567\n"}, "code"),
         ({"code": 12345678}, "code"),
-        ({"ligne_appelante": "0" * 33}, "ligne_appelante"),
+        ({"calling_line": "0" * 33}, "calling_line"),
     ],
 )
 def test_malformed_bodies_are_400_in_french_and_not_a_try(platform, family, change, field):
@@ -139,7 +139,7 @@ def test_an_unknown_caf_is_said(platform, family):
 
 
 def _code_body(person, code):
-    return {"identifiant": person.raw_identifier, "code": code, "ligne_appelante": "masqué"}
+    return {"identifier": person.raw_identifier, "code": code, "calling_line": "masqué"}
 
 
 def test_what_the_answer_tells_for_each_standing(platform, family):
@@ -161,17 +161,17 @@ def test_what_the_answer_tells_for_each_standing(platform, family):
         response = _post(CODE, _code_body(account.person, code), platform.headers)
         assert response.status_code == 201, response.content
         body = response.json()
-        assert body["methode"] == "phone_code"
-        (row,) = body["dossiers"]
-        assert row["qualite"] == label and row["informations_dossier"] is told
-        assert row["informations_personnelles"] is True
-        assert (row["motif"] == "") is told and ("aucune information" in row["motif"]) is not told
+        assert body["method"] == "phone_code"
+        (row,) = body["files"]
+        assert row["standing"] == label and row["file_information"] is told
+        assert row["own_information"] is True
+        assert (row["hidden_reason"] == "") is told and ("aucune information" in row["hidden_reason"]) is not told
         # Never the data itself: no address, no amount, no other member.
         text = response.content.decode()
         for dossier in (family.dossier, plain.dossier):
             assert dossier.address_line1 not in text and dossier.city not in text
         assert str(payment.amount_cents) not in text and "Allocations familiales" not in text
-        assert set(body) == {"reference", "expire_le", "methode", "personne", "dossiers"}
+        assert set(body) == {"reference", "expires_at", "method", "person", "files"}
 
 
 def test_the_phone_code_once(platform, family):
@@ -184,13 +184,13 @@ def test_the_phone_code_once(platform, family):
 
 
 def test_a_malformed_nir_says_what_is_wrong(platform):
-    response = _post(CODE, {"identifiant": "12345", "code": "123456", "ligne_appelante": ""}, platform.headers)
-    assert response.status_code == 400 and response.json()["field"] == "identifiant"
+    response = _post(CODE, {"identifier": "12345", "code": "123456", "calling_line": ""}, platform.headers)
+    assert response.status_code == 400 and response.json()["field"] == "identifier"
     assert "chiffres" in response.json()["message"]
 
 
 def test_not_a_json_body_and_other_methods(platform):
-    form = Client().post(CODE, {"identifiant": "x"}, **platform.headers)
+    form = Client().post(CODE, {"identifier": "x"}, **platform.headers)
     assert form.status_code == 415 and form.json()["code"] == "unsupported_media_type"
     get = Client().get(CODE, **platform.headers)
     assert get.status_code == 405 and get.json()["code"] == "method_not_allowed"

@@ -21,8 +21,8 @@ from tests.telephony.helpers import BEFORE_END, LEGACY_CODE, web_actor
 pytestmark = pytest.mark.django_db
 SCHEMA = "/api/phone/v1/schema/"
 OPERATIONS = {
-    ("post", "/api/phone/v1/authentifications/ancien-code/"),
-    ("post", "/api/phone/v1/authentifications/code-telephone/"),
+    ("post", "/api/phone/v1/authentications/legacy-code/"),
+    ("post", "/api/phone/v1/authentications/phone-code/"),
 }
 CASES = {GenerationMode.POSITIVE: 120, GenerationMode.NEGATIVE: 120}
 
@@ -112,15 +112,15 @@ def test_real_answers_conform_to_the_schema(api_schema, world, platform, setting
     settings.MONCOMPTE_PHONE_MAX_FAILURES_PER_FILE = 1
     family = world
     headers = {"Authorization": platform.headers["HTTP_AUTHORIZATION"]}
-    legacy = api_schema["/api/phone/v1/authentifications/ancien-code/"]["POST"]
-    by_code = api_schema["/api/phone/v1/authentifications/code-telephone/"]["POST"]
+    legacy = api_schema["/api/phone/v1/authentications/legacy-code/"]["POST"]
+    by_code = api_schema["/api/phone/v1/authentications/phone-code/"]["POST"]
     _, code = phone_code_issue(actor=web_actor(family.spouse.account), by_sms=False)
-    body = {"caf": family.caf.code, "numero_allocataire": family.dossier.numero, "ligne_appelante": "masqué"}
+    body = {"caf": family.caf.code, "numero": family.dossier.numero, "calling_line": "masqué"}
     statuses = []
     with time_machine.travel(BEFORE_END, tick=True):
         for operation, data in (
             (legacy, {**body, "code": LEGACY_CODE}),
-            (by_code, {"identifiant": family.spouse.identifier, "code": code, "ligne_appelante": "0612345678"}),
+            (by_code, {"identifier": family.spouse.identifier, "code": code, "calling_line": "0612345678"}),
             (legacy, {**body, "code": "00000000"}),
             (legacy, {**body, "code": LEGACY_CODE}),
         ):

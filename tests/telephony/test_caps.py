@@ -119,7 +119,7 @@ def test_the_line_cap_counts_both_methods(family, clock):
     assert _legacy_refusal(family, line="+33612000009").code == "capped"
 
 
-@pytest.mark.parametrize("hidden", ["masqué", "", "MASQUÉ", "  anonymous "])
+@pytest.mark.parametrize("hidden", ["masqué", "", "MASQUÉ", "  anonymous ", "hidden", "Anonymous"])
 def test_every_hidden_line_is_one_line(hidden):
     assert calling_line_key(hidden) == calling_line_key("masqué") != calling_line_key("+33612345678")
     assert calling_line_key("0612345678") == calling_line_key("+33 6 12 34 56 78")

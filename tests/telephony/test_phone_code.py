@@ -104,7 +104,7 @@ def test_an_unknown_nir_and_a_wrong_code_get_the_same_answer(account):
 
 def test_a_malformed_nir_is_a_field_error_not_a_try(account):
     error = _refused("12345", "123456")
-    assert error.code == "invalid_identifier" and error.field == "identifiant" and error.status == 400
+    assert error.code == "invalid_identifier" and error.field == "identifier" and error.status == 400
     assert not PhoneAttempt.objects.exists()
 
 

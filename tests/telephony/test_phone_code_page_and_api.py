@@ -1,5 +1,5 @@
 """The person's side: /mon-compte/code-telephone/ (shown once, or by SMS to a verified mobile)
-and POST /api/v1/me/code-telephone/; and the command that registers the platform's client."""
+and POST /api/v1/me/phone-code/; and the command that registers the platform's client."""
 
 import io
 import re
@@ -17,7 +17,7 @@ from tests.telephony.helpers import LINE, phone_actor
 
 pytestmark = pytest.mark.django_db
 PAGE = "/mon-compte/code-telephone/"
-API = "/api/v1/me/code-telephone/"
+API = "/api/v1/me/phone-code/"
 SHOWN = re.compile(r'id="code-telephone">(\d{3}) (\d{3})<')
 
 
@@ -147,7 +147,7 @@ def test_the_command_prints_the_secret_once_and_stores_its_keyed_hash(db):
 
 
 def test_the_apis_phone_code_endpoint_conforms_to_its_schema(db, settings):
-    """Generated requests (valid and invalid) to POST /api/v1/me/code-telephone/ only, through
+    """Generated requests (valid and invalid) to POST /api/v1/me/phone-code/ only, through
     /api/v1/schema/: no 5xx, every answer as documented (201, 400, 429 included)."""
     import schemathesis
     from django.core.wsgi import get_wsgi_application
@@ -160,7 +160,7 @@ def test_the_apis_phone_code_endpoint_conforms_to_its_schema(db, settings):
     ContactFactory(account=account, phone=True)
     loaded = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
     (operation,) = [
-        result.ok() for result in loaded.include(path_regex="^/api/v1/me/code-telephone/$").get_all_operations()
+        result.ok() for result in loaded.include(path_regex="^/api/v1/me/phone-code/$").get_all_operations()
     ]
     statuses = set()
     for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):

@@ -1,4 +1,4 @@
-"""/api/v1/me/code-telephone/: a phone code for the signed-in person (issue 12, docs/telephony.md).
+"""/api/v1/me/phone-code/: a phone code for the signed-in person (issue 12, docs/telephony.md).
 
 The code identifies the person on the phone with their NIR: shown in the app (the answer holds
 it, once), or sent by SMS to the account's validated mobile (the answer then holds none). The
@@ -70,5 +70,5 @@ class PhoneCodeView(ApiView):
 
 
 urlpatterns = [
-    path("me/code-telephone/", PhoneCodeView.as_view(), name="me_phone_code"),
+    path("me/phone-code/", PhoneCodeView.as_view(), name="me_phone_code"),
 ]
