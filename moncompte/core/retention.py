@@ -6,7 +6,8 @@ purge_expired``, daily: docs/operations.md). Every purge is:
 
 - **safe**: its filter never matches a record still in use, whatever the duration says: a live
   session, an open and unexpired invitation, the documents of an undecided identity check, a
-  throttle counter or an old-code try still counted by its cap;
+  throttle counter or an old-code try still counted by its cap, a live phone code or phone
+  authentication, a phone try still counted by the phone's caps;
 - **idempotent**: a second run finds nothing more to delete;
 - **batched**: ``MONCOMPTE_RETENTION_BATCH_SIZE`` rows per statement, each batch in its own
   transaction, so that a big table is never locked for long and a stopped run loses nothing;
@@ -32,10 +33,14 @@ from django.utils import timezone
 
 from moncompte.accounts.legacy import WEEK as LEGACY_COUNTING_WINDOW
 from moncompte.accounts.models import AccountSession, LegacyCodeAttempt, ThrottleCounter
+from moncompte.agents.models import AgentSession
 from moncompte.households.models import Invitation
 from moncompte.identity.models import IdentityCheck, IdentityCheckState, IdentityDocument
 from moncompte.notifications.models import Message, MessageStatus, OutboxEntry
 from moncompte.procedures.models import Procedure
+from moncompte.telephony.models import PhoneAttempt, PhoneAuthentication, PhoneCode
+from moncompte.telephony.services import DAY as PHONE_CAPS_WINDOW
+from moncompte.telephony.services import HOUR as PHONE_CODE_COUNTING_WINDOW
 from moncompte.verification.models import ContactChallenge
 from moncompte.verification.services import DESTINATION_WINDOW as CODE_SENDING_WINDOW
 
@@ -72,6 +77,17 @@ def _delete_in_batches(queryset: QuerySet, *, dry_run: bool) -> int:
 
 
 # --- The queries: what each purge may delete at ``now`` (the tests read them too) ----------------
+
+
+def agent_sessions_expired(now: datetime.datetime) -> QuerySet:
+    """The agents' sessions ended (or dead: past their absolute limit, unseen) before the cutoff,
+    as the usagers' sessions; the counter services they opened and the assisted first
+    connections started from those go with them (cascade). The journal keeps who served whom."""
+    cutoff = now - _days("MONCOMPTE_RETENTION_SESSION_DAYS")
+    absolute = datetime.timedelta(seconds=settings.MONCOMPTE_AGENT_SESSION_ABSOLUTE_SECONDS)
+    return AgentSession.objects.filter(
+        Q(ended_at__lt=cutoff) | Q(ended_at__isnull=True, last_seen_at__lt=cutoff, created_at__lt=now - absolute)
+    )
 
 
 def sessions_expired(now: datetime.datetime) -> QuerySet:
@@ -152,6 +168,27 @@ def procedures_ended(now: datetime.datetime) -> QuerySet:
     )
 
 
+def phone_codes_done(now: datetime.datetime) -> QuerySet:
+    """Phone codes used, superseded or expired before the cutoff. Never a live code (unused, not
+    superseded, unexpired), nor one within the hour the issues of a person are counted in."""
+    cutoff = now - max(_days("MONCOMPTE_RETENTION_CODE_DAYS"), PHONE_CODE_COUNTING_WINDOW)
+    return PhoneCode.objects.filter(
+        Q(used_at__lt=cutoff) | Q(superseded_at__lt=cutoff) | Q(expires_at__lt=cutoff), created_at__lt=cutoff
+    )
+
+
+def phone_attempts_old(now: datetime.datetime) -> QuerySet:
+    # Never within the 24 hours the phone's caps count, even if the setting were lowered below it.
+    keep = max(_days("MONCOMPTE_RETENTION_PHONE_ATTEMPT_DAYS"), PHONE_CAPS_WINDOW)
+    return PhoneAttempt.objects.filter(at__lt=now - keep)
+
+
+def phone_authentications_done(now: datetime.datetime) -> QuerySet:
+    """Redeemed or expired before the cutoff (cutoff < now: a reference still to redeem never matches)."""
+    cutoff = now - _days("MONCOMPTE_RETENTION_PHONE_AUTHENTICATION_DAYS")
+    return PhoneAuthentication.objects.filter(Q(redeemed_at__lt=cutoff) | Q(expires_at__lt=cutoff))
+
+
 # --- The purges ----------------------------------------------------------------------------------
 
 
@@ -209,6 +246,16 @@ KINDS: tuple[Kind, ...] = (
     Kind("identity_documents", "MONCOMPTE_RETENTION_IDENTITY_DOCUMENT_DAYS", purge_identity_documents),
     Kind("signup_claims", "MONCOMPTE_RETENTION_SIGNUP_CLAIM_DAYS", purge_signup_claims),
     Kind("procedures", "MONCOMPTE_RETENTION_PROCEDURE_DAYS", _purge_with(procedures_ended)),
+    # AGENTS (issue 12): the agents' sessions, with their counter services and assisted flows.
+    Kind("agent_sessions", "MONCOMPTE_RETENTION_SESSION_DAYS", _purge_with(agent_sessions_expired)),
+    # TELEPHONY (issue 12): the phone's codes, tries and authentications.
+    Kind("phone_codes", "MONCOMPTE_RETENTION_CODE_DAYS", _purge_with(phone_codes_done)),
+    Kind("phone_attempts", "MONCOMPTE_RETENTION_PHONE_ATTEMPT_DAYS", _purge_with(phone_attempts_old)),
+    Kind(
+        "phone_authentications",
+        "MONCOMPTE_RETENTION_PHONE_AUTHENTICATION_DAYS",
+        _purge_with(phone_authentications_done),
+    ),
 )
 
 
