@@ -647,16 +647,9 @@ def agent_reactivate(*, actor: Actor, agent: Agent) -> str:
         agent.password = ""
         agent.password_changed_at = None
         agent.save(update_fields=["is_active", "deactivated_at", "password", "password_changed_at"])
-        AgentTOTPDevice.objects.filter(agent=agent).delete()
-        agent.recovery_codes.all().delete()
-        code = _activation_issue(agent)
-        journal_record(
-            action=JournalAction.AGENT_REACTIVATED, actor=actor, subject_person=None, detail={"agent": agent.pk}
-        )
         # A session left open by a deactivation made outside the console (a data fix) would
         # live again with the agent: none survives.
-        agent_sessions_end_all(agent=agent, reason="agent_reactivated", actor=actor)
-    return code
+        return _enrolment_restarted(actor, agent, JournalAction.AGENT_REACTIVATED, reason="agent_reactivated")
 
 
 def agent_roles_change(*, actor: Actor, agent: Agent, roles: list[str]) -> Agent:
@@ -686,13 +679,17 @@ def agent_second_factor_reset(*, actor: Actor, agent: Agent) -> str:
         agent = _managed(actor, agent.pk)
         if not agent.is_active:
             raise AgentError("Cet agent est désactivé.", code="inactive")
-        AgentTOTPDevice.objects.filter(agent=agent).delete()
-        agent.recovery_codes.all().delete()
-        code = _activation_issue(agent)
-        journal_record(
-            action=JournalAction.AGENT_SECOND_FACTOR_RESET, actor=actor, subject_person=None, detail={"agent": agent.pk}
-        )
-        agent_sessions_end_all(agent=agent, reason="second_factor_reset", actor=actor)
+        return _enrolment_restarted(actor, agent, JournalAction.AGENT_SECOND_FACTOR_RESET, reason="second_factor_reset")
+
+
+def _enrolment_restarted(actor: Actor, agent: Agent, action: JournalAction, *, reason: str) -> str:
+    """The agent's authenticator app and recovery codes deleted, a new activation code issued
+    (returned, shown once), journaled as ``action``, every session ended (caller's transaction)."""
+    AgentTOTPDevice.objects.filter(agent=agent).delete()
+    agent.recovery_codes.all().delete()
+    code = _activation_issue(agent)
+    journal_record(action=action, actor=actor, subject_person=None, detail={"agent": agent.pk})
+    agent_sessions_end_all(agent=agent, reason=reason, actor=actor)
     return code
 
 
