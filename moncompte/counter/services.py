@@ -28,6 +28,7 @@ from moncompte.counter.selectors import _session_digest, counter_service_for
 from moncompte.households.models import Dossier, Member
 from moncompte.identity.identifiers import IdentifierError, parse_identifier
 from moncompte.identity.models import DocumentKind, Person
+from moncompte.telephony import services as telephony
 
 NOT_FOUND_MESSAGE = "Aucun dossier ne correspond à cette recherche."
 CHANNELS = (Channel.COUNTER, Channel.PHONE)
@@ -202,8 +203,6 @@ def _proof_person(
     """The person a phone proof identifies and what is kept of it (its method, never the
     reference or the code). Called outside any transaction of ours: a wrong code counted by
     the telephony's caps stays counted."""
-    from moncompte.telephony import services as telephony  # Task C's module, read at call time
-
     try:
         if proof == Proof.PHONE_AUTHENTICATION:
             if not proof_detail.strip():
