@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from factory.random import randgen
+
 from moncompte.accounts.models import Account
 from moncompte.households.models import Caf, Dossier, Member, Role
 from moncompte.identity.models import Person
@@ -66,10 +68,16 @@ def make_household(
     payments.
     """
     dossier = DossierFactory(**({"caf": caf} if caf else {}))
-    name = birth_name or fake.last_name().upper()
+    name = birth_name or _unrelated(
+        lambda: fake.last_name().upper(), set(Person.objects.values_list("birth_name", flat=True))
+    )
+    first_names_taken: set[str] = set()
 
     def member(key: str | None, role: str, *, age: int, sex: str | None = None, **extra) -> HouseholdPerson:
-        person = PersonFactory(age=age, birth_name=name, **({"sex": sex} if sex else {}))
+        sex = sex or randgen.choice("FM")
+        first_names = _unrelated(fake.first_name_female if sex == "F" else fake.first_name_male, first_names_taken)
+        first_names_taken.add(first_names)
+        person = PersonFactory(age=age, sex=sex, first_names=first_names, birth_name=name)
         membership = MemberFactory(dossier=dossier, person=person, role=role, **extra)
         account = None
         password = PASSWORDS.get(key) if key else None
@@ -91,6 +99,20 @@ def make_household(
     if legacy_code:
         LegacyCredentialFactory(dossier=dossier, code=legacy_code)
     return Household(dossier.caf, dossier, responsible, spouse, child, young_child, legacy_code)
+
+
+def _unrelated(generate, taken: set[str], *, tries: int = 30) -> str:
+    """A generated name that neither contains nor is contained in a taken one ("Gabriel" and
+    "Gabrielle", "ROY" and "LEROY"): the tests that check a name is absent from a page would
+    otherwise find it inside another. Gives up after ``tries`` when the pool is nearly used."""
+    taken_upper = [other.upper() for other in taken]
+    candidate = generate()
+    for _ in range(tries):
+        upper = candidate.upper()
+        if not any(upper in other or other in upper for other in taken_upper):
+            break
+        candidate = generate()
+    return candidate
 
 
 __all__ = ["PASSWORDS", "Household", "HouseholdPerson", "make_household"]
