@@ -1625,6 +1625,22 @@ MUTATIONS: list[Mutation] = [
         ("tests/agents/test_agent_sessions.py", "-k", "idle"),
     ),
     M(
+        "agent-token-kept-at-second-factor",
+        "The second factor gives the agent session a new token: one seen before it opens nothing",
+        "moncompte/agents/sessions.py",
+        '    changes["token_digest"] = _digest(token)\n',
+        "    token = None\n",
+        ("tests/agents/test_signin.py", "tests/agents/test_password_change.py", "-k", "new_token"),
+    ),
+    M(
+        "agent-password-change-keeps-token",
+        "The agent session kept open at a password change continues under a new token",
+        "moncompte/agents/services.py",
+        "        token = agent_session_token_renew(session=session)\n",
+        "        token = None\n",
+        ("tests/agents/test_password_change.py", "-k", "new_token"),
+    ),
+    M(
         "agent-session-waits-forever-for-code",
         "A session waiting for its second factor ends after MONCOMPTE_AGENT_SECOND_FACTOR_SECONDS",
         "moncompte/agents/sessions.py",

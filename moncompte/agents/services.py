@@ -57,6 +57,7 @@ from moncompte.agents.sessions import (
     agent_actor,
     agent_session_open,
     agent_session_second_factor_done,
+    agent_session_token_renew,
     agent_sessions_end_all,
 )
 from moncompte.audit.actions import JournalAction
@@ -478,10 +479,11 @@ def agent_signin_password(*, actor: Actor, email: str, password: str) -> tuple[A
     return session, token
 
 
-def agent_second_factor_verify(*, actor: Actor, session: AgentSession, code: str) -> AgentSession:
+def agent_second_factor_verify(*, actor: Actor, session: AgentSession, code: str) -> str:
     """The TOTP code of the session's agent: within the device's tolerance, never twice, with
-    django-otp's growing waits after wrong codes. On success the session is complete. Raises
-    ``Throttled``, ``CodeRefused`` or ``SecondFactorMissing``."""
+    django-otp's growing waits after wrong codes. On success the session is complete, under a
+    new token, returned for the cookie. Raises ``Throttled``, ``CodeRefused`` or
+    ``SecondFactorMissing``."""
     refused: DomainError
     with transaction.atomic():
         device = _confirmed_device(session.agent_id, lock=True)
@@ -491,14 +493,14 @@ def agent_second_factor_verify(*, actor: Actor, session: AgentSession, code: str
         if wait:
             refused = Throttled(wait, message=_code_wait_message(wait), field="code")
         elif totp.totp_matches(device, code):
-            session = agent_session_second_factor_done(session=session)
+            token = agent_session_second_factor_done(session=session)
             journal_record(
                 action=JournalAction.AGENT_SECOND_FACTOR_SUCCESS,
                 actor=actor,
                 subject_person=None,
                 detail={"method": "totp"},
             )
-            return session
+            return token
         else:
             refused = CodeRefused()
     if isinstance(refused, CodeRefused):
@@ -512,10 +514,11 @@ def agent_second_factor_verify(*, actor: Actor, session: AgentSession, code: str
     raise refused
 
 
-def agent_recovery_code_use(*, actor: Actor, session: AgentSession, code: str) -> int:
+def agent_recovery_code_use(*, actor: Actor, session: AgentSession, code: str) -> tuple[int, str]:
     """A recovery code instead of the TOTP code: single use, counted on the device's waits like
-    a wrong TOTP code. Returns how many unused codes remain. Raises ``Throttled``,
-    ``CodeRefused`` or ``SecondFactorMissing``."""
+    a wrong TOTP code. Returns how many unused codes remain and the session's new token (as
+    ``agent_second_factor_verify``). Raises ``Throttled``, ``CodeRefused`` or
+    ``SecondFactorMissing``."""
     refused: DomainError
     with transaction.atomic():
         device = _confirmed_device(session.agent_id, lock=True)
@@ -529,14 +532,14 @@ def agent_recovery_code_use(*, actor: Actor, session: AgentSession, code: str) -
             if remaining is not None:
                 device.throttle_reset(commit=False)
                 device.save(update_fields=["throttling_failure_timestamp", "throttling_failure_count"])
-                agent_session_second_factor_done(session=session)
+                token = agent_session_second_factor_done(session=session)
                 journal_record(
                     action=JournalAction.AGENT_RECOVERY_CODE_USED,
                     actor=actor,
                     subject_person=None,
                     detail={"remaining": remaining},
                 )
-                return remaining
+                return remaining, token
             refused = CodeRefused("Code de secours incorrect ou déjà utilisé.")
     if isinstance(refused, CodeRefused):
         _count_code_failure(device.pk)
@@ -565,12 +568,15 @@ def agent_recovery_codes_regenerate(*, actor: Actor, password: str) -> list[str]
     return codes
 
 
-def agent_password_change(*, actor: Actor, session: AgentSession, current_password: str, new_password: str) -> int:
+def agent_password_change(
+    *, actor: Actor, session: AgentSession, current_password: str, new_password: str
+) -> tuple[int, str]:
     """The signed-in agent changes their password: the current one typed again (throttled per
     agent as every re-typing), the new one under the usagers' policy as at the activation (the
     agent's names not allowed in it). Every other session of the agent ends; ``session``, the
-    one acting, stays open. Returns how many ended. Raises ``Throttled`` or ``WrongPassword``
-    (field "current_password"), ``PasswordRefused`` ("weak", "same"); nothing changes then."""
+    one acting, stays open under a new token. Returns how many ended and that token. Raises
+    ``Throttled`` or ``WrongPassword`` (field "current_password"), ``PasswordRefused`` ("weak",
+    "same"); nothing changes then."""
     agent = actor.agent
     if agent is None or session.agent_id != agent.pk:
         raise NotAllowed()
@@ -589,13 +595,15 @@ def agent_password_change(*, actor: Actor, session: AgentSession, current_passwo
         locked.save(update_fields=["password", "password_changed_at"])
         # Whoever else holds a session of the agent (a stolen cookie, a forgotten browser) is out.
         ended = agent_sessions_end_all(agent=locked, reason="password_changed", actor=actor, except_session=session)
+        # And the one kept: its old token, if it was copied, goes with the old password.
+        token = agent_session_token_renew(session=session)
         journal_record(
             action=JournalAction.AGENT_PASSWORD_CHANGED,
             actor=actor,
             subject_person=None,
             detail={"agent": locked.pk, "sessions_ended": ended},
         )
-    return ended
+    return ended, token
 
 
 # Management by an administrator ---------------------------------------------------------------

@@ -1,10 +1,13 @@
 """Agent sessions: opened by the password, completed by the second factor, short-lived.
 
 The cookie holds a random token (``secrets.token_urlsafe(32)``); the database its SHA-256 only,
-so a copy of the table opens no session. A session is refused once ended, idle for
-MONCOMPTE_AGENT_SESSION_IDLE_SECONDS, older than MONCOMPTE_AGENT_SESSION_ABSOLUTE_SECONDS, or
-waiting for its second factor longer than MONCOMPTE_AGENT_SECOND_FACTOR_SECONDS, and whenever
-the agent is deactivated. The channels turn a session into an ``Actor`` with ``agent_actor``.
+so a copy of the table opens no session. The token changes when the session gains or renews its
+rights (the second factor, a password change): a token seen before is worth nothing after.
+
+A session is refused once ended, idle for MONCOMPTE_AGENT_SESSION_IDLE_SECONDS, older than
+MONCOMPTE_AGENT_SESSION_ABSOLUTE_SECONDS, or waiting for its second factor longer than
+MONCOMPTE_AGENT_SECOND_FACTOR_SECONDS, and whenever the agent is deactivated. The channels turn
+a session into an ``Actor`` with ``agent_actor``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from moncompte.core.actors import Actor, Channel
 
 # Write last_seen_at at most this often: reading a page rarely writes.
 _SEEN_RESOLUTION = datetime.timedelta(seconds=30)
+# An actor's session reference: the session's id, stable while its token changes.
+_SESSION_KEY_PREFIX = "agent-session:"
 
 
 def _digest(token: str) -> str:
@@ -34,15 +39,24 @@ def agent_actor(
     session: AgentSession, *, channel: Channel = Channel.COUNTER, client_address: str | None = None, on_behalf_of=None
 ) -> Actor:
     """The acting agent of ``session``: through the counter or the phone, for ``on_behalf_of``
-    (the person served) when there is one. The journal's session reference is a keyed hash of
-    the token's digest, never the token."""
+    (the person served) when there is one. The journal keeps a keyed hash of the session's
+    reference (its id, never the token), the same before and after the token changes."""
     return Actor(
         channel=channel,
         agent=session.agent,
-        session_key=f"agent:{session.token_digest}",
+        session_key=f"{_SESSION_KEY_PREFIX}{session.pk}",
         client_address=client_address,
         on_behalf_of=on_behalf_of,
     )
+
+
+def agent_session_id(actor: Actor) -> int | None:
+    """The id of the agent session ``actor`` acts in (None for any other actor)."""
+    key = actor.session_key or ""
+    if actor.agent is None or not key.startswith(_SESSION_KEY_PREFIX):
+        return None
+    value = key.removeprefix(_SESSION_KEY_PREFIX)
+    return int(value) if value.isdigit() else None
 
 
 def agent_session_open(*, agent: Agent, client_address: str | None) -> tuple[AgentSession, str]:
@@ -60,14 +74,26 @@ def agent_session_open(*, agent: Agent, client_address: str | None) -> tuple[Age
     return session, token
 
 
-def agent_session_second_factor_done(*, session: AgentSession) -> AgentSession:
+def agent_session_token_renew(*, session: AgentSession, **changes) -> str:
+    """A new token for ``session`` (with ``changes`` to its fields written at once); the old one
+    opens nothing from now on. Returns the new token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    changes["token_digest"] = _digest(token)
+    AgentSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(**changes)
+    for name, value in changes.items():
+        setattr(session, name, value)
+    return token
+
+
+def agent_session_second_factor_done(*, session: AgentSession) -> str:
+    """The session is complete: its rights are the agent's from now on, under a new token (one
+    seen while it waited for the code, on a shared screen or in a log, opens nothing). Returns
+    the token for the cookie."""
     now = timezone.now()
     with transaction.atomic():
-        AgentSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(second_factor_at=now, last_seen_at=now)
+        token = agent_session_token_renew(session=session, second_factor_at=now, last_seen_at=now)
         Agent.objects.filter(pk=session.agent_id).update(last_signin_at=now)
-    session.second_factor_at = now
-    session.last_seen_at = now
-    return session
+    return token
 
 
 def _expired(session: AgentSession, now: datetime.datetime) -> str:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from moncompte.access.agents import AgentPermission, agent_may
 from moncompte.access.policy import Disclosure, disclosure_for, standing_of
 from moncompte.accounts.models import Account
+from moncompte.agents.sessions import agent_session_id
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.caf_requests.models import CafRequest
@@ -26,11 +27,6 @@ from moncompte.procedures.services import procedures_of
 from moncompte.verification.contacts import mask_destination
 
 
-def _session_digest(actor: Actor) -> str:
-    key = actor.session_key or ""
-    return key.removeprefix("agent:") if key.startswith("agent:") else ""
-
-
 def counter_service_for(*, actor: Actor, service_id: int) -> CounterService:
     """The open service ``service_id`` of the acting agent's session, still within
     MONCOMPTE_COUNTER_SERVICE_MINUTES and on a file of a Caf the agent may serve; else NotAllowed
@@ -39,7 +35,7 @@ def counter_service_for(*, actor: Actor, service_id: int) -> CounterService:
         raise NotAllowed
     service = (
         CounterService.objects.select_related("dossier__caf", "person", "agent")
-        .filter(pk=service_id, agent=actor.agent, session__token_digest=_session_digest(actor), closed_at__isnull=True)
+        .filter(pk=service_id, agent=actor.agent, session_id=agent_session_id(actor), closed_at__isnull=True)
         .first()
     )
     if service is None:

@@ -19,12 +19,13 @@ from django.utils import timezone
 from moncompte.access.agents import AgentPermission, agent_caf_condition, agent_may
 from moncompte.access.policy import standing_of
 from moncompte.agents.models import AgentSession
+from moncompte.agents.sessions import agent_session_id
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
 from moncompte.core.actors import Actor, Channel
 from moncompte.core.errors import DomainError, NotAllowed
 from moncompte.counter.models import CounterService, Proof
-from moncompte.counter.selectors import _session_digest, counter_service_for
+from moncompte.counter.selectors import counter_service_for
 from moncompte.households.models import Dossier, Member
 from moncompte.identity.identifiers import IdentifierError, parse_identifier
 from moncompte.identity.models import DocumentKind, Person
@@ -144,9 +145,7 @@ def counter_search(
         raise CounterError(
             "Saisissez soit un numéro allocataire, soit un numéro de sécurité sociale.", code="one_criterion"
         )
-    session = AgentSession.objects.filter(
-        token_digest=_session_digest(actor), agent=actor.agent, ended_at__isnull=True
-    ).first()
+    session = AgentSession.objects.filter(pk=agent_session_id(actor), agent=actor.agent, ended_at__isnull=True).first()
     if session is None:
         raise NotAllowed()
     found_by = "numero" if numero else "nir"

@@ -7,6 +7,7 @@ import html
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.test import Client
 
@@ -233,3 +234,19 @@ def test_the_new_password_signs_in_with_the_second_factor(client, agent):
         assert other.post("/agents/connexion/code/", {"code": totp_now(agent)}).status_code == 302
         assert other.get(HOME).status_code == 200
     assert Agent.objects.get(pk=agent.pk).password.startswith("argon2")
+
+
+def test_the_session_kept_open_gets_a_new_token(client, agent):
+    """The session that changed the password stays open, but not under the token it had: a copy
+    of the cookie taken before the change goes with the old password."""
+    before = client.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE].value
+    response = change(client)
+    assert response.status_code == 302 and response["Location"] == HOME
+    after = response.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE].value
+    assert after and after != before
+    copy = Client()
+    copy.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE] = before
+    copy.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE]["path"] = "/agents/"
+    assert copy.get(HOME)["Location"] == SIGNIN
+    assert client.get(HOME).status_code == 200
+    assert AgentSession.objects.get(pk=client.agent_session.pk).ended_at is None

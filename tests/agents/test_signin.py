@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher, make_password
+from django.test import Client
 
 from moncompte.access.agents import AgentRole
 from moncompte.agents.models import Agent, AgentRecoveryCode, AgentSession, AgentTOTPDevice
@@ -357,3 +358,31 @@ def test_regenerating_recovery_codes_is_throttled(client, agent, settings):
         response = client.post("/agents/codes-de-secours/", {"password": AGENT_PASSWORD})
     assert response.status_code == 429
     assert "Trop de tentatives. Réessayez dans 1 seconde." in page(response)
+
+
+@pytest.mark.parametrize("second_factor", ["totp", "recovery_code"])
+def test_the_second_factor_gives_the_session_a_new_token(client, agent, second_factor):
+    """A token seen while the session waited for its code (over a shoulder, in a proxy's log)
+    must not become a full session once the agent types the code: the cookie changes, the old
+    token opens nothing, and the journal still follows one session from password to console."""
+    codes = recovery_codes_new(agent)
+    with time_machine.travel(T0, tick=False):
+        post_password(client, agent.email, AGENT_PASSWORD)
+        seen = client.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE].value
+        if second_factor == "totp":
+            response = post_code(client, totp_now(agent))
+        else:
+            response = post_code(client, codes[0], url=RECOVERY)
+        assert response.status_code == 302 and response["Location"] == HOME
+        renewed = response.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE]
+        assert renewed.value and renewed.value != seen
+        assert renewed["path"] == "/agents/" and renewed["httponly"]
+        copy = Client()
+        copy.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE] = seen
+        copy.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE]["path"] = "/agents/"
+        assert copy.get(HOME)["Location"] == SIGNIN
+        assert copy.get(CODE)["Location"] == SIGNIN
+        assert client.get(HOME).status_code == 200
+    assert AgentSession.objects.filter(agent=agent).count() == 1
+    refs = set(JournalEntry.objects.filter(actor_agent=agent).values_list("session_ref", flat=True))
+    assert len(refs) == 1 and "" not in refs

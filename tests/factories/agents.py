@@ -55,7 +55,7 @@ def sign_in_agent(client, agent: Agent, *, second_factor: bool = True):
     ``second_factor=False``: the console's pages then serve ``agent``. Returns the session."""
     session, token = agent_session_open(agent=agent, client_address="127.0.0.1")
     if second_factor:
-        agent_session_second_factor_done(session=session)
+        token = agent_session_second_factor_done(session=session)
     client.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE] = token
     client.cookies[settings.MONCOMPTE_AGENT_SESSION_COOKIE]["path"] = "/agents/"
     return session

@@ -114,8 +114,10 @@ def _second_factor_page(request, form_class, service, template):
 @require_http_methods(["GET", "POST"])
 def second_factor_view(request):
     def verify(**kwargs):
-        agent_second_factor_verify(**kwargs)
-        return redirect("backoffice:home")
+        token = agent_second_factor_verify(**kwargs)
+        response = redirect("backoffice:home")
+        set_agent_cookie(response, token)
+        return response
 
     return _second_factor_page(request, TotpCodeForm, verify, "backoffice/signin/second_factor.html")
 
@@ -124,12 +126,14 @@ def second_factor_view(request):
 @require_http_methods(["GET", "POST"])
 def recovery_code_view(request):
     def use(**kwargs):
-        remaining = agent_recovery_code_use(**kwargs)
+        remaining, token = agent_recovery_code_use(**kwargs)
         text = f"Code de secours accepté. Il vous en reste {remaining}."
         if remaining <= FEW_RECOVERY_CODES:
             text += " Créez de nouveaux codes de secours depuis la page « Codes de secours »."
         messages.success(request, text)
-        return redirect("backoffice:home")
+        response = redirect("backoffice:home")
+        set_agent_cookie(response, token)
+        return response
 
     return _second_factor_page(request, RecoveryCodeForm, use, "backoffice/signin/recovery_code.html")
 
@@ -288,7 +292,7 @@ def password_change_view(request):
         status = 400
         if form.is_valid():
             try:
-                ended = agent_password_change(
+                ended, token = agent_password_change(
                     actor=actor_of_agent(request),
                     session=request.agent_session,
                     current_password=form.cleaned_data["current_password"],
@@ -306,6 +310,8 @@ def password_change_view(request):
                 elif ended > 1:
                     text += f" Vos {ended} autres sessions ouvertes ont été fermées."
                 messages.success(request, text)
-                return redirect("backoffice:home")
+                response = redirect("backoffice:home")
+                set_agent_cookie(response, token)
+                return response
     context = {"form": form, "min_length": password_min_length()}
     return render(request, "backoffice/signin/password_change.html", context, status=status)
