@@ -1625,6 +1625,22 @@ MUTATIONS: list[Mutation] = [
         ("tests/agents/test_agent_sessions.py", "-k", "idle"),
     ),
     M(
+        "separation-moved-child-stays-in-old-file",
+        "A child who goes with the leaver into the new file leaves the old one: the parent who keeps it sees nothing more of them",
+        "moncompte/households/separations.py",
+        '                child.ended_on = today\n                child.save(update_fields=["ended_on"])\n',
+        "",
+        ("tests/queues/test_separations.py", "-k", "children"),
+    ),
+    M(
+        "separation-children-not-checked",
+        "Only current children of the file can be moved at a separation, and only into a new file",
+        "moncompte/households/separations.py",
+        "        if len(moving) != len(children_leaving):\n",
+        "        if False:\n",
+        ("tests/queues/test_separations.py", "-k", "child"),
+    ),
+    M(
         "agent-token-kept-at-second-factor",
         "The second factor gives the agent session a new token: one seen before it opens nothing",
         "moncompte/agents/sessions.py",

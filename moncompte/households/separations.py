@@ -15,9 +15,13 @@ the file. The agent then decides (``separation_process``):
   7-digit numéro, the leaver as its responsible person, at the new address declared for the one
   who leaves. When the agent gives the file to the person declared as leaving, they take the
   file to their new address and the new file of the other keeps the home's address.
+- **the children who go with the one who leaves** (only into that new file): their membership of
+  the old file ends today and they join the new one, in the same transaction; the other parent
+  sees nothing more of them, the new file's responsible person sees them. The others stay.
 - the change is closed: ``processed``, ``decision``, ``processed_at``/``processed_by``.
 
-Both people are told at their validated contacts, without any address. Who may process them:
+Both people are told at their validated contacts, without any address, and so is each child
+who moved and holds an account. Who may process them:
 ``AgentPermission.PROCESS_SEPARATION`` on the files of the agent's Caf (moncompte.access.agents);
 another Caf's separation is not found (NotAllowed, answered 404).
 """
@@ -25,6 +29,7 @@ another Caf's separation is not found (NotAllowed, answered 404).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -57,13 +62,15 @@ OUTCOME_KEPT = "kept"  # the responsible person keeps the file
 OUTCOME_BECAME_RESPONSABLE = "became_responsable"  # the spouse keeps it and becomes responsible
 OUTCOME_LEFT = "left"  # the other one: no file any more
 OUTCOME_LEFT_NEW_FILE = "left_new_file"  # the other one, with a new file of their own
+OUTCOME_CHILD_MOVED = "child_moved"  # a child who went with them, into that new file
 
 _NUMERO_TRIES = 20
 
 
 class SeparationProcessError(DomainError):
     """A decision refused; nothing was changed. ``code``: "keeper", "already_processed",
-    "changed" (the file is no longer as declared), "numero" (no free numéro found)."""
+    "changed" (the file is no longer as declared), "children" (children moved without a new
+    file), "numero" (no free numéro found)."""
 
     code = "invalid_separation_decision"
 
@@ -80,6 +87,10 @@ class SeparationCase:
     declared_by: Person
     new_address: dict
     new_dossier: Dossier | None
+    # Before the decision: the file's current children, who may go with the one who leaves.
+    # After it: those who went.
+    children: tuple[Person, ...] = ()
+    moved_children: tuple[Person, ...] = ()
 
     @property
     def processed(self) -> bool:
@@ -127,6 +138,11 @@ def separation_case(*, actor: Actor, change_id: int) -> SeparationCase:
     people = Person.objects.in_bulk([i for i in ids if i is not None])
     new_dossier_id = (change.decision or {}).get("new_dossier_id")
     new_dossier = Dossier.objects.select_related("caf").filter(pk=new_dossier_id).first() if new_dossier_id else None
+    moved_ids = (change.decision or {}).get("moved_child_person_ids") or []
+    moved = Person.objects.in_bulk(moved_ids)
+    children = ()
+    if change.state == SituationChange.State.TO_PROCESS:
+        children = tuple(member.person for member in _current_children(change.dossier_id))
     return SeparationCase(
         change=change,
         dossier=change.dossier,
@@ -136,6 +152,8 @@ def separation_case(*, actor: Actor, change_id: int) -> SeparationCase:
         declared_by=change.declared_by,
         new_address=data.get("new_address") or {},
         new_dossier=new_dossier,
+        children=children,
+        moved_children=tuple(moved[i] for i in moved_ids if i in moved),
     )
 
 
@@ -174,6 +192,13 @@ def _new_dossier(*, caf, address: dict) -> Dossier:
     )  # pragma: no cover - 9 million numbers per Caf
 
 
+def _current_children(dossier_id: int, *, lock: bool = False) -> list[Member]:
+    rows = Member.objects.filter(Member.current_condition(), dossier_id=dossier_id, role=Role.ENFANT)
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return list(rows.select_related("person").order_by("id"))
+
+
 def _locked_couple(change: SituationChange) -> tuple[Member, Member]:
     """The declared couple's rows, locked: the responsible person (still current) and the spouse
     (ended at the declaration); SeparationProcessError if the file changed since."""
@@ -202,16 +227,34 @@ def _locked_couple(change: SituationChange) -> tuple[Member, Member]:
     return responsable, spouse
 
 
-def separation_process(*, actor: Actor, change_id: int, keeper: str, new_file_for_leaver: bool) -> SituationChange:
+def separation_process(
+    *,
+    actor: Actor,
+    change_id: int,
+    keeper: str,
+    new_file_for_leaver: bool,
+    children_leaving: Collection[int] = (),
+) -> SituationChange:
     """Process a declared separation: ``keeper`` (``KEEPER_RESPONSABLE`` or ``KEEPER_SPOUSE``)
     keeps the file, the other one leaves it, with a new file of their own if
-    ``new_file_for_leaver``; the change is closed, both people told, the decision journaled.
+    ``new_file_for_leaver``, taking the children whose person ids are in ``children_leaving``
+    (current children of the file); the change is closed, the people told, the decision
+    journaled.
 
     Raises NotAllowed outside the agent's queue; SeparationProcessError (nothing changed) for
-    an unknown keeper, a separation already processed or a file no longer as declared."""
+    an unknown keeper, children without a new file, a separation already processed or a file no
+    longer as declared (a child who left it meanwhile included)."""
     agent = _agent_of(actor)
     if keeper not in KEEPERS:
         raise SeparationProcessError("Choisissez qui garde le dossier.", code="keeper", field="keeper")
+    children_leaving = set(children_leaving)
+    if children_leaving and not new_file_for_leaver:
+        raise SeparationProcessError(
+            "Un enfant ne peut partir qu'avec un nouveau dossier : cochez l'ouverture d'un nouveau dossier au nom de "
+            "la personne qui quitte le dossier.",
+            code="children",
+            field="children_leaving",
+        )
     with transaction.atomic():
         # Only the rows themselves are locked (of "self"), not the joined file or Caf.
         change = _queue(agent).select_for_update(of=("self",)).filter(pk=change_id).first()
@@ -221,6 +264,13 @@ def separation_process(*, actor: Actor, change_id: int, keeper: str, new_file_fo
             raise SeparationProcessError("Cette séparation a déjà été traitée.", code="already_processed")
         dossier = Dossier.objects.select_for_update(of=("self",)).select_related("caf").get(pk=change.dossier_id)
         responsable, spouse = _locked_couple(change)
+        moving = [m for m in _current_children(dossier.pk, lock=True) if m.person_id in children_leaving]
+        if len(moving) != len(children_leaving):
+            raise SeparationProcessError(
+                "Le dossier a changé depuis l'affichage de cette page : vérifiez les enfants qui partent.",
+                code="changed",
+                field="children_leaving",
+            )
         today = timezone.localdate()
         now = timezone.now()
         if keeper == KEEPER_SPOUSE:
@@ -251,6 +301,12 @@ def separation_process(*, actor: Actor, change_id: int, keeper: str, new_file_fo
         if new_file_for_leaver:
             new_dossier = _new_dossier(caf=dossier.caf, address={f: leaver_address.get(f, "") for f in ADDRESS_FIELDS})
             Member.objects.create(dossier=new_dossier, person=leaving.person, role=Role.RESPONSABLE, joined_on=today)
+            for child in moving:
+                # Out of the old file today (no longer current there), into the new one.
+                child.ended_on = today
+                child.save(update_fields=["ended_on"])
+                Member.objects.create(dossier=new_dossier, person=child.person, role=Role.ENFANT, joined_on=today)
+        moved_ids = [child.person_id for child in moving]
 
         change.state = SituationChange.State.PROCESSED
         change.processed_at = now
@@ -261,10 +317,11 @@ def separation_process(*, actor: Actor, change_id: int, keeper: str, new_file_fo
             "leaver_person_id": leaving.person_id,
             "new_dossier_id": new_dossier.pk if new_dossier else None,
             "file_address_changed": file_moved,
+            "moved_child_person_ids": moved_ids,
         }
         change.save(update_fields=["state", "processed_at", "processed_by", "decision"])
 
-        common = {"separated_on": change.effective_on, "at": now}
+        common = {"separated_on": change.effective_on, "at": now, "children_moved": len(moving)}
         told = notify_people(
             [keeping.person],
             template="separation_processed",
@@ -274,6 +331,11 @@ def separation_process(*, actor: Actor, change_id: int, keeper: str, new_file_fo
             [leaving.person],
             template="separation_processed",
             context={**common, "outcome": OUTCOME_LEFT_NEW_FILE if new_dossier else OUTCOME_LEFT},
+        )
+        told += notify_people(
+            [child.person for child in moving],
+            template="separation_processed",
+            context={**common, "outcome": OUTCOME_CHILD_MOVED},
         )
         # No address in the journal: the decision and where each person went only.
         journal_record(
@@ -286,6 +348,7 @@ def separation_process(*, actor: Actor, change_id: int, keeper: str, new_file_fo
                 "keeper": keeper,
                 "new_dossier_id": new_dossier.pk if new_dossier else None,
                 "file_address_changed": file_moved,
+                "children_moved": len(moving),
                 "notified": told,
             },
         )
@@ -295,6 +358,10 @@ def separation_process(*, actor: Actor, change_id: int, keeper: str, new_file_fo
                 actor=actor,
                 subject_person=leaving.person,
                 dossier=new_dossier,
-                detail={"situation_change_id": change.pk, "from_dossier_id": dossier.pk},
+                detail={
+                    "situation_change_id": change.pk,
+                    "from_dossier_id": dossier.pk,
+                    "moved_child_person_ids": moved_ids,
+                },
             )
     return change

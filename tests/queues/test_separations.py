@@ -71,6 +71,7 @@ def test_the_responsable_keeps_the_file_and_the_spouse_gets_a_new_one(family, ag
         "leaver_person_id": family.spouse.person.pk,
         "new_dossier_id": new_file.pk,
         "file_address_changed": False,
+        "moved_child_person_ids": [],
     }
     # The new file: same Caf, its own 7-digit numéro, the leaver responsible, at their new address.
     assert new_file.caf == family.caf and len(new_file.numero) == 7 and new_file.numero.isdigit()
@@ -259,3 +260,105 @@ def test_a_file_changed_since_the_declaration_is_refused(family, agent):
         separation_process(actor=actor_of(agent), change_id=change.pk, keeper="responsable", new_file_for_leaver=True)
     assert refused.value.code == "changed"
     assert Dossier.objects.count() == 1
+
+
+def test_the_children_chosen_go_with_the_leaver_into_the_new_file(family, agent):
+    """The agent ticks the children who live with the one who leaves: they leave the old file
+    and join the new one; the parent who keeps the file sees nothing more of them, the other
+    parent sees them, the child with an account is told and finds the new file."""
+    change = declare(family, leaving=family.spouse)
+    client = agent_client(agent)
+    shown = client.get(page(change)).content.decode()
+    for child in (family.child, family.young_child):
+        assert f'name="children_leaving" value="{child.person.pk}"' in shown
+    assert f'name="children_leaving" value="{family.responsible.person.pk}"' not in shown  # only children
+
+    response = client.post(
+        page(change),
+        {"keeper": "responsable", "new_file_for_leaver": "1", "children_leaving": [str(family.child.person.pk)]},
+    )
+    assert response.status_code == 302
+    new_file = Dossier.objects.exclude(pk=family.dossier.pk).get(members__person=family.spouse.person)
+    moved = Member.objects.get(dossier=family.dossier, person=family.child.person)
+    assert moved.ended_on == timezone.localdate() and not moved.is_current()
+    assert standing(family.child.person, family.dossier) != Standing.MEMBER
+    assert standing(family.child.person, new_file) == Standing.MEMBER
+    assert standing(family.young_child.person, family.dossier) == Standing.MEMBER  # not ticked: stays
+    assert set(Member.objects.current().filter(dossier=new_file).values_list("person", flat=True)) == {
+        family.spouse.person.pk,
+        family.child.person.pk,
+    }
+    change.refresh_from_db()
+    assert change.decision["moved_child_person_ids"] == [family.child.person.pk]
+
+    # The parent who keeps the file no longer sees the child; the other parent does.
+    kept_household = person_client(family.responsible).get("/mon-compte/foyer/").content.decode()
+    assert family.child.person.first_names not in kept_household
+    assert family.young_child.person.first_names in kept_household
+    assert decide(person=family.spouse.person, dossier=new_file, action=Action.SEE_DOSSIER)
+    leaver_household = person_client(family.spouse).get("/mon-compte/foyer/").content.decode()
+    assert family.child.person.first_names in leaver_household
+    assert family.young_child.person.first_names not in leaver_household
+    # The child is told and is now attached to the new file.
+    [told] = messages_to(family.child.person, "separation_processed")
+    assert "Vous êtes maintenant rattaché(e) au nouveau dossier allocataire" in told.get_body()
+    assert told.subject == "Votre rattachement à un dossier allocataire a changé"
+    [kept] = messages_to(family.responsible.person, "separation_processed")
+    assert "Un enfant a été rattaché au nouveau dossier" in kept.get_body()
+    assert family.child.person.first_names not in kept.get_body()  # a count, no names
+    child_home = person_client(family.child).get(HOME).content.decode()
+    assert "Mon rattachement" in child_home
+
+    processed = JournalEntry.objects.get(action="separation.processed")
+    assert processed.detail["children_moved"] == 1 and processed.detail["notified"] == 3
+    opened = JournalEntry.objects.get(action="separation.file_opened")
+    assert opened.detail["moved_child_person_ids"] == [family.child.person.pk]
+    after = client.get(page(change)).content.decode()
+    assert "Enfants rattachés au nouveau dossier" in after and family.child.person.display_name in after
+
+
+def test_children_go_only_into_a_new_file(family, agent):
+    change = declare(family, leaving=family.spouse)
+    response = agent_client(agent).post(
+        page(change), {"keeper": "responsable", "children_leaving": [str(family.child.person.pk)]}
+    )
+    assert response.status_code == 400
+    assert "Un enfant ne peut partir qu&#x27;avec un nouveau dossier" in response.content.decode()
+    change.refresh_from_db()
+    assert change.state == SituationChange.State.TO_PROCESS
+    assert standing(family.child.person, family.dossier) == Standing.MEMBER
+    assert Dossier.objects.count() == 1
+
+
+def test_only_a_current_child_of_the_file_can_be_moved(family, agent):
+    """Another file's child, a parent of this one or a child who left meanwhile: refused, with
+    nothing changed, by the form and by the service alike."""
+    change = declare(family, leaving=family.spouse)
+    stranger = make_household(caf=family.caf)
+    for person in (stranger.child.person, family.responsible.person):
+        response = agent_client(agent).post(
+            page(change), {"keeper": "responsable", "new_file_for_leaver": "1", "children_leaving": [str(person.pk)]}
+        )
+        assert response.status_code == 400
+        with pytest.raises(SeparationProcessError) as refused:
+            separation_process(
+                actor=actor_of(agent),
+                change_id=change.pk,
+                keeper="responsable",
+                new_file_for_leaver=True,
+                children_leaving=[person.pk],
+            )
+        assert refused.value.code == "changed"
+    Member.objects.filter(pk=family.young_child.member.pk).update(ended_on=timezone.localdate())
+    with pytest.raises(SeparationProcessError):
+        separation_process(
+            actor=actor_of(agent),
+            change_id=change.pk,
+            keeper="responsable",
+            new_file_for_leaver=True,
+            children_leaving=[family.young_child.person.pk],
+        )
+    change.refresh_from_db()
+    assert change.state == SituationChange.State.TO_PROCESS
+    assert Dossier.objects.count() == 2  # the family's and the stranger's: no new one
+    assert standing(stranger.child.person, stranger.dossier) == Standing.MEMBER

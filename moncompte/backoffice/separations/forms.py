@@ -1,4 +1,5 @@
-"""The separation decision form: who keeps the file, a new file for the one who leaves."""
+"""The separation decision form: who keeps the file, a new file for the one who leaves, the
+children who go with them."""
 
 from django import forms
 
@@ -15,3 +16,17 @@ class SeparationDecisionForm(forms.Form):
     new_file_for_leaver = forms.BooleanField(
         label="Ouvrir un nouveau dossier au nom de la personne qui quitte le dossier", required=False
     )
+    children_leaving = forms.TypedMultipleChoiceField(
+        label="Enfants qui partent avec la personne qui quitte le dossier (dans son nouveau dossier)",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Cet enfant n'est plus rattaché au dossier : rechargez la page."},
+    )
+
+    def __init__(self, *args, children=(), **kwargs):
+        """``children``: the file's current children (``SeparationCase.children``)."""
+        super().__init__(*args, **kwargs)
+        self.fields["children_leaving"].choices = [
+            (str(child.pk), f"{child.display_name}, né(e) le {child.birth_date:%d/%m/%Y}") for child in children
+        ]

@@ -57,8 +57,9 @@ def separation_view(request, change_id: int):
     case = separation_case(actor=actor, change_id=change_id)
     if request.method != "POST":
         separation_viewed(actor=actor, change=case.change)
-        return render(request, "backoffice/separations/detail.html", {"case": case, "form": SeparationDecisionForm()})
-    form = SeparationDecisionForm(request.POST)
+        form = SeparationDecisionForm(children=case.children)
+        return render(request, "backoffice/separations/detail.html", {"case": case, "form": form})
+    form = SeparationDecisionForm(request.POST, children=case.children)
     if form.is_valid():
         try:
             separation_process(
@@ -66,13 +67,14 @@ def separation_view(request, change_id: int):
                 change_id=change_id,
                 keeper=form.cleaned_data["keeper"],
                 new_file_for_leaver=form.cleaned_data["new_file_for_leaver"],
+                children_leaving=form.cleaned_data["children_leaving"],
             )
         except NotAllowed:
             raise
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "La séparation a été traitée. Les deux personnes sont prévenues.")
+            messages.success(request, "La séparation a été traitée. Les personnes concernées sont prévenues.")
             return redirect("backoffice:separation", change_id=change_id)
     case = separation_case(actor=actor, change_id=change_id)
     return render(request, "backoffice/separations/detail.html", {"case": case, "form": form}, status=400)
