@@ -359,6 +359,19 @@ def test_the_acceptance_refuses_a_former_identifier(family):
     assert error.value.code == "taken"
 
 
+def test_the_acceptance_refuses_a_former_identifier_recorded_under_the_old_key(family, settings):
+    """During a key rotation a number its holder was re-keyed away from has its digest under the
+    old key: the re-key's own check (current key) cannot see it, the acceptance's must."""
+    someone = known_holder()
+    person_rekey(actor=AGENT, person=someone, new_identifier=nir("2 91 05 69 383 025"))
+    settings.MONCOMPTE_IDENTIFIER_HMAC_KEYS = [generate_hmac_key("next"), *settings.MONCOMPTE_IDENTIFIER_HMAC_KEYS]
+    result = complete(identifier=nir(NEW_NIR))
+    with pytest.raises(IdentityCheckError) as error:
+        identity_check_accept(actor=AGENT, check=result.identity_check, decided_by="Agent Durand")
+    assert error.value.code == "taken"
+    assert holders(nir(NEW_NIR)) == []
+
+
 def test_a_holder_written_between_the_recheck_and_the_binding_is_refused_cleanly(family):
     """The race, provoked deterministically: right before the binding's UPDATE reaches the
     database, another writer records the number (here in the same transaction, as a concurrent

@@ -74,6 +74,19 @@ def opened(code: str):
     return invitation_open(actor=VISITOR, code=code)
 
 
+def accepted_by_pierre(code: str, pierre):
+    """The invitation of ``code`` opened, Pierre's identity proved, the account created."""
+    invitation = opened(code)
+    invitation_prove(
+        actor=VISITOR,
+        invitation=invitation,
+        identifier=parse_identifier(pierre.person.raw_identifier),
+        birth_date=PIERRE_BORN,
+    )
+    invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
+    return invitation
+
+
 def add_member(dossier, *, first_names: str, birth_date: datetime.date, role=Role.AUTRE, sex="M"):
     person = PersonFactory(first_names=first_names, birth_date=birth_date, sex=sex)
     return Member.objects.create(dossier=dossier, person=person, role=role, joined_on=datetime.date(2015, 1, 1))
@@ -367,14 +380,7 @@ def test_sends_per_member_are_capped(people, pierre, send):
 
 def test_unknown_code_gets_the_same_message_as_cancelled_and_a_used_one_says_the_account_exists(people, pierre, send):
     used, cancelled = send(member=pierre), None
-    invitation = opened(used.code)
-    invitation_prove(
-        actor=VISITOR,
-        invitation=invitation,
-        identifier=parse_identifier(pierre.person.raw_identifier),
-        birth_date=PIERRE_BORN,
-    )
-    invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
+    accepted_by_pierre(used.code, pierre)
     with pytest.raises(InvitationError) as error:
         opened(used.code)
     assert (error.value.code, error.value.message, error.value.field) == ("account_exists", ACCOUNT_EXISTS, "code")
@@ -385,6 +391,20 @@ def test_unknown_code_gets_the_same_message_as_cancelled_and_a_used_one_says_the
         with pytest.raises(InvitationError) as error:
             opened(code)
         assert (error.value.code, error.value.message, error.value.field) == ("invalid", INVALID_LINK, "code")
+
+
+def test_a_used_link_serves_once_even_once_its_account_is_gone(people, pierre, send):
+    """The invitation's own state says it was used: if the account it created is ever removed
+    (an erasure, a merge), the old link opens nothing, and never a second account."""
+    sent = send(member=pierre)
+    invitation = accepted_by_pierre(sent.code, pierre)
+    Account.objects.filter(person=pierre.person).delete()
+    with pytest.raises(InvitationError) as error:
+        opened(sent.code)
+    assert (error.value.code, error.value.message) == ("invalid", INVALID_LINK)
+    with pytest.raises(InvitationError):
+        invitation_accept(actor=VISITOR, invitation=invitation, password=PASSWORD)
+    assert not Account.objects.filter(person=pierre.person).exists()
 
 
 def test_expired_invitation(people, pierre, send):
