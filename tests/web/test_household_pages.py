@@ -1,6 +1,7 @@
 """Household page /mon-compte/foyer/, delegation and separation pages (moncompte.web.household.views)."""
 
 import datetime
+import html
 
 import pytest
 from django.core import mail
@@ -234,6 +235,8 @@ def test_separation_by_the_spouse_ends_their_view_in_every_open_session(family, 
     laptop = _signed_in(family.spouse)
     page = laptop.get("/mon-compte/foyer/separation/")
     assert page.status_code == 200 and "Déclarer une séparation" in page.content.decode()
+    # What comes next, children included: the Caf decides (moncompte/households/separations.py).
+    assert "quels enfants y seront rattachés" in html.unescape(page.content.decode())
     day = timezone.localdate() - datetime.timedelta(days=10)
     response = laptop.post("/mon-compte/foyer/separation/", _separation_form(separated_on=day))
     assert response.status_code == 302 and response["Location"] == "/mon-compte/"
