@@ -324,6 +324,11 @@ def couple_condition() -> Q:
     return Q(role__in=[Role.RESPONSABLE, Role.CONJOINT])
 
 
+def children_condition() -> Q:
+    """The membership rows of the file's children (those who may follow a parent at a separation)."""
+    return Q(role=Role.ENFANT)
+
+
 def couple(members) -> tuple[Member | None, Member | None]:
     """The responsible person and the spouse among current membership rows (None when absent)."""
     members = list(members)

@@ -37,7 +37,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from moncompte.access.agents import AgentPermission, agent_caf_condition, agent_may
-from moncompte.access.policy import couple, couple_condition
+from moncompte.access.policy import children_condition, couple, couple_condition
 from moncompte.accounts.services import notify_people
 from moncompte.audit.actions import JournalAction
 from moncompte.audit.services import journal_record
@@ -193,7 +193,7 @@ def _new_dossier(*, caf, address: dict) -> Dossier:
 
 
 def _current_children(dossier_id: int, *, lock: bool = False) -> list[Member]:
-    rows = Member.objects.filter(Member.current_condition(), dossier_id=dossier_id, role=Role.ENFANT)
+    rows = Member.objects.filter(Member.current_condition(), children_condition(), dossier_id=dossier_id)
     if lock:
         rows = rows.select_for_update(of=("self",))
     return list(rows.select_related("person").order_by("id"))
